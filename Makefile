@@ -1,0 +1,49 @@
+# The README's two commands are `make dev` and `make test`; everything installs itself into .venv.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-$(shell cat requirements-dev.txt layers/deps/requirements.txt | cksum | cut -d' ' -f1)
+export SAM_CLI_TELEMETRY := 0
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: dev test lint fmt migrate bench routes digest build deploy clean install
+
+install: $(STAMP)
+
+$(STAMP): requirements-dev.txt requirements.txt layers/deps/requirements.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is required")'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	rm -f $(VENV)/.installed-* && touch $@
+
+dev: install ## run the whole system locally on embedded services
+	$(PY) -m local.dev
+
+test: install ## lint, then the whole test suite against real Postgres and Redis
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+fmt: install
+	$(VENV)/bin/ruff check --fix .
+
+migrate: install ## apply migrations to DATABASE_URL, or to the embedded Postgres under .local/
+	$(PY) -m local.migrate_local
+
+bench: install ## cold starts and warm per-request costs, as ratios measured in one run
+	$(PY) -m bench
+
+routes: install ## regenerate the $$default function's route table from template.yaml
+	$(PY) -m local.routes_json
+
+build: ## sam build (needs the AWS SAM CLI, installed by `make install`)
+	$(VENV)/bin/sam build
+
+deploy: build
+	$(VENV)/bin/sam deploy --config-env $${ENV:-dev} --parameter-overrides AppVersion=$$(git rev-parse --short HEAD)
+
+clean:
+	rm -rf $(VENV) .aws-sam .pytest_cache .ruff_cache

@@ -1,0 +1,88 @@
+"""A local API Gateway (HTTP API): routes from ``template.yaml`` → the real ``handler(event, context)``.
+
+What it does like AWS: explicit routes only (unknown routes go to the ``$default`` route's function
+if the template has one), HTTP API v2 events with lower-cased comma-joined headers, cookies as a
+list and binary bodies base64-encoded, and the 10 MB payload limit. It also serves the merged
+OpenAPI at ``/openapi.json`` and Swagger UI at ``/docs``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from local.http_event import build_http_event, read_http_response
+from local.invoker import Invoker
+from local.template import HttpRoute, http_routes
+
+MAX_PAYLOAD = 10 * 1024 * 1024
+
+
+def _error(status: int, code: str, message: str) -> tuple[int, list[tuple[str, str]], bytes]:
+    body = json.dumps({"error": {"code": code, "message": message, "details": None}}).encode()
+    return status, [("content-type", "application/json")], body
+
+
+class HttpGateway:
+    def __init__(self, invoker: Invoker, routes: list[HttpRoute] | None = None) -> None:
+        self.invoker = invoker
+        self.routes = routes if routes is not None else http_routes()
+        self.default = next((r for r in self.routes if r.path == "$default"), None)
+        self._openapi: bytes | None = None
+
+    def resolve(self, method: str, path: str) -> tuple[HttpRoute | None, dict[str, str]]:
+        for route in self.routes:
+            params = route.match(path)
+            if params is not None and route.method in (method, "ANY"):
+                return route, params
+        return self.default, {}
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        status, headers, payload = await self._handle(scope, body)
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [(k.lower().encode(), str(v).encode()) for k, v in headers]})
+        await send({"type": "http.response.body", "body": payload})
+
+    async def _handle(self, scope: dict[str, Any], body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
+        method, path = scope["method"], scope["path"]
+        if path in ("/docs", "/openapi.json"):
+            return await self._docs(path)
+        if len(body) > MAX_PAYLOAD:
+            return _error(413, "payload_too_large", "request body exceeds the 10 MB API Gateway limit")
+        route, params = self.resolve(method, path)
+        if route is None:
+            return _error(404, "not_found", "no such route")
+        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
+        host = dict(headers).get("host", "127.0.0.1")
+        event = build_http_event(
+            method=method, path=path, route_key=route.route_key,
+            raw_query=scope.get("query_string", b"").decode("latin-1"), headers=headers, body=body,
+            path_parameters=params or None, source_ip=(scope.get("client") or ("127.0.0.1",))[0], domain=host,
+        )
+        try:
+            result = await self.invoker.invoke(route.module, event, route.function)
+        except Exception:  # an unhandled crash in Lambda is a 500 from API Gateway, without details
+            return _error(500, "internal_error", "Internal Server Error")
+        return read_http_response(result)
+
+    async def _docs(self, path: str) -> tuple[int, list[tuple[str, str]], bytes]:
+        if path == "/docs":
+            from fastapi.openapi.docs import get_swagger_ui_html
+
+            html = get_swagger_ui_html(openapi_url="/openapi.json", title="Atribuo API").body
+            return 200, [("content-type", "text/html; charset=utf-8")], bytes(html)
+        if self._openapi is None:
+            from local.openapi import merged_openapi
+
+            doc = await asyncio.wrap_future(self.invoker.call(merged_openapi))
+            self._openapi = json.dumps(doc).encode()
+        return 200, [("content-type", "application/json")], self._openapi

