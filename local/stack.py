@@ -24,6 +24,16 @@ FAKE_AWS = {
 }
 
 
+def local_key_set(path: Path) -> str:
+    """The local JWT key set, generated once and kept (so tokens survive a restart of make dev)."""
+    if not path.exists():
+        from shared.keys import generate_key_set
+
+        path.write_text(generate_key_set())
+        path.chmod(0o600)
+    return path.read_text()
+
+
 @dataclass
 class LocalStack:
     state_dir: Path
@@ -45,6 +55,8 @@ class LocalStack:
             self.env["DATABASE_URL"] = self.postgres.url
         if not (os.environ.get("UPSTASH_REDIS_REST_URL") and os.environ.get("UPSTASH_REDIS_REST_TOKEN")):
             self.start_bridge()
+        if not (os.environ.get("JWT_KEYS") or os.environ.get("JWT_KEYS_SECRET")):
+            self.env["JWT_KEYS"] = local_key_set(self.state_dir / "jwt-keys.json")
         if self.with_moto:
             for key, value in FAKE_AWS.items():
                 self.env.setdefault(key, os.environ.get(key, value))

@@ -37,6 +37,13 @@ class Settings(BaseSettings):
     upstash_secret: str | None = None
     redis_timeout_s: float = 2.0
 
+    jwt_keys: SecretStr | None = None
+    jwt_keys_secret: str | None = None
+    jwt_issuer: str = "https://atribuo.app"
+    jwt_audience: str = "atribuo-api"
+    access_token_ttl_s: int = 900
+    jwt_leeway_s: int = 30
+
     allowed_origins: str = "http://localhost:5173"
     max_body_bytes: int = 64 * 1024
 
@@ -59,6 +66,14 @@ class Settings(BaseSettings):
         if not self.database_url_secret:
             raise RuntimeError("set DATABASE_URL or DATABASE_URL_SECRET")
         return _fetch_secret(self.database_url_secret)
+
+    def jwt_key_set(self) -> str:
+        """The JSON key set ``{"keys": [{"kid", "private_pem"}, …]}``; the first key signs."""
+        if self.jwt_keys is not None:
+            return self.jwt_keys.get_secret_value()
+        if not self.jwt_keys_secret:
+            raise RuntimeError("set JWT_KEYS or JWT_KEYS_SECRET")
+        return _fetch_secret(self.jwt_keys_secret)
 
     def upstash_credentials(self) -> tuple[str, str]:
         """(REST URL, token): from the environment, or a JSON secret ``{"url": …, "token": …}``."""

@@ -21,12 +21,13 @@ for _key, _value in FAKE_AWS.items():
 
 def reset_clients() -> None:
     """Forget every container-level client so the next use reads the current environment."""
-    from shared import cache, db
+    from shared import cache, db, keys
     from shared.settings import reset_settings
 
     reset_settings()
     db.reset()
     cache.reset()
+    keys.reset()
 
 
 @pytest.fixture(scope="session")
@@ -57,3 +58,33 @@ def clean_state(stack: LocalStack) -> Iterator[None]:
     cache.get_redis().flushdb()
     yield
     reset_clients()
+
+
+@pytest.fixture(scope="session")
+def password_hash() -> str:
+    """One argon2 hash of ``TEST_PASSWORD``, computed once (hashing is deliberately slow)."""
+    from shared.passwords import hash_password
+
+    return hash_password(TEST_PASSWORD)
+
+
+TEST_PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def make_user(password_hash: str):
+    """Create a user straight in Postgres; returns ``(user_row, auth_headers)``.
+
+    Tests of other functions use this to get a real, signed access token for a real user.
+    """
+    from shared import db
+    from shared.auth import issue_access_token
+    from shared.repositories.users import create_user
+
+    def factory(username: str = "alice", **fields):
+        user = create_user(db.get_conn(), username=username, email=fields.pop("email", f"{username}@example.com"),
+                           password_hash=password_hash, display_name=fields.pop("display_name", username.title()))
+        token, _ = issue_access_token(user["id"])
+        return user, {"authorization": f"Bearer {token}"}
+
+    return factory

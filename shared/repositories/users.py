@@ -1,0 +1,44 @@
+"""SQL for the ``users`` table. Every statement is named and parameterised; none leaves this module."""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import psycopg
+
+Row = dict[str, Any]
+
+# The columns a user may see about themselves; never the password hash.
+PUBLIC_COLUMNS = "id, username, email, display_name, avatar_url, bio, privacy_settings, created_at, updated_at"
+
+INSERT_USER = f"""
+INSERT INTO users (username, email, password_hash, display_name)
+VALUES (%(username)s, %(email)s, %(password_hash)s, %(display_name)s)
+RETURNING {PUBLIC_COLUMNS}
+"""
+SELECT_BY_ID = f"SELECT {PUBLIC_COLUMNS} FROM users WHERE id = %(id)s"
+SELECT_CREDENTIALS_BY_LOGIN = """
+SELECT id, password_hash FROM users
+WHERE lower(username) = lower(%(login)s) OR lower(email) = lower(%(login)s)
+LIMIT 1
+"""
+
+
+def create_user(conn: psycopg.Connection, *, username: str, email: str, password_hash: str,
+                display_name: str | None = None) -> Row:
+    """Insert a user; a duplicate username or email raises psycopg's UniqueViolation."""
+    params = {"username": username, "email": email, "password_hash": password_hash, "display_name": display_name}
+    row = conn.execute(INSERT_USER, params).fetchone()
+    assert row is not None
+    return row
+
+
+def get_user(conn: psycopg.Connection, user_id: uuid.UUID) -> Row | None:
+    return conn.execute(SELECT_BY_ID, {"id": user_id}).fetchone()
+
+
+def get_credentials(conn: psycopg.Connection, login: str) -> Row | None:
+    """``{"id", "password_hash"}`` for a username or email (case-insensitive)."""
+    return conn.execute(SELECT_CREDENTIALS_BY_LOGIN, {"login": login}).fetchone()
