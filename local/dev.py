@@ -22,7 +22,7 @@ def main() -> None:
     from local.stack import LocalStack
 
     os.environ.setdefault("UPSTASH_REDIS_REST_TOKEN", "local-dev-token")
-    stack = LocalStack(ROOT / ".local", bridge_port=BRIDGE_PORT, moto_port=MOTO_PORT)
+    stack = LocalStack(ROOT / ".local", bridge_port=BRIDGE_PORT, moto_port=MOTO_PORT, bridge_process=True)
     stack.env["UPSTASH_REDIS_REST_TOKEN"] = os.environ["UPSTASH_REDIS_REST_TOKEN"]
     stack.start()
     try:

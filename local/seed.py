@@ -8,7 +8,7 @@ from shared.passwords import hash_password
 
 DEMO_USERNAME = "demo"
 DEMO_EMAIL = "demo@atribuo.local"
-DEMO_PASSWORD = "demo-password-123"  # local stack only; never seeded anywhere else
+DEMO_PASSWORD = "demo-password-123"  # noqa: S105 - local stack only; never seeded anywhere else
 DEMO_SKILLS = [
     ("Python", "Programming", 7, "Backend services and tooling"),
     ("SQL", "Programming", 6, "Postgres, mostly"),

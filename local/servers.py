@@ -85,6 +85,36 @@ def start_bridge(redis_client: Any, token: str, port: int = 0) -> ServerThread:
     return ServerThread(create_app(pool, token), port=port).start()
 
 
+class BridgeProcess:
+    """The bridge in a child process (no GIL shared with the handlers it serves)."""
+
+    def __init__(self, socket_path: str, token: str, port: int = 0) -> None:
+        import subprocess
+        import sys
+
+        self.port = port or free_port()
+        self.url = f"http://{LOOPBACK}:{self.port}"
+        self.process = subprocess.Popen([sys.executable  # noqa: S603 - our own module, "-m", "local.upstash_bridge", socket_path, token,
+                                         str(self.port)])
+        _wait_for_port(self.port, self.process)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+def _wait_for_port(port: int, process: Any) -> None:
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError("bridge process exited at start (port in use?)")
+        with socket.socket() as sock:
+            if sock.connect_ex((LOOPBACK, port)) == 0:
+                return
+        time.sleep(0.02)
+    raise RuntimeError("bridge process did not start in time")
+
+
 def start_moto(port: int = 0) -> Any:
     """moto's server (S3, SES, SQS, API Gateway management) on 127.0.0.1."""
     from moto.server import ThreadedMotoServer

@@ -7,6 +7,7 @@ environment variables the functions read, so code runs exactly as it would in La
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from dataclasses import dataclass, field
@@ -40,10 +41,11 @@ class LocalStack:
     bridge_port: int = 0
     moto_port: int = 0
     with_moto: bool = True
+    bridge_process: bool = False  # True: the bridge runs in its own process (make dev, benchmarks)
     env: dict[str, str] = field(default_factory=dict)
     _stoppers: list[Any] = field(default_factory=list)
     redis: Any = None
-    bridge: servers.ServerThread | None = None
+    bridge: servers.ServerThread | servers.BridgeProcess | None = None
     postgres: servers.Postgres | None = None
     moto: Any = None
 
@@ -71,7 +73,10 @@ class LocalStack:
         if self.redis is None:
             self.redis = servers.start_redis(self.state_dir / "redis.db")
         token = self.env.get("UPSTASH_REDIS_REST_TOKEN") or secrets.token_urlsafe(24)
-        self.bridge = servers.start_bridge(self.redis, token, self.bridge_port)
+        if self.bridge_process:
+            self.bridge = servers.BridgeProcess(self.redis.socket_file, token, self.bridge_port)
+        else:
+            self.bridge = servers.start_bridge(self.redis, token, self.bridge_port)
         self.bridge_port = self.bridge.port
         self.env.update(UPSTASH_REDIS_REST_URL=self.bridge.url, UPSTASH_REDIS_REST_TOKEN=token)
         os.environ.update(self.env)
@@ -84,9 +89,7 @@ class LocalStack:
     def stop(self) -> None:
         self.stop_bridge()
         for stop in reversed(self._stoppers):
-            try:
+            with contextlib.suppress(Exception):  # best effort on the way out
                 stop()
-            except Exception:  # noqa: S110 - best effort on the way out
-                pass
         if self.redis is not None:
             self.redis.shutdown()

@@ -29,7 +29,7 @@ def _strip_shebang(script: str) -> str:
 
 
 def _sha1(script: str) -> str:
-    return hashlib.sha1(script.encode()).hexdigest()
+    return hashlib.sha1(script.encode(), usedforsecurity=False).hexdigest()
 
 
 class Bridge:
@@ -150,3 +150,19 @@ def create_app(pool: redis.ConnectionPool, token: str) -> Starlette:
         Route("/pipeline", batch(False), methods=["POST"]),
         Route("/multi-exec", batch(True), methods=["POST"]),
     ])
+
+
+def main() -> None:
+    """``python -m local.upstash_bridge SOCKET TOKEN PORT``: serve the bridge in its own process."""
+    import sys
+
+    import uvicorn
+
+    socket_path, token, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    pool = redis.ConnectionPool(connection_class=redis.UnixDomainSocketConnection, path=socket_path,
+                                max_connections=32, protocol=2)
+    uvicorn.run(create_app(pool, token), host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+
+
+if __name__ == "__main__":
+    main()

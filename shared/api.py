@@ -62,23 +62,15 @@ def envelope(status: int, code: str, message: str, details: Any = None, headers:
 def create_app(*routers: APIRouter, title: str = "Atribuo API") -> FastAPI:
     """Build a function's app from its router(s)."""
     settings = get_settings()
-    app = FastAPI(title=title, version=settings.app_version, docs_url=None, redoc_url=None)
+    # FastAPI's native OpenTelemetry is off: traces, logs and metrics go through Powertools/X-Ray.
+    app = FastAPI(title=title, version=settings.app_version, docs_url=None, redoc_url=None,
+                  telemetry={"tracing": False, "metrics": False, "logs": False})
     for router in routers:
         app.include_router(router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_middleware(
-        CORSMiddleware,
-        allow_origins=settings.origins,
-        allow_credentials=True,
-        allow_methods=["GET", "POST", "PATCH", "PUT", "DELETE", "OPTIONS"],
-        allow_headers=["authorization", "content-type", "if-none-match", "idempotency-key"],
-        expose_headers=["etag", "x-request-id", "x-sync-version", "retry-after", "ratelimit-limit",
-                        "ratelimit-remaining", "ratelimit-reset"],
-        max_age=600,
-    )
-    app.add_middleware(EdgeMiddleware, max_body=settings.max_body_bytes)
+    app.add_middleware(EdgeMiddleware, max_body=settings.max_body_bytes, origins=settings.origins)
     return app
 
 
@@ -123,12 +115,27 @@ def infrastructure_error(exc: BaseException) -> AppError | None:
     return None
 
 
-class EdgeMiddleware:
-    """Request id, security headers, body gates, and the last-resort 500 — in one ASGI layer."""
+CORS_OPTIONS: dict[str, Any] = {
+    "allow_credentials": True,
+    "allow_methods": ["GET", "POST", "PATCH", "PUT", "DELETE", "OPTIONS"],
+    "allow_headers": ["authorization", "content-type", "if-none-match", "idempotency-key", "x-connection-id"],
+    "expose_headers": ["etag", "x-request-id", "x-sync-version", "retry-after", "ratelimit-limit",
+                       "ratelimit-remaining", "ratelimit-reset"],
+    "max_age": 600,
+}
 
-    def __init__(self, app: Callable, max_body: int) -> None:
+
+class EdgeMiddleware:
+    """Request id, security headers, CORS, body gates, and the last-resort 500 — in one ASGI layer.
+
+    CORS runs only for requests that carry an ``Origin`` header: the others (same-origin, server to
+    server, the scheduler) skip Starlette's CORS layer and its per-request header parsing.
+    """
+
+    def __init__(self, app: Callable, max_body: int, origins: list[str]) -> None:
         self.app = app
         self.max_body = max_body
+        self.with_cors = CORSMiddleware(app, allow_origins=origins, **CORS_OPTIONS)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -151,8 +158,9 @@ class EdgeMiddleware:
             await _send_error(rejection, scope, receive, send_with_headers)
             return
         logger.append_keys(request_id=request_id)
+        inner = self.with_cors if _header(scope, b"origin") is not None else self.app
         try:
-            await self.app(scope, _limited(receive, self.max_body), send_with_headers)
+            await inner(scope, _limited(receive, self.max_body), send_with_headers)
         except Exception as exc:  # the one place unexpected errors become a response
             if started:
                 raise

@@ -26,7 +26,9 @@ def _respond(event: dict[str, Any], context: Any, status: str, data: dict[str, A
         "LogicalResourceId": event["LogicalResourceId"],
         "Data": data,
     }).encode()
-    request = urllib.request.Request(event["ResponseURL"], data=body, method="PUT",
+    if not event["ResponseURL"].startswith(("https://", "http://")):
+        raise ValueError("ResponseURL must be an http(s) URL")
+    request = urllib.request.Request(event["ResponseURL"], data=body, method="PUT",  # noqa: S310
                                      headers={"content-type": "", "content-length": str(len(body))})
     with urllib.request.urlopen(request, timeout=10):  # noqa: S310 - CloudFormation's pre-signed URL
         pass

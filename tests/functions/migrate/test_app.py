@@ -19,7 +19,7 @@ def cloudformation():
     received: list[dict] = []
 
     class Handler(BaseHTTPRequestHandler):
-        def do_PUT(self):  # noqa: N802
+        def do_PUT(self):
             received.append(json.loads(self.rfile.read(int(self.headers["content-length"]))))
             self.send_response(200)
             self.end_headers()
