@@ -94,8 +94,8 @@ class BridgeProcess:
 
         self.port = port or free_port()
         self.url = f"http://{LOOPBACK}:{self.port}"
-        self.process = subprocess.Popen([sys.executable  # noqa: S603 - our own module, "-m", "local.upstash_bridge", socket_path, token,
-                                         str(self.port)])
+        command = [sys.executable, "-m", "local.upstash_bridge", socket_path, token, str(self.port)]
+        self.process = subprocess.Popen(command)  # noqa: S603 - our own module
         _wait_for_port(self.port, self.process)
 
     def stop(self) -> None:
