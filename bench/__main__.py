@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import importlib
 import os
+import shutil
 import sys
-import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,26 +40,32 @@ def main() -> None:
     for key, value in FAKE_AWS.items():
         os.environ.setdefault(key, value)
     only = set(sys.argv[1:])
-    with tempfile.TemporaryDirectory() as tmp:
-        stack = LocalStack(Path(tmp) / "stack", bridge_process=True).start()
-        try:
-            from shared import db
-            from shared.migrate import migrate
+    from local.servers import service_dir
 
-            migrate(db.get_conn())
-            sections = {
-                "cold start": lambda: importlib.import_module("bench.cold_start").measure(_auth_headers()),
-                "warm": lambda: importlib.import_module("bench.warm").measure(),
-                "package size": lambda: importlib.import_module("bench.package_size").measure(),
-            }
-            for path in sorted((ROOT / "bench").glob("bench_*.py")):
-                sections[path.stem.removeprefix("bench_")] = importlib.import_module(f"bench.{path.stem}").run
-            for name, run in sections.items():
-                if not only or name in only:
-                    _print(name, run())
-        finally:
-            stack.stop()
+    folder = service_dir("atribuo-bench-")
+    stack = LocalStack(folder, bridge_process=True).start()
+    try:
+        from shared import db
+        from shared.migrate import migrate
 
+        migrate(db.get_conn())
+        for name, run in _sections().items():
+            if not only or name in only:
+                _print(name, run())
+    finally:
+        stack.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _sections() -> dict[str, Callable[[], list[tuple[str, str]]]]:
+    sections: dict[str, Callable[[], list[tuple[str, str]]]] = {
+        "cold start": lambda: importlib.import_module("bench.cold_start").measure(_auth_headers()),
+        "warm": lambda: importlib.import_module("bench.warm").measure(),
+        "package size": lambda: importlib.import_module("bench.package_size").measure(),
+    }
+    for path in sorted((ROOT / "bench").glob("bench_*.py")):
+        sections[path.stem.removeprefix("bench_")] = importlib.import_module(f"bench.{path.stem}").run
+    return sections
 
 if __name__ == "__main__":
     main()

@@ -57,6 +57,19 @@ class Postgres:
         self.server.cleanup()
 
 
+def service_dir(prefix: str = "atribuo-") -> Path:
+    """A fresh temporary folder the embedded Postgres can use.
+
+    Run as root, pgserver starts Postgres as an unprivileged user, which must be able to reach the
+    data folder: pytest's own temp root is private (0700), so services get their own folder.
+    """
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    folder.chmod(0o755)
+    return folder
+
+
 def start_postgres(data_dir: Path) -> Postgres:
     """A real Postgres 16 from the pgserver wheel, data kept in ``data_dir``."""
     import pgserver

@@ -8,10 +8,12 @@ code production uses.
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 
 import pytest
 
+from local.servers import service_dir
 from local.stack import FAKE_AWS, LocalStack
 
 os.environ.setdefault("SAM_CLI_TELEMETRY", "0")
@@ -31,8 +33,9 @@ def reset_clients() -> None:
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    local = LocalStack(tmp_path_factory.mktemp("stack")).start()
+def stack() -> Iterator[LocalStack]:
+    folder = service_dir("atribuo-test-")
+    local = LocalStack(folder).start()
     reset_clients()
     from shared import db
     from shared.migrate import migrate
@@ -41,6 +44,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     yield local
     reset_clients()
     local.stop()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 from functions.health.app import handler
@@ -47,8 +49,9 @@ def test_cache_down_is_503_with_a_clear_message(stack):
     assert response.json["redis"].startswith("error: redis unreachable")
 
 
-def test_database_down_is_503_and_recovers_when_it_returns(tmp_path, monkeypatch):
-    pg = servers.start_postgres(tmp_path / "pg")
+def test_database_down_is_503_and_recovers_when_it_returns(monkeypatch):
+    folder = servers.service_dir()
+    pg = servers.start_postgres(folder / "pg")
     monkeypatch.setenv("DATABASE_URL", pg.url)
     reset_clients()
     assert invoke(handler, load_event("event-get-health")).status == 200
@@ -57,8 +60,9 @@ def test_database_down_is_503_and_recovers_when_it_returns(tmp_path, monkeypatch
     assert response.status == 503
     assert response.json["database"].startswith("error: database unreachable")
     assert response.json["redis"] == "ok"
-    pg = servers.start_postgres(tmp_path / "pg")
+    pg = servers.start_postgres(folder / "pg")
     try:
         assert invoke(handler, load_event("event-get-health")).status == 200  # reconnects by itself
     finally:
         pg.stop()
+        shutil.rmtree(folder, ignore_errors=True)
