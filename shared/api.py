@@ -151,6 +151,7 @@ class EdgeMiddleware:
             if message["type"] == "http.response.start":
                 started = True
                 message["headers"] = [*message.get("headers", []), *extra]
+                _count_errors(message["status"])
             await send(message)
 
         rejection = _gate(scope, self.max_body)
@@ -173,6 +174,18 @@ class EdgeMiddleware:
             await _send_error(error, scope, receive, send_with_headers)
         finally:
             logger.remove_keys(["request_id"])
+
+
+def _count_errors(status: int) -> None:
+    """An EMF metric per 4xx/5xx answer (the happy path pays nothing: no flush per success)."""
+    if status < 400:
+        return
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    from shared.observability import metrics
+
+    metrics.add_metric(name=f"Http{status // 100}xx", unit=MetricUnit.Count, value=1)
+    metrics.flush_metrics()
 
 
 def _request_id(scope: Scope) -> str:
