@@ -15,10 +15,10 @@ from xml.sax.saxutils import escape
 from shared.categories import CATEGORIES
 
 WIDTH, HEIGHT = 600, 320
-CENTER_X, CENTER_Y, RADIUS = 430, 165, 110
+CENTER_X, CENTER_Y, RADIUS = 440, 165, 105
 MAX_LEVEL = 10
 RINGS = (2, 4, 6, 8, 10)
-NAME_MAX = 24
+NAME_MAX = 20
 _NOT_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 FONT = "font-family=\"'Segoe UI', 'DejaVu Sans', Ubuntu, sans-serif\""
 
@@ -65,7 +65,7 @@ def render_card(profile: dict[str, Any], stats: dict[str, Any]) -> str:
         f"<title>{title}</title>",
         f"<style>text{{fill:#e2e8f0}} .axis{{font-size:11px;fill:#94a3b8}}</style><g {FONT}>",
         f'<rect x="0.5" y="0.5" width="{WIDTH - 1}" height="{HEIGHT - 1}" rx="12" fill="#0f172a" stroke="#1e293b"/>',
-        f'<text x="28" y="58" font-size="24" font-weight="700">{name}</text>',
+        f'<text x="28" y="58" font-size="22" font-weight="700">{name}</text>',
         f'<text x="28" y="84" font-size="14" class="axis">{handle}</text>',
         '<text x="28" y="150" font-size="15">Character level</text>',
         f'<text x="28" y="200" font-size="48" font-weight="700" fill="#facc15">{stats["character_level"]}</text>',
