@@ -158,7 +158,7 @@ def test_card_is_cacheable_svg(alice):
     assert response.status == 200, response
     assert response.headers["content-type"].startswith("image/svg+xml")
     assert "max-age=" in response.headers["cache-control"] and response.headers["cache-control"].startswith("public")
-    root = ET.fromstring(response.body)
+    root = ET.fromstring(response.body)  # noqa: S314 - our own SVG
     assert root.tag == "{http://www.w3.org/2000/svg}svg" and root.get("width") == "600"
     again = from_event(handler, "event-get-user-card", {"if-none-match": response.headers["etag"]},
                        path="/api/v1/users/alice/card.svg")
@@ -170,7 +170,7 @@ def test_card_draws_a_hostile_display_name_as_text(make_user):
     add(headers, "Lockpicking", "craft", 6)
     response = call(handler, "GET", "/api/v1/users/mallory/card.svg")
     assert response.status == 200
-    root = ET.fromstring(response.body)  # still well-formed XML
+    root = ET.fromstring(response.body)  # noqa: S314 - our own SVG; parsing proves it well-formed
     assert not list(root.iter("{http://www.w3.org/2000/svg}script"))
     texts = ["".join(t.itertext()) for t in root.iter("{http://www.w3.org/2000/svg}text")]
     assert any(t.startswith('<script>alert("x")') for t in texts)
