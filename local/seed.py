@@ -5,17 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from shared.passwords import hash_password
+from shared.repositories.skills import create_skill
 
 DEMO_USERNAME = "demo"
 DEMO_EMAIL = "demo@atribuo.local"
 DEMO_PASSWORD = "demo-password-123"  # noqa: S105 - local stack only; never seeded anywhere else
 DEMO_SKILLS = [
-    ("Python", "Programming", 7, "Backend services and tooling"),
-    ("SQL", "Programming", 6, "Postgres, mostly"),
-    ("Guitar", "Music", 4, "Fingerstyle"),
-    ("Spanish", "Languages", 3, "Conversational"),
-    ("Running", "Fitness", 5, "Half-marathon pace"),
-    ("Cooking", "Life", 6, "Weeknight dinners"),
+    # categories are the fixed slugs of shared/categories.py
+    ("Python", "programming", 7, "Backend services and tooling"),
+    ("SQL", "programming", 6, "Postgres, mostly"),
+    ("Guitar", "music", 4, "Fingerstyle"),
+    ("Spanish", "languages", 3, "Conversational"),
+    ("Running", "fitness", 5, "Half-marathon pace"),
+    ("Cooking", "life", 6, "Weeknight dinners"),
+    ("Chess", "mind", 4, "Rapid, online"),
 ]
 
 
@@ -31,11 +34,7 @@ def seed(conn: Any) -> bool:
         if row is None:
             return False
         for name, category, level, description in DEMO_SKILLS:
-            conn.execute(
-                "WITH s AS (INSERT INTO skills (owner_id, name, category, level, description)"
-                " VALUES (%(o)s, %(n)s, %(c)s, %(l)s, %(d)s) RETURNING id, owner_id, level)"
-                " INSERT INTO skill_progress (skill_id, owner_id, previous_level, new_level, note)"
-                " SELECT id, owner_id, NULL, level, 'seeded' FROM s",
-                {"o": row["id"], "n": name, "c": category, "l": level, "d": description},
-            )
+            # the real write path: history row, sync version and change log, as for any client write
+            create_skill(conn, row["id"], name=name, category=category, level=level, description=description,
+                         note="seeded")
     return True

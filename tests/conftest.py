@@ -92,3 +92,7 @@ def make_user(password_hash: str):
         return user, {"authorization": f"Bearer {token}"}
 
     return factory
+
+
+# Counting wrappers (tests/counting.py): SQL statements and Redis round trips per request.
+from tests.counting import redis_counter, sql_counter  # noqa: E402, F401

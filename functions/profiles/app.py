@@ -1,0 +1,81 @@
+"""Profiles function: my profile and character sheet, public profiles, their SVG card, the leaderboard.
+
+The public routes (``/users/…``, ``/leaderboard``) are anonymous by design: they answer the same for
+everyone (privacy → 404 for all, owner included), which is what makes them cacheable in Redis and
+by browsers and CDNs. The ``/me`` routes carry the caller's ``X-Sync-Version``.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from mangum import Mangum
+
+from shared import db, public_cache, public_views
+from shared.api import create_app
+from shared.auth import CurrentUser
+from shared.categories import Category
+from shared.changes import after_write
+from shared.character import build_stats
+from shared.errors import NotFoundError
+from shared.repositories import profiles
+from shared.responses import private_json, respond
+from shared.skill_models import CharacterStats, Leaderboard, ProfilePublic, ProfileUpdate, PublicProfile
+
+router = APIRouter(tags=["profiles"])
+PUBLIC_PROFILE_CACHING = "public, no-cache"  # always revalidate: a 304 from Redis is cheap
+CARD_CACHING = f"public, max-age={public_cache.CARD_TTL_S}, stale-while-revalidate=86400"
+LEADERBOARD_CACHING = f"public, max-age={public_cache.LEADERBOARD_TTL_S}"
+
+
+@router.get("/me/profile", response_model=ProfilePublic)
+async def get_profile(request: Request, user: CurrentUser) -> Response:
+    version, profile = db.run(lambda conn: profiles.get_profile(conn, user))
+    return private_json(request, profile, version)
+
+
+@router.patch("/me/profile", response_model=ProfilePublic)
+async def update_profile(request: Request, user: CurrentUser, body: ProfileUpdate) -> Response:
+    """Change display name, bio or visibility; public views are invalidated at once."""
+    changes = body.changes()
+    result = db.run(lambda conn: profiles.update_profile(conn, user, changes))
+    if result.change is not None:
+        after_write(user, result.change)
+    return private_json(request, result.entity, result.sync_version or 0)
+
+
+@router.get("/me/stats", response_model=CharacterStats)
+async def my_stats(request: Request, user: CurrentUser) -> Response:
+    """The character sheet: per-category aggregates, total and character level, radar data."""
+    version, rows = db.run(lambda conn: profiles.category_stats(conn, user))
+    return private_json(request, build_stats(rows), version)
+
+
+@router.get("/users/{username}", response_model=PublicProfile)
+async def public_profile(request: Request, username: str) -> Response:
+    """A public profile with its skills and radar data; private and missing profiles are the same 404."""
+    body = public_views.profile_body(username)
+    if body is None:
+        raise NotFoundError("no such profile")
+    return respond(request, body.encode(), cache_control=PUBLIC_PROFILE_CACHING)
+
+
+@router.get("/users/{username}/card.svg", response_class=Response,
+            responses={200: {"content": {"image/svg+xml": {}}, "description": "The radar card"}})
+async def card(request: Request, username: str) -> Response:
+    """The embeddable SVG radar card of a public profile."""
+    body = public_views.card_body(username)
+    if body is None:
+        raise NotFoundError("no such profile")
+    return respond(request, body.encode(), media_type="image/svg+xml", cache_control=CARD_CACHING,
+                   headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"})
+
+
+@router.get("/leaderboard", response_model=Leaderboard)
+async def leaderboard(request: Request, category: Category | None = None) -> Response:
+    """The top 100 public profiles by total level, or by total level within ``category``."""
+    body = public_views.leaderboard_body(category and str(category))
+    return respond(request, body.encode(), cache_control=LEADERBOARD_CACHING)
+
+
+app = create_app(router)
+handler = Mangum(app, lifespan="off")

@@ -1,0 +1,104 @@
+"""Skills function: the character's skills and their level history (``/api/v1/skills``, ``/progress``).
+
+Every route is one repository call (one Postgres statement). Writes then call
+``shared.changes.after_write`` once, the single place that notifies caches (and, later, devices).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+from mangum import Mangum
+
+from shared import db
+from shared.api import create_app
+from shared.auth import CurrentUser
+from shared.categories import Category
+from shared.changes import after_write
+from shared.errors import NotFoundError
+from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from shared.repositories import skills
+from shared.repositories.sql import WriteResult
+from shared.responses import no_content, private_json, sync_headers
+from shared.skill_models import ProgressPage, SkillCreate, SkillPage, SkillPublic, SkillSort, SkillUpdate
+
+router = APIRouter(tags=["skills"])
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size, 1..100.")]
+Cursor = Annotated[str | None, Query(max_length=512, description="next_cursor of the previous page.")]
+
+
+def _missing(version: int | None) -> NotFoundError:
+    """The one 404 for a skill that is missing or someone else's: nothing tells them apart."""
+    return NotFoundError("no such skill", headers=sync_headers(version))
+
+
+def _written(user: uuid.UUID, result: WriteResult) -> WriteResult:
+    if result.status == "not_found":
+        raise _missing(result.sync_version)
+    if result.change is not None:
+        after_write(user, result.change)
+    return result
+
+
+@router.get("/skills", response_model=SkillPage)
+async def list_skills(request: Request, user: CurrentUser, category: Category | None = None,
+                      sort: SkillSort = "name", limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None) -> Response:
+    """The caller's skills, optionally in one category; keyset-paginated in a stable order."""
+    version, page = db.run(lambda conn: skills.list_skills(
+        conn, user, category=category and str(category), sort=sort, limit=limit, cursor=cursor))
+    return private_json(request, page, version)
+
+
+@router.post("/skills", response_model=SkillPublic, status_code=201)
+async def create_skill(request: Request, user: CurrentUser, body: SkillCreate) -> Response:
+    """Create a skill; its first history row records the starting level (and ``note``)."""
+    fields = body.model_dump()
+    result = _written(user, db.run(lambda conn: skills.create_skill(conn, user, **fields)))
+    return private_json(request, result.entity, result.sync_version or 0, status=201)
+
+
+@router.get("/skills/{skill_id}", response_model=SkillPublic)
+async def get_skill(request: Request, user: CurrentUser, skill_id: uuid.UUID) -> Response:
+    version, item = db.run(lambda conn: skills.get_skill(conn, user, skill_id))
+    if item is None:
+        raise _missing(version)
+    return private_json(request, item, version)
+
+
+@router.patch("/skills/{skill_id}", response_model=SkillPublic)
+async def update_skill(request: Request, user: CurrentUser, skill_id: uuid.UUID, body: SkillUpdate) -> Response:
+    """Change some fields; a new ``level`` (with an optional ``note``) adds a history row atomically."""
+    changes = body.changes()
+    result = _written(user, db.run(lambda conn: skills.update_skill(conn, user, skill_id, changes, note=body.note)))
+    return private_json(request, result.entity, result.sync_version or 0)
+
+
+@router.delete("/skills/{skill_id}", status_code=204)
+async def delete_skill(user: CurrentUser, skill_id: uuid.UUID) -> Response:
+    result = _written(user, db.run(lambda conn: skills.delete_skill(conn, user, skill_id)))
+    return no_content(result.sync_version or 0)
+
+
+@router.get("/skills/{skill_id}/progress", response_model=ProgressPage)
+async def skill_progress(request: Request, user: CurrentUser, skill_id: uuid.UUID, limit: Limit = DEFAULT_LIMIT,
+                         cursor: Cursor = None) -> Response:
+    """One skill's level history, newest first."""
+    version, page = db.run(lambda conn: skills.skill_progress(conn, user, skill_id, limit=limit, cursor=cursor))
+    if page is None:
+        raise _missing(version)
+    return private_json(request, page, version)
+
+
+@router.get("/progress", response_model=ProgressPage)
+async def timeline(request: Request, user: CurrentUser, since: datetime | None = None,
+                   limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None) -> Response:
+    """Level changes across all the caller's skills since ``since`` (ISO 8601), newest first."""
+    version, page = db.run(lambda conn: skills.timeline(conn, user, since=since, limit=limit, cursor=cursor))
+    return private_json(request, page, version)
+
+
+app = create_app(router)
+handler = Mangum(app, lifespan="off")

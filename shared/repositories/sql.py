@@ -1,0 +1,78 @@
+"""SQL fragments the repositories share: entity JSON built in Postgres, and the write result.
+
+The public JSON of an entity is built by the database (``jsonb_build_object``) in the same statement
+that reads or writes it, so the HTTP response, the ``changes`` log row and the sync snapshot are
+byte-for-byte the same shape. Timestamps are formatted in UTC with microseconds (``…Z``) regardless
+of the session's TimeZone, so they sort as text and round-trip through cursors exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+Row = dict[str, Any]
+WriteStatus = Literal["applied", "unchanged", "not_found", "stale"]
+
+
+def iso(column: str) -> str:
+    """``column`` (timestamptz) as ISO 8601 UTC text with microseconds."""
+    return f"""to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
+
+
+def skill_json(alias: str) -> str:
+    """A skill's public JSON (what the API returns and what ``changes.data`` holds)."""
+    a = alias
+    return (f"jsonb_build_object('id', {a}.id, 'name', {a}.name, 'category', {a}.category, 'level', {a}.level,"
+            f" 'description', {a}.description, 'created_at', {iso(f'{a}.created_at')},"
+            f" 'updated_at', {iso(f'{a}.updated_at')})")
+
+
+def profile_json(alias: str) -> str:
+    """The owner's view of their profile (``GET /me/profile`` and ``changes.data`` for 'profile')."""
+    a = alias
+    return (f"jsonb_build_object('id', {a}.id, 'username', {a}.username, 'email', {a}.email,"
+            f" 'display_name', {a}.display_name, 'avatar_url', {a}.avatar_url, 'bio', {a}.bio,"
+            f" 'privacy_settings', {a}.privacy_settings, 'created_at', {iso(f'{a}.created_at')},"
+            f" 'updated_at', {iso(f'{a}.updated_at')})")
+
+
+# RETURNING list of an INSERT INTO changes: the change as the rest of the system sees it.
+CHANGE_RETURNING = (
+    "RETURNING data, jsonb_build_object('entity', entity, 'entity_id', entity_id, 'op', op,"
+    f" 'version', version, 'data', data, 'created_at', {iso('created_at')}) AS change"
+)
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """What one write statement did.
+
+    ``status``: ``applied`` (row changed, version bumped, change logged), ``unchanged`` (the values
+    were already those; nothing bumped), ``not_found`` (no such row for this owner; nothing bumped),
+    ``stale`` (``if_unmodified_since`` was older than the stored ``updated_at``; nothing written).
+    ``entity`` is the row's public JSON after the statement (None when deleted or missing),
+    ``sync_version`` the owner's version after it, ``change`` the appended ``changes`` row (applied
+    only) plus ``username`` (for cache keys), which is what ``shared.changes.after_write`` takes.
+    """
+
+    status: WriteStatus
+    entity: Row | None
+    sync_version: int | None
+    change: Row | None = None
+
+
+def write_result(row: Row | None) -> WriteResult:
+    """Interpret the final SELECT every write statement ends with.
+
+    Columns: ``sync_version``, ``username``, ``entity`` (new JSON, applied only), ``change``,
+    ``current`` (JSON before the statement) and ``stale``.
+    """
+    if row is None:  # the owner itself is gone
+        return WriteResult("not_found", None, None)
+    change = row["change"]
+    if change is not None:
+        return WriteResult("applied", row["entity"], row["sync_version"], {**change, "username": row["username"]})
+    if row["current"] is None:
+        return WriteResult("not_found", None, row["sync_version"])
+    return WriteResult("stale" if row["stale"] else "unchanged", row["current"], row["sync_version"])
