@@ -21,6 +21,19 @@ def _joined(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
     return out
 
 
+def _is_text(body: bytes, content_type: str) -> bool:
+    """Text bodies travel as strings; binary ones (or text that is not UTF-8) base64-encoded, as in AWS."""
+    if not body:
+        return True
+    if not any(content_type.startswith(t) for t in TEXT_TYPES):
+        return False
+    try:
+        body.decode()
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def build_http_event(
     *,
     method: str,
@@ -36,8 +49,7 @@ def build_http_event(
     pairs = [(k.lower(), v) for k, v in headers]
     cookies = [c.strip() for k, v in pairs if k == "cookie" for c in v.split(";") if c.strip()]
     header_map = _joined((k, v) for k, v in pairs if k != "cookie")
-    ctype = header_map.get("content-type", "")
-    is_text = not body or any(ctype.startswith(t) for t in TEXT_TYPES)
+    is_text = _is_text(body, header_map.get("content-type", ""))
     now = datetime.now(UTC)
     event: dict[str, Any] = {
         "version": "2.0",

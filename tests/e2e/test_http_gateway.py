@@ -61,3 +61,12 @@ def test_swagger_ui_and_merged_openapi(gateway):
     assert "swagger-ui" in httpx.get(f"{gateway}/docs").text
     spec = httpx.get(f"{gateway}/openapi.json").json()
     assert "/api/v1/health" in spec["paths"]
+
+
+def test_a_json_labelled_body_that_is_not_utf8_travels_base64_encoded():
+    """Found by the fuzzer: such a body used to crash the gateway with a 500."""
+    from local.http_event import build_http_event
+
+    event = build_http_event(method="POST", path="/x", route_key="POST /x",
+                             headers=[("content-type", "application/json")], body=b'{"a": "\xd7"}')
+    assert event["isBase64Encoded"] is True
