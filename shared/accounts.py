@@ -7,9 +7,7 @@ neither the body nor the timing says whether an account exists.
 
 from __future__ import annotations
 
-import secrets
 import uuid
-from functools import lru_cache
 from typing import NoReturn
 
 from shared import db, passwords, ratelimit, sessions
@@ -42,9 +40,10 @@ def throttle_ip(client_ip: str) -> None:
     ratelimit.check(ip_rule(), ratelimit.hashed(client_ip))
 
 
-@lru_cache(maxsize=1)
-def _dummy_hash() -> str:
-    return passwords.hash_password(secrets.token_urlsafe(16))
+# A hash of a random password nobody knows, at the configured parameters (a test keeps them in step).
+# A literal rather than computed on first use, so even a cold container's first unknown-user login
+# costs exactly one verification, like a wrong password.
+DUMMY_HASH = "$argon2id$v=19$m=19456,t=2,p=1$C6RXPWHBFGd8avaeGAGpKg$3Fm8aiArYGks2jdXCfvlq9Q7lr4lS7TBaIrUOCbdI2s"
 
 
 def _bad_credentials() -> UnauthorizedError:
@@ -86,7 +85,7 @@ def login(body: LoginCreate, client_ip: str) -> TokenPublic:
     account = str(creds["id"]) if creds else body.username.lower()
     ratelimit.check(login_rule(), ratelimit.hashed(account, client_ip))
     if creds is None:
-        passwords.verify_password(_dummy_hash(), body.password)
+        passwords.verify_password(DUMMY_HASH, body.password)
         raise _bad_credentials()
     if not passwords.verify_password(creds["password_hash"], body.password):
         raise _bad_credentials()

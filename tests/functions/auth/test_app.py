@@ -186,6 +186,13 @@ def test_unknown_user_and_wrong_password_answer_identically(monkeypatch):
     assert len(verified) == 2 and all(h.startswith("$argon2id$") for h in verified)
 
 
+def test_the_dummy_hash_uses_the_configured_parameters():
+    from shared import passwords
+    from shared.accounts import DUMMY_HASH
+
+    assert not passwords.needs_rehash(DUMMY_HASH)  # else unknown users would verify faster or slower
+
+
 def test_login_rehashes_when_parameters_changed():
     from argon2 import PasswordHasher
 
