@@ -10,11 +10,18 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, EmailStr, Field, StringConstraints
 
 
 def _lower(value: Any) -> Any:
     return value.strip().lower() if isinstance(value, str) else value
+
+
+def _no_nul(value: str) -> str:
+    """Postgres text cannot hold U+0000; refuse it here (422) instead of failing in the driver (500)."""
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
 
 
 # Lower-cased *before* the pattern applies, so "Alice" registers as "alice" (pydantic checks the
@@ -36,13 +43,15 @@ class UserCreate(_Body):
     username: Username
     email: Annotated[EmailStr, Field(max_length=320)]
     password: NewPassword
-    display_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] | None = None
+    display_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+                            AfterValidator(_no_nul)] | None = None
 
 
 class LoginCreate(_Body):
     """Sign-in: ``username`` may be the username or the e-mail address."""
 
-    username: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=320)]
+    username: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=320),
+                        AfterValidator(_no_nul)]
     password: AnyPassword
 
 

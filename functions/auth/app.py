@@ -24,8 +24,15 @@ from shared.account_schemas import (
 )
 from shared.api import create_app
 from shared.auth import CurrentUser
+from shared.schemas import ErrorEnvelope
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}  # RFC 6749 5.1: token responses
+
+
+def _errors(*statuses: int) -> dict[int | str, dict]:
+    text = {401: "Not signed in, or bad credentials / refresh token", 403: "The current password is wrong",
+            409: "Username or e-mail already taken (details name the field)"}
+    return {status: {"model": ErrorEnvelope, "description": text[status]} for status in statuses}
 
 
 def client_ip(request: Request) -> str:
@@ -43,44 +50,46 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 jwks_router = APIRouter(prefix="/.well-known", tags=["auth"])
 
 
-@router.post("/register", status_code=201, response_model=RegisteredPublic)
+@router.post("/register", status_code=201, response_model=RegisteredPublic, responses=_errors(409))
 async def register(body: UserCreate, _: ClientIp, response: Response) -> RegisteredPublic:
     response.headers.update(NO_STORE)
     return accounts.register(body)
 
 
-@router.post("/login", response_model=TokenPublic)
+@router.post("/login", response_model=TokenPublic, responses=_errors(401))
 async def login(body: LoginCreate, ip: ClientIp, response: Response) -> TokenPublic:
     response.headers.update(NO_STORE)
     return accounts.login(body, ip)
 
 
-@router.post("/refresh", response_model=TokenPublic)
+@router.post("/refresh", response_model=TokenPublic, responses=_errors(401))
 async def refresh(body: RefreshCreate, _: ClientIp, response: Response) -> TokenPublic:
     response.headers.update(NO_STORE)
     return db.run(lambda conn: sessions.refresh(conn, body.refresh_token))
 
 
-@router.post("/logout", status_code=204)
-async def logout(body: RefreshCreate, _: ClientIp) -> None:
+@router.post("/logout", status_code=204, response_class=Response)
+async def logout(body: RefreshCreate, _: ClientIp) -> Response:
     """This device: revoke the sign-in (family) of the given refresh token."""
     db.run(lambda conn: sessions.end(conn, body.refresh_token))
+    return Response(status_code=204)
 
 
-@router.post("/logout-all", status_code=204)
-async def logout_all(user_id: CurrentUser, _: ClientIp) -> None:
+@router.post("/logout-all", status_code=204, response_class=Response, responses=_errors(401))
+async def logout_all(user_id: CurrentUser, _: ClientIp) -> Response:
     """Every device: revoke all of the caller's sign-ins."""
     db.run(lambda conn: sessions.end_all(conn, user_id))
+    return Response(status_code=204)
 
 
-@router.post("/password", response_model=TokenPublic)
+@router.post("/password", response_model=TokenPublic, responses=_errors(401, 403, 409))
 async def change_password(body: PasswordUpdate, user_id: CurrentUser, ip: ClientIp,
                           response: Response) -> TokenPublic:
     response.headers.update(NO_STORE)
     return accounts.change_password(user_id, body, ip)
 
 
-@router.get("/me", response_model=UserPublic)
+@router.get("/me", response_model=UserPublic, responses=_errors(401))
 async def me(user_id: CurrentUser, response: Response) -> UserPublic:
     response.headers["Cache-Control"] = "no-store"
     return accounts.me(user_id)

@@ -134,6 +134,15 @@ def test_invalid_registration_is_422_naming_the_field(changes, field):
     assert [d["field"] for d in response.json["error"]["details"]] == [field]
 
 
+def test_nul_characters_are_422_not_a_database_error():
+    register_nul = call("POST", "/auth/register", {"username": "quester", "email": "q@example.com",
+                                                   "password": PASSWORD, "display_name": "Q\x00"})
+    login_nul = call("POST", "/auth/login", {"username": "ques\x00ter", "password": PASSWORD})
+    assert register_nul.status == login_nul.status == 422
+    assert register_nul.json["error"]["details"][0]["field"] == "body.display_name"
+    assert login_nul.json["error"]["details"][0]["field"] == "body.username"
+
+
 @pytest.mark.parametrize("extra", [{"id": "00000000-0000-0000-0000-000000000001"}, {"is_admin": True},
                                    {"password_hash": "$argon2id$forged"}, {"sync_version": 99}])
 def test_mass_assignment_is_refused_and_creates_nothing(extra):
