@@ -21,6 +21,14 @@ def _joined(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
     return out
 
 
+def _is_utf8(body: bytes) -> bool:
+    try:
+        body.decode()
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def build_http_event(
     *,
     method: str,
@@ -37,7 +45,8 @@ def build_http_event(
     cookies = [c.strip() for k, v in pairs if k == "cookie" for c in v.split(";") if c.strip()]
     header_map = _joined((k, v) for k, v in pairs if k != "cookie")
     ctype = header_map.get("content-type", "")
-    is_text = not body or any(ctype.startswith(t) for t in TEXT_TYPES)
+    # Like API Gateway, a body that is not valid UTF-8 travels base64-encoded even under a text type.
+    is_text = not body or (any(ctype.startswith(t) for t in TEXT_TYPES) and _is_utf8(body))
     now = datetime.now(UTC)
     event: dict[str, Any] = {
         "version": "2.0",
