@@ -23,16 +23,19 @@ DEMO_SKILLS = [
 
 
 def seed(conn: Any) -> bool:
-    """Create the demo user and skills unless they exist; True when something was created."""
+    """Create the demo user and skills unless the user exists; True when something was created.
+
+    The user goes through ``shared.repositories.users.create_user``, the same statement registration
+    uses, so the seed cannot drift from what the API writes.
+    """
+    from shared.repositories.users import create_user, get_credentials
+
+    if get_credentials(conn, DEMO_USERNAME) is not None:
+        return False
     with conn.transaction():
-        row = conn.execute(
-            "INSERT INTO users (username, email, password_hash, display_name, bio)"
-            " VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING id",
-            (DEMO_USERNAME, DEMO_EMAIL, hash_password(DEMO_PASSWORD), "Demo Adventurer",
-             "A demo character seeded by make dev."),
-        ).fetchone()
-        if row is None:
-            return False
+        row = create_user(conn, username=DEMO_USERNAME, email=DEMO_EMAIL, password_hash=hash_password(DEMO_PASSWORD),
+                          display_name="Demo Adventurer")
+        conn.execute("UPDATE users SET bio = %s WHERE id = %s", ("A demo character seeded by make dev.", row["id"]))
         for name, category, level, description in DEMO_SKILLS:
             # the real write path: history row, sync version and change log, as for any client write
             create_skill(conn, row["id"], name=name, category=category, level=level, description=description,

@@ -44,6 +44,13 @@ class Settings(BaseSettings):
     access_token_ttl_s: int = 900
     jwt_leeway_s: int = 30
 
+    # Sessions and throttling (issue 3): refresh-token idle expiry and two-tab grace window; attempts
+    # per minute for one account from one IP, and for all auth routes from one IP.
+    refresh_idle_ttl_s: int = 30 * 24 * 3600
+    refresh_grace_s: int = 10
+    login_attempts_per_min: int = 10
+    auth_ip_requests_per_min: int = 60
+
     allowed_origins: str = "http://localhost:5173"
     max_body_bytes: int = 64 * 1024
 

@@ -24,6 +24,8 @@ SELECT id, password_hash FROM users
 WHERE lower(username) = lower(%(login)s) OR lower(email) = lower(%(login)s)
 LIMIT 1
 """
+SELECT_PASSWORD_HASH = "SELECT password_hash FROM users WHERE id = %(id)s"  # noqa: S105 - SQL, not a secret
+UPDATE_PASSWORD_HASH = "UPDATE users SET password_hash = %(password_hash)s WHERE id = %(id)s"  # noqa: S105 - SQL, not a secret
 
 
 def create_user(conn: psycopg.Connection, *, username: str, email: str, password_hash: str,
@@ -42,3 +44,13 @@ def get_user(conn: psycopg.Connection, user_id: uuid.UUID) -> Row | None:
 def get_credentials(conn: psycopg.Connection, login: str) -> Row | None:
     """``{"id", "password_hash"}`` for a username or email (case-insensitive)."""
     return conn.execute(SELECT_CREDENTIALS_BY_LOGIN, {"login": login}).fetchone()
+
+
+def get_password_hash(conn: psycopg.Connection, user_id: uuid.UUID) -> str | None:
+    row = conn.execute(SELECT_PASSWORD_HASH, {"id": user_id}).fetchone()
+    return row["password_hash"] if row else None
+
+
+def update_password_hash(conn: psycopg.Connection, user_id: uuid.UUID, password_hash: str) -> None:
+    """Store a re-hash of the same password (parameters changed); not a password change."""
+    conn.execute(UPDATE_PASSWORD_HASH, {"id": user_id, "password_hash": password_hash})

@@ -1,0 +1,93 @@
+"""Request and response models of the auth function (and of anything else that shows a user to itself).
+
+Bodies forbid unknown fields, so a client cannot slip ``id``, ``password_hash`` or any flag into a
+write (mass assignment). Token responses use OAuth 2.0 names (RFC 6749 section 5.1).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, EmailStr, Field, StringConstraints
+
+
+def _lower(value: Any) -> Any:
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+def _no_nul(value: str) -> str:
+    """Postgres text cannot hold U+0000; refuse it here (422) instead of failing in the driver (500)."""
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+# Lower-cased *before* the pattern applies, so "Alice" registers as "alice" (pydantic checks the
+# pattern before its own to_lower).
+Username = Annotated[str, BeforeValidator(_lower), StringConstraints(pattern=r"^[a-z0-9_]{3,30}$")]
+NewPassword = Annotated[str, Field(min_length=8, max_length=128)]
+# A presented password is only length-capped (so argon2 is never fed a megabyte); rules apply on creation.
+AnyPassword = Annotated[str, Field(min_length=1, max_length=128)]
+RefreshToken = Annotated[str, Field(min_length=16, max_length=256)]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class UserCreate(_Body):
+    """Registration. The username is stored lower-case: "Alice" and "alice" are one account."""
+
+    username: Username
+    email: Annotated[EmailStr, Field(max_length=320)]
+    password: NewPassword
+    display_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+                            AfterValidator(_no_nul)] | None = None
+
+
+class LoginCreate(_Body):
+    """Sign-in: ``username`` may be the username or the e-mail address."""
+
+    username: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=320),
+                        AfterValidator(_no_nul)]
+    password: AnyPassword
+
+
+class RefreshCreate(_Body):
+    """A refresh token presented to /refresh or /logout."""
+
+    refresh_token: RefreshToken
+
+
+class PasswordUpdate(_Body):
+    current_password: AnyPassword
+    new_password: NewPassword
+
+
+class UserPublic(BaseModel):
+    """What a user sees about themselves. There is no field that could carry the password hash."""
+
+    id: uuid.UUID
+    username: str
+    email: str
+    display_name: str | None
+    avatar_url: str | None
+    bio: str | None
+    privacy_settings: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+
+
+class TokenPublic(BaseModel):
+    access_token: str
+    refresh_token: str
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105 - the OAuth token type
+    expires_in: int = Field(description="Seconds until the access token expires")
+
+
+class RegisteredPublic(TokenPublic):
+    """Registration's answer: the new user and their first token pair."""
+
+    user: UserPublic

@@ -1,0 +1,132 @@
+"""SQL for refresh tokens and their families. Every statement is named, parameterised and one round trip.
+
+Tokens are looked up by ``sha256(token)`` (``bytea``); the token itself is never stored. Revocation is
+per family (one row), so revoking a sign-in rejects every token it ever issued, including the newest.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import psycopg
+
+Row = dict[str, Any]
+
+INSERT_FAMILY = """
+WITH family AS (
+    INSERT INTO refresh_families (user_id) VALUES (%(user_id)s) RETURNING id, user_id
+)
+INSERT INTO refresh_tokens (token_hash, family_id, user_id, expires_at)
+SELECT %(token_hash)s, id, user_id, now() + make_interval(secs => %(idle_s)s) FROM family
+RETURNING family_id
+"""
+
+# One statement decides and acts. ``FOR UPDATE`` makes a concurrent refresh of the same token wait for
+# this one and then see its ``rotated_at`` (READ COMMITTED re-reads the locked row), so two tabs
+# refreshing at once land in 'rotated' and 'grace' — both get a pair, nobody is logged out.
+ROTATE = """
+WITH presented AS (
+    SELECT t.token_hash, t.family_id, t.user_id, t.rotated_at, t.expires_at, f.revoked_at
+    FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id
+    WHERE t.token_hash = %(token_hash)s
+    FOR UPDATE OF t, f
+), verdict AS (
+    SELECT token_hash, family_id, user_id,
+           CASE WHEN revoked_at IS NOT NULL OR expires_at <= now() THEN 'invalid'
+                WHEN rotated_at IS NULL THEN 'rotated'
+                WHEN rotated_at > now() - make_interval(secs => %(grace_s)s) THEN 'grace'
+                ELSE 'reuse' END AS outcome
+    FROM presented
+), used AS (
+    UPDATE refresh_tokens t SET rotated_at = coalesce(t.rotated_at, now()), last_used_at = now()
+    FROM verdict v WHERE t.token_hash = v.token_hash AND v.outcome IN ('rotated', 'grace')
+), revoked AS (
+    UPDATE refresh_families f SET revoked_at = now(), revoked_reason = 'reuse'
+    FROM verdict v WHERE f.id = v.family_id AND v.outcome = 'reuse'
+), issued AS (
+    INSERT INTO refresh_tokens (token_hash, family_id, user_id, parent_hash, expires_at)
+    SELECT %(new_hash)s, family_id, user_id, token_hash, now() + make_interval(secs => %(idle_s)s)
+    FROM verdict WHERE outcome IN ('rotated', 'grace')
+)
+SELECT outcome, user_id, family_id FROM verdict
+"""
+
+REVOKE_FAMILY_OF = """
+UPDATE refresh_families f SET revoked_at = now(), revoked_reason = 'logout'
+FROM refresh_tokens t
+WHERE t.token_hash = %(token_hash)s AND f.id = t.family_id AND f.revoked_at IS NULL
+"""
+
+REVOKE_USER_FAMILIES = """
+UPDATE refresh_families SET revoked_at = now(), revoked_reason = %(reason)s
+WHERE user_id = %(user_id)s AND revoked_at IS NULL
+"""
+
+# Password change in one statement: the new hash is written only if the old one is still current
+# (a concurrent change wins cleanly), every live family is revoked, and a fresh family starts. The
+# new family is invisible to the revoking CTE (same snapshot), so it survives.
+REHASH_AND_RESTART = """
+WITH changed AS (
+    UPDATE users SET password_hash = %(new_hash)s, updated_at = now()
+    WHERE id = %(user_id)s AND password_hash = %(old_hash)s
+    RETURNING id
+), revoked AS (
+    UPDATE refresh_families SET revoked_at = now(), revoked_reason = 'password_change'
+    WHERE user_id IN (SELECT id FROM changed) AND revoked_at IS NULL
+), family AS (
+    INSERT INTO refresh_families (user_id) SELECT id FROM changed RETURNING id, user_id
+)
+INSERT INTO refresh_tokens (token_hash, family_id, user_id, expires_at)
+SELECT %(token_hash)s, id, user_id, now() + make_interval(secs => %(idle_s)s) FROM family
+RETURNING family_id
+"""
+
+PURGE_EXPIRED = """
+WITH gone AS (DELETE FROM refresh_tokens WHERE expires_at < now() RETURNING family_id)
+DELETE FROM refresh_families f
+WHERE f.id IN (SELECT family_id FROM gone)
+  AND NOT EXISTS (SELECT 1 FROM refresh_tokens t WHERE t.family_id = f.id AND t.expires_at >= now())
+"""
+
+
+def create_family(conn: psycopg.Connection, *, user_id: uuid.UUID, token_hash: bytes, idle_s: int) -> uuid.UUID:
+    """Start a sign-in: a new family holding its first token."""
+    row = conn.execute(INSERT_FAMILY, {"user_id": user_id, "token_hash": token_hash, "idle_s": idle_s}).fetchone()
+    assert row is not None
+    return row["family_id"]
+
+
+def rotate(conn: psycopg.Connection, *, token_hash: bytes, new_hash: bytes, grace_s: int, idle_s: int) -> Row | None:
+    """Use a refresh token: ``{"outcome", "user_id", "family_id"}``, or None for an unknown token.
+
+    ``outcome`` is 'rotated' or 'grace' (``new_hash`` was stored in the family), 'reuse' (the family
+    was revoked just now), or 'invalid' (expired, or the family was already revoked).
+    """
+    params = {"token_hash": token_hash, "new_hash": new_hash, "grace_s": grace_s, "idle_s": idle_s}
+    return conn.execute(ROTATE, params).fetchone()
+
+
+def revoke_family_of(conn: psycopg.Connection, token_hash: bytes) -> int:
+    """Revoke the sign-in a token belongs to (this device's logout); the number of families revoked."""
+    return conn.execute(REVOKE_FAMILY_OF, {"token_hash": token_hash}).rowcount
+
+
+def revoke_all(conn: psycopg.Connection, user_id: uuid.UUID, reason: str = "logout_all") -> int:
+    """Revoke every live sign-in of a user; the number of families revoked."""
+    return conn.execute(REVOKE_USER_FAMILIES, {"user_id": user_id, "reason": reason}).rowcount
+
+
+def change_password(conn: psycopg.Connection, *, user_id: uuid.UUID, old_hash: str, new_hash: str,
+                    token_hash: bytes, idle_s: int) -> uuid.UUID | None:
+    """Swap the password hash, revoke every family, start a new one; None if ``old_hash`` was stale."""
+    params = {"user_id": user_id, "old_hash": old_hash, "new_hash": new_hash, "token_hash": token_hash,
+              "idle_s": idle_s}
+    row = conn.execute(REHASH_AND_RESTART, params).fetchone()
+    return row["family_id"] if row else None
+
+
+def purge_expired(conn: psycopg.Connection) -> int:
+    """Delete expired tokens and the families left with none (for a scheduled clean-up)."""
+    return conn.execute(PURGE_EXPIRED).rowcount
