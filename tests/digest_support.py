@@ -7,6 +7,7 @@ digest pipeline helpers drive the real handlers with the event shapes AWS delive
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -32,15 +33,15 @@ def avatar_bucket(stack) -> str:
 
 
 @pytest.fixture
-def digest_queue(stack) -> str:
-    """The digest queue (+ DLQ, + verified SES sender), emptied; its URL is in the settings."""
+def digest_queue(stack) -> Iterator[str]:
+    """A fresh digest queue (+ DLQ, + verified SES sender) for this test; its URL is in the settings."""
     import boto3
 
-    env = res.ensure_resources()
+    env = res.ensure_resources(suffix="-" + uuid.uuid4().hex[:12])
+    yield env["DIGEST_QUEUE_URL"]
     sqs = boto3.client("sqs")
     for url in (env["DIGEST_QUEUE_URL"], env["DIGEST_DLQ_URL"]):
-        sqs.purge_queue(QueueUrl=url)
-    return env["DIGEST_QUEUE_URL"]
+        sqs.delete_queue(QueueUrl=url)
 
 
 class Mailbox:
