@@ -51,7 +51,7 @@ def serve(stack: object) -> None:
     # Issue 6: the hourly digest planner and the SQS poller feeding the worker (moto SQS/SES).
     from local.scheduler import start_digests
 
-    digest_loop = start_digests(invoker, ROOT / ".local")
+    digest_loop = start_digests(invoker, ROOT / ".local", http.url)
     print("Digests     hourly planner + SQS poller running; `make digest` plans one now, `make emails` lists mail")
     print("Ctrl-C to stop.", flush=True)
     stopped = threading.Event()

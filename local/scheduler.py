@@ -76,11 +76,18 @@ class DigestLoop:
         return result if isinstance(result, dict) else {}
 
 
-def start_digests(invoker: Any, state_dir: Path) -> DigestLoop:
-    """Create the resources, remember how to reach them (for ``make digest``), start the threads."""
+def start_digests(invoker: Any, state_dir: Path, api_url: str) -> DigestLoop:
+    """Create the resources, remember how to reach them (for ``make digest``), start the threads.
+
+    Locally, unsubscribe links point at this gateway and avatar URLs straight at moto's bucket.
+    """
+    from shared.settings import get_settings
+
+    os.environ.setdefault("PUBLIC_API_URL", api_url)
+    os.environ.setdefault("AVATAR_PUBLIC_BASE_URL", f"{os.environ['AWS_ENDPOINT_URL']}/{get_settings().avatar_bucket}")
     env = invoker.call(res.ensure_resources).result()
     keep = ("DATABASE_URL", "AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-            "AWS_DEFAULT_REGION", "AWS_REGION", "DIGEST_SIGNING_SECRET")
+            "AWS_DEFAULT_REGION", "AWS_REGION", "DIGEST_SIGNING_SECRET", "PUBLIC_API_URL")
     saved = {**{k: os.environ[k] for k in keep if k in os.environ}, **env}
     path = state_dir / ENV_FILE
     path.write_text(json.dumps(saved))
@@ -116,7 +123,9 @@ def digest_now() -> None:
 
 def list_emails() -> None:
     _load_dev_env()
-    for mail in res.sent_emails():
+    mails = res.sent_emails()
+    print(f"{len(mails)} email(s) sent since make dev started (moto keeps them in memory)")
+    for mail in mails:
         to = ", ".join(mail.get("destinations", {}).get("ToAddresses", []))
         print(f"{mail.get('id')}  to={to}  subject={mail.get('subject')!r}")
 

@@ -18,7 +18,9 @@ def render(digest: dict[str, Any], unsubscribe_url: str) -> Email:
     """Render one user's digest row (from repositories.digests.compute_and_claim)."""
     ups, fresh = digest["levelled_up"], digest["new_skills"]
     change, cats = int(digest["level_change"]), digest["top_categories"]
-    subject = f"Your week in Atribuo: {len(ups)} skill{'s' * (len(ups) != 1)} levelled up, {change:+d} levels"
+    parts = [f"{len(ups)} skill{'s' * (len(ups) != 1)} levelled up" if ups else "",
+             f"{len(fresh)} new skill{'s' * (len(fresh) != 1)}" if fresh else "", f"{change:+d} levels"]
+    subject = "Your week in Atribuo: " + ", ".join(p for p in parts if p)
     lines = [f"Hi {digest['name']},", "", "Here is your week in Atribuo.", ""]
     lines += [f"Levelled up: {u['name']} {u['from']} -> {u['to']}" for u in ups]
     lines += [f"New skill: {s['name']} ({s['category']}), level {s['level']}" for s in fresh]

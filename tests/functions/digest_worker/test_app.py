@@ -71,7 +71,7 @@ def test_the_email_says_what_happened_and_links_a_working_unsubscribe(make_user,
     run_worker(digest_queue, drain(digest_queue))
     [mail] = mailbox.new()
     assert mail["source"] == "digest@atribuo.app"
-    assert mail["subject"] == "Your week in Atribuo: 1 skill levelled up, +4 levels"
+    assert mail["subject"] == "Your week in Atribuo: 1 skill levelled up, 1 new skill, +4 levels"
     html = mail["body"]
     assert "<b>Python</b> 3 &rarr; 5" in html and "<b>Guitar</b> (Music), level 2" in html
     assert "Top categories: Programming, Music" in html
