@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-$(shell cat requirements-dev.txt layers/deps/requir
 export SAM_CLI_TELEMETRY := 0
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: dev test lint fmt migrate bench routes digest build deploy clean install
+.PHONY: dev test lint fmt migrate bench routes digest emails build deploy clean install
 
 install: $(STAMP)
 
@@ -38,6 +38,12 @@ bench: install ## cold starts and warm per-request costs, as ratios measured in 
 
 routes: install ## regenerate the $$default function's route table from template.yaml
 	$(PY) -m local.routes_json
+
+digest: install ## plan a weekly digest run now against the running `make dev` (DIGEST_AT=… to pick the hour)
+	$(PY) -m local.scheduler digest
+
+emails: install ## list the emails moto's SES "sent" in the running `make dev`
+	$(PY) -m local.scheduler emails
 
 build: ## sam build (needs the AWS SAM CLI, installed by `make install`)
 	$(VENV)/bin/sam build

@@ -48,6 +48,11 @@ def serve(stack: object) -> None:
     print(f"HTTP API     {http.url}/api/v1/health")
     print(f"Swagger UI   {http.url}/docs")
     print(f"Demo login   {DEMO_USERNAME} / {DEMO_PASSWORD}")
+    # Issue 6: the hourly digest planner and the SQS poller feeding the worker (moto SQS/SES).
+    from local.scheduler import start_digests
+
+    digest_loop = start_digests(invoker, ROOT / ".local", http.url)
+    print("Digests     hourly planner + SQS poller running; `make digest` plans one now, `make emails` lists mail")
     print("Ctrl-C to stop.", flush=True)
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
@@ -56,6 +61,7 @@ def serve(stack: object) -> None:
     except KeyboardInterrupt:
         pass
     finally:
+        digest_loop.stop()
         http.stop()
         invoker.shutdown()
 

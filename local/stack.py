@@ -35,6 +35,14 @@ def local_key_set(path: Path) -> str:
     return path.read_text()
 
 
+def local_secret(path: Path) -> str:
+    """A random local secret, generated once and kept (so emailed unsubscribe links survive restarts)."""
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(32))
+        path.chmod(0o600)
+    return path.read_text()
+
+
 @dataclass
 class LocalStack:
     state_dir: Path
@@ -59,6 +67,8 @@ class LocalStack:
             self.start_bridge()
         if not (os.environ.get("JWT_KEYS") or os.environ.get("JWT_KEYS_SECRET")):
             self.env["JWT_KEYS"] = local_key_set(self.state_dir / "jwt-keys.json")
+        if not (os.environ.get("DIGEST_SIGNING_SECRET") or os.environ.get("DIGEST_SIGNING_SECRET_ARN")):
+            self.env["DIGEST_SIGNING_SECRET"] = local_secret(self.state_dir / "digest-signing-secret")
         if self.with_moto:
             for key, value in FAKE_AWS.items():
                 self.env.setdefault(key, os.environ.get(key, value))

@@ -54,7 +54,21 @@ class Settings(BaseSettings):
     allowed_origins: str = "http://localhost:5173"
     max_body_bytes: int = 64 * 1024
 
-    @field_validator("database_url", "upstash_redis_rest_token")
+    # Avatars (issue 6). storage_endpoint None = AWS S3 (presigned POST); an R2 endpoint
+    # (https://<account>.r2.cloudflarestorage.com) switches uploads to presigned PUT.
+    avatar_bucket: str = "atribuo-avatars"
+    storage_endpoint: str | None = None
+    storage_region: str | None = None
+    avatar_public_base_url: str = "http://127.0.0.1:3000/avatars-cdn"
+
+    # Weekly digests (issue 6).
+    digest_queue_url: str | None = None
+    digest_from_email: str = "digest@atribuo.app"
+    public_api_url: str = "http://127.0.0.1:3000"
+    digest_signing_secret: SecretStr | None = None
+    digest_signing_secret_arn: str | None = None
+
+    @field_validator("database_url", "upstash_redis_rest_token", "digest_signing_secret")
     @classmethod
     def _no_placeholder(cls, value: SecretStr | None) -> SecretStr | None:
         """Refuse obviously fake secrets so a half-configured stage fails at start, not at 3 a.m."""
@@ -90,6 +104,14 @@ class Settings(BaseSettings):
             raise RuntimeError("set UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN, or UPSTASH_SECRET")
         data = json.loads(_fetch_secret(self.upstash_secret))
         return data["url"], data["token"]
+
+    def digest_signing_key(self) -> bytes:
+        """The HMAC key for unsubscribe links: from the environment or (in AWS) Secrets Manager."""
+        if self.digest_signing_secret is not None:
+            return self.digest_signing_secret.get_secret_value().encode()
+        if not self.digest_signing_secret_arn:
+            raise RuntimeError("set DIGEST_SIGNING_SECRET or DIGEST_SIGNING_SECRET_ARN")
+        return _fetch_secret(self.digest_signing_secret_arn).encode()
 
 
 def _fetch_secret(name: str) -> str:

@@ -30,6 +30,10 @@ def reset_clients() -> None:
     db.reset()
     cache.reset()
     keys.reset()
+    from shared import aws, storage  # issue 6: S3/SQS/SES clients
+
+    storage.reset()
+    aws.reset()
 
 
 @pytest.fixture(scope="session")

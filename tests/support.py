@@ -92,3 +92,8 @@ class Response:
 def invoke(handler: Any, event: dict[str, Any], function_name: str = "test") -> Response:
     """Call a real Lambda handler as Lambda would."""
     return Response(handler(event, LambdaContext(function_name=function_name)))
+
+
+def invoke_plain(handler: Any, event: dict[str, Any], function_name: str = "test") -> Any:
+    """Call a non-HTTP handler (scheduled, SQS) as Lambda would; its raw return value."""
+    return handler(event, LambdaContext(function_name=function_name))

@@ -1,0 +1,134 @@
+"""The digest pipeline on the local stack: an hourly "EventBridge Scheduler" and an "SQS trigger".
+
+``start_digests(invoker, state_dir)`` (used by ``make dev``) runs two daemon threads: one invokes
+the planner at every top of the hour with a real scheduler event; one long-polls moto's SQS and
+invokes the worker with a real SQS event, deleting what the worker did not report as failed (as
+the event source mapping does). ``python -m local.scheduler digest`` (``make digest``) plans a run
+now against the running ``make dev``; ``python -m local.scheduler emails`` (``make emails``) lists
+what moto's SES "sent".
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from local import aws_resources as res
+
+PLANNER = "functions.digest_planner.app"
+WORKER = "functions.digest_worker.app"
+ENV_FILE = "digest-env.json"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class DigestLoop:
+    """The two threads; ``stop()`` ends them."""
+
+    def __init__(self, invoker: Any, queue_url: str) -> None:
+        self.invoker, self.queue_url = invoker, queue_url
+        self.arn = res.queue_arn(queue_url)
+        self.stopped = threading.Event()
+        self.threads = [threading.Thread(target=self._hourly, daemon=True, name="digest-scheduler"),
+                        threading.Thread(target=self._poll, daemon=True, name="digest-sqs-poller")]
+
+    def start(self) -> DigestLoop:
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.stopped.set()
+        for thread in self.threads:
+            thread.join(timeout=5)
+
+    def _hourly(self) -> None:
+        while True:
+            now = datetime.now(UTC)
+            next_hour = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+            if self.stopped.wait((next_hour - now).total_seconds()):
+                return
+            self._run(PLANNER, res.scheduler_event(next_hour))
+
+    def _poll(self) -> None:
+        while not self.stopped.is_set():
+            try:
+                messages = res.receive(self.queue_url, wait_s=1)
+            except Exception as exc:  # moto gone while stopping
+                print(f"digest poller: {exc}", file=sys.stderr)
+                self.stopped.wait(1)
+                continue
+            if messages:
+                response = self._run(WORKER, res.sqs_event(messages, self.arn))
+                res.delete_handled(self.queue_url, messages, response)
+
+    def _run(self, module: str, event: dict[str, Any]) -> dict[str, Any]:
+        try:
+            result = self.invoker.submit(module, event, module.split(".")[1]).result()
+        except Exception as exc:  # a crashed invocation: SQS will redeliver, the scheduler retries
+            print(f"{module} failed: {exc!r}", file=sys.stderr)
+            return {"batchItemFailures": [{"itemIdentifier": r["messageId"]} for r in event.get("Records", [])]}
+        print(f"{module}: {result}", flush=True)
+        return result if isinstance(result, dict) else {}
+
+
+def start_digests(invoker: Any, state_dir: Path, api_url: str) -> DigestLoop:
+    """Create the resources, remember how to reach them (for ``make digest``), start the threads.
+
+    Locally, unsubscribe links point at this gateway and avatar URLs straight at moto's bucket.
+    """
+    from shared.settings import get_settings
+
+    os.environ.setdefault("PUBLIC_API_URL", api_url)
+    os.environ.setdefault("AVATAR_PUBLIC_BASE_URL", f"{os.environ['AWS_ENDPOINT_URL']}/{get_settings().avatar_bucket}")
+    env = invoker.call(res.ensure_resources).result()
+    keep = ("DATABASE_URL", "AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+            "AWS_DEFAULT_REGION", "AWS_REGION", "DIGEST_SIGNING_SECRET", "PUBLIC_API_URL")
+    saved = {**{k: os.environ[k] for k in keep if k in os.environ}, **env}
+    path = state_dir / ENV_FILE
+    path.write_text(json.dumps(saved))
+    path.chmod(0o600)
+    return DigestLoop(invoker, env["DIGEST_QUEUE_URL"]).start()
+
+
+def next_monday_8(now: datetime) -> datetime:
+    """The coming Monday 08:00 UTC (this one until 09:00): a run whose 7-day window includes today."""
+    now = now.astimezone(UTC)
+    monday = now.replace(hour=8, minute=0, second=0, microsecond=0) + timedelta(days=-now.weekday() % 7)
+    return monday if monday + timedelta(hours=1) > now else monday + timedelta(days=7)
+
+
+def _load_dev_env() -> None:
+    path = ROOT / ".local" / ENV_FILE
+    if not path.exists():
+        sys.exit("start `make dev` first (it creates the queue and writes .local/digest-env.json)")
+    os.environ.update(json.loads(path.read_text()))
+
+
+def digest_now() -> None:
+    """Invoke the planner once for DIGEST_AT (default: the coming Monday 08:00 UTC)."""
+    _load_dev_env()
+    at = os.environ.get("DIGEST_AT")
+    when = datetime.fromisoformat(at.replace("Z", "+00:00")) if at else next_monday_8(datetime.now(UTC))
+    from functions.digest_planner.app import handler
+    from local.lambda_context import LambdaContext
+
+    print(handler(res.scheduler_event(when), LambdaContext(function_name="digest_planner")))
+    print("make dev's SQS poller hands the messages to the worker; `make emails` lists what was sent")
+
+
+def list_emails() -> None:
+    _load_dev_env()
+    mails = res.sent_emails()
+    print(f"{len(mails)} email(s) sent since make dev started (moto keeps them in memory)")
+    for mail in mails:
+        to = ", ".join(mail.get("destinations", {}).get("ToAddresses", []))
+        print(f"{mail.get('id')}  to={to}  subject={mail.get('subject')!r}")
+
+
+if __name__ == "__main__":
+    {"digest": digest_now, "emails": list_emails}[sys.argv[1] if len(sys.argv) > 1 else "digest"]()

@@ -1,0 +1,163 @@
+"""SQL for the weekly digest: which users are due, their week's numbers, and the send ledger.
+
+Everything here works on a page of users at once (arrays in, rows out), so the number of statements
+grows with the number of pages, never with the number of users.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import psycopg
+
+Row = dict[str, Any]
+FIRST_ID = uuid.UUID(int=0)
+
+# Zones whose local time at %(at)s is Monday, hour %(hour)s; computed once per planner run.
+DUE_ZONES = """
+SELECT name, (%(at)s::timestamptz AT TIME ZONE name)::date AS local_date
+FROM pg_timezone_names
+WHERE extract(isodow FROM %(at)s::timestamptz AT TIME ZONE name) = 1
+  AND extract(hour FROM %(at)s::timestamptz AT TIME ZONE name) = %(hour)s
+"""
+
+# A keyset page over users_digest_due_idx (timezone, id); only users with something to report.
+DUE_USERS_PAGE = """
+SELECT u.id, u.timezone FROM users u
+WHERE NOT u.digest_opt_out AND u.timezone = ANY(%(zones)s::text[])
+  AND (u.timezone, u.id) > (%(after_tz)s, %(after_id)s::uuid)
+  AND (EXISTS (SELECT 1 FROM skill_progress p WHERE p.owner_id = u.id
+                 AND p.created_at >= %(since)s AND p.created_at < %(until)s)
+       OR EXISTS (SELECT 1 FROM skills s WHERE s.owner_id = u.id
+                 AND s.created_at >= %(since)s AND s.created_at < %(until)s))
+ORDER BY u.timezone, u.id
+LIMIT %(limit)s
+"""
+
+# One statement per page: each user's week, then a claim of (user, ISO week) for users with activity.
+# A claim is only (re)taken when it is new, or an unsent claim older than the lease (a crashed worker).
+# The rows returned are exactly the digests this caller now owns and must send.
+COMPUTE_AND_CLAIM = """
+WITH page AS (
+    SELECT id, email, coalesce(display_name, username) AS name FROM users
+    WHERE id = ANY(%(user_ids)s::uuid[]) AND NOT digest_opt_out
+),
+moves AS (
+    SELECT p.owner_id, p.skill_id,
+           (array_agg(p.previous_level ORDER BY p.created_at, p.id))[1] AS from_level,
+           (array_agg(p.new_level ORDER BY p.created_at DESC, p.id DESC))[1] AS to_level,
+           sum(p.new_level - coalesce(p.previous_level, 0)) AS delta
+    FROM skill_progress p
+    WHERE p.owner_id IN (SELECT id FROM page) AND p.created_at >= %(since)s AND p.created_at < %(until)s
+    GROUP BY p.owner_id, p.skill_id
+),
+levelled AS (
+    SELECT m.owner_id, jsonb_agg(jsonb_build_object('name', s.name, 'category', s.category,
+                                                    'from', m.from_level, 'to', m.to_level)
+                                 ORDER BY m.to_level - m.from_level DESC, s.name) AS items
+    FROM moves m JOIN skills s ON s.id = m.skill_id
+    WHERE m.from_level IS NOT NULL AND m.to_level > m.from_level
+    GROUP BY m.owner_id
+),
+fresh AS (
+    SELECT owner_id, jsonb_agg(jsonb_build_object('name', name, 'category', category, 'level', level)
+                               ORDER BY created_at, name) AS items
+    FROM skills
+    WHERE owner_id IN (SELECT id FROM page) AND created_at >= %(since)s AND created_at < %(until)s
+    GROUP BY owner_id
+),
+totals AS (SELECT owner_id, sum(delta)::int AS level_change FROM moves GROUP BY owner_id),
+categories AS (
+    SELECT owner_id, jsonb_agg(category ORDER BY points DESC, category) AS items
+    FROM (SELECT owner_id, category, sum(level) AS points,
+                 row_number() OVER (PARTITION BY owner_id ORDER BY sum(level) DESC, category) AS rank
+          FROM skills WHERE owner_id IN (SELECT id FROM page) GROUP BY owner_id, category) ranked
+    WHERE rank <= %(top)s
+    GROUP BY owner_id
+),
+active AS (
+    SELECT page.id AS user_id, page.email, page.name,
+           coalesce(levelled.items, '[]'::jsonb) AS levelled_up, coalesce(fresh.items, '[]'::jsonb) AS new_skills,
+           coalesce(totals.level_change, 0) AS level_change,
+           coalesce(categories.items, '[]'::jsonb) AS top_categories
+    FROM page
+    LEFT JOIN levelled ON levelled.owner_id = page.id
+    LEFT JOIN fresh ON fresh.owner_id = page.id
+    LEFT JOIN totals ON totals.owner_id = page.id
+    LEFT JOIN categories ON categories.owner_id = page.id
+    WHERE totals.owner_id IS NOT NULL OR fresh.owner_id IS NOT NULL
+),
+claimed AS (
+    INSERT INTO digest_sends AS d (user_id, iso_year, iso_week)
+    SELECT user_id, %(iso_year)s, %(iso_week)s FROM active
+    ON CONFLICT ON CONSTRAINT digest_sends_once DO UPDATE
+        SET claimed_at = now(), attempts = d.attempts + 1
+        WHERE d.ses_message_id IS NULL AND d.claimed_at < now() - make_interval(secs => %(lease_s)s)
+    RETURNING d.user_id
+)
+SELECT active.* FROM active JOIN claimed USING (user_id) ORDER BY user_id
+"""
+
+RECORD_SENT = """
+UPDATE digest_sends d SET ses_message_id = v.message_id, sent_at = now(), summary = v.summary::jsonb
+FROM unnest(%(user_ids)s::uuid[], %(message_ids)s::text[], %(summaries)s::text[]) AS v(user_id, message_id, summary)
+WHERE d.user_id = v.user_id AND d.iso_year = %(iso_year)s AND d.iso_week = %(iso_week)s
+"""
+
+# Give back claims whose email could not be sent, so the redelivered message sends them.
+RELEASE_UNSENT = """
+DELETE FROM digest_sends
+WHERE user_id = ANY(%(user_ids)s::uuid[]) AND iso_year = %(iso_year)s AND iso_week = %(iso_week)s
+  AND ses_message_id IS NULL
+"""
+
+OPT_OUT = """
+UPDATE users SET digest_opt_out = true, updated_at = CASE WHEN digest_opt_out THEN updated_at ELSE now() END
+WHERE id = %(id)s RETURNING id
+"""
+
+
+def due_zones(conn: psycopg.Connection, at: datetime, hour: int) -> list[Row]:
+    """``[{"name", "local_date"}]`` of the zones where ``at`` is Monday, ``hour`` o'clock."""
+    return conn.execute(DUE_ZONES, {"at": at, "hour": hour}).fetchall()
+
+
+def due_users_page(conn: psycopg.Connection, *, zones: list[str], after: tuple[str, uuid.UUID] | None,
+                   since: datetime, until: datetime, limit: int) -> list[Row]:
+    after_tz, after_id = after or ("", FIRST_ID)
+    params = {"zones": zones, "after_tz": after_tz, "after_id": after_id, "since": since, "until": until,
+              "limit": limit}
+    return conn.execute(DUE_USERS_PAGE, params).fetchall()
+
+
+def compute_and_claim(conn: psycopg.Connection, *, user_ids: list[uuid.UUID], iso_year: int, iso_week: int,
+                      since: datetime, until: datetime, lease_s: int, top: int = 3) -> list[Row]:
+    params = {"user_ids": user_ids, "iso_year": iso_year, "iso_week": iso_week, "since": since, "until": until,
+              "lease_s": lease_s, "top": top}
+    return conn.execute(COMPUTE_AND_CLAIM, params).fetchall()
+
+
+def record_sent(conn: psycopg.Connection, *, sent: list[tuple[uuid.UUID, str, dict[str, Any]]],
+                iso_year: int, iso_week: int) -> None:
+    if not sent:
+        return
+    conn.execute(RECORD_SENT, {
+        "user_ids": [user_id for user_id, _, _ in sent], "message_ids": [mid for _, mid, _ in sent],
+        "summaries": [json.dumps(summary, default=str) for _, _, summary in sent],
+        "iso_year": iso_year, "iso_week": iso_week,
+    })
+
+
+def release_unsent(conn: psycopg.Connection, *, user_ids: list[uuid.UUID], iso_year: int, iso_week: int) -> None:
+    if user_ids:
+        conn.execute(RELEASE_UNSENT, {"user_ids": user_ids, "iso_year": iso_year, "iso_week": iso_week})
+
+
+def opt_out(conn: psycopg.Connection, user_id: uuid.UUID) -> bool:
+    """Stop digests for the user; False when there is no such user."""
+    return conn.execute(OPT_OUT, {"id": user_id}).fetchone() is not None
+

@@ -1,0 +1,92 @@
+"""The signed one-click unsubscribe link."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from functions.digest.app import handler
+from shared import db, unsubscribe
+from tests.support import http_event, invoke, load_event
+
+
+def opted_out(user_id: uuid.UUID) -> bool:
+    return db.get_conn().execute("SELECT digest_opt_out FROM users WHERE id = %s", (user_id,)).fetchone()[
+        "digest_opt_out"]
+
+
+def call(token: str, accept: str = "application/json"):
+    return invoke(handler, http_event("GET", "/api/v1/digest/unsubscribe", query={"token": token},
+                                      headers={"accept": accept}))
+
+
+def test_sample_event_with_a_valid_token_opts_out_with_html(make_user):
+    user, _ = make_user()
+    event = load_event("event-get-digest-unsubscribe")
+    token = unsubscribe.make_token(user["id"])
+    event["rawQueryString"] = f"token={token}"
+    event["queryStringParameters"] = {"token": token}
+    response = invoke(handler, event)
+    assert response.status == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert opted_out(user["id"])
+
+
+def test_json_confirmation_and_idempotent(make_user):
+    user, _ = make_user()
+    token = unsubscribe.make_token(user["id"])
+    assert call(token).json == {"unsubscribed": True}
+    assert call(token).json == {"unsubscribed": True}
+    assert opted_out(user["id"])
+
+
+def tampered(token: str) -> list[str]:
+    flip = "A" if token[5] != "A" else "B"
+    last = "A" if token[-1] != "A" else "B"
+    return [token[:5] + flip + token[6:], token[:-1] + last, token[:-2], token + "AA", "", "%%%", "not-a-token"]
+
+
+def test_tampered_tokens_fail_and_change_nothing(make_user):
+    user, _ = make_user()
+    make_user("other")
+    for bad in tampered(unsubscribe.make_token(user["id"])):
+        response = call(bad)
+        assert response.status in (400, 422), bad
+        assert "error" in response.json
+    assert db.get_conn().execute("SELECT count(*) AS n FROM users WHERE digest_opt_out").fetchone()["n"] == 0
+
+
+def test_someone_elses_id_with_my_signature_fails(make_user):
+    """Swapping the id inside a token breaks the MAC (the id is what is signed)."""
+    import base64
+
+    me, _ = make_user("mallory")
+    victim, _ = make_user("victim")
+    raw = base64.urlsafe_b64decode(unsubscribe.make_token(me["id"]) + "==")
+    forged = base64.urlsafe_b64encode(victim["id"].bytes + raw[16:]).decode().rstrip("=")
+    assert call(forged).status == 400
+    assert not opted_out(victim["id"])
+
+
+def test_token_signed_with_another_secret_fails(make_user, monkeypatch):
+    from tests.conftest import reset_clients
+
+    user, _ = make_user()
+    monkeypatch.setenv("DIGEST_SIGNING_SECRET", "another-deployment-secret-entirely")
+    reset_clients()
+    foreign = unsubscribe.make_token(user["id"])
+    monkeypatch.undo()
+    reset_clients()
+    assert call(foreign).status == 400 and not opted_out(user["id"])
+
+
+def test_valid_token_for_a_deleted_user_is_404():
+    response = call(unsubscribe.make_token(uuid.uuid4()))
+    assert response.status == 404 and response.json["error"]["code"] == "not_found"
+
+
+@pytest.mark.parametrize("query", [{}, {"token": "x" * 500}])
+def test_missing_or_huge_token_is_422(query):
+    response = invoke(handler, http_event("GET", "/api/v1/digest/unsubscribe", query=query))
+    assert response.status == 422

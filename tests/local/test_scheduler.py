@@ -1,0 +1,38 @@
+"""The local digest loop: the "make digest" default hour and the SQS event shape it builds."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from local.aws_resources import scheduler_event, sqs_event
+from local.scheduler import next_monday_8
+from tests.support import load_event
+
+
+@pytest.mark.parametrize(("now", "expected"), [
+    ("2025-02-17T07:10:00", "2025-02-17T08:00:00"),
+    ("2025-02-17T08:30:00", "2025-02-17T08:00:00"),
+    ("2025-02-17T09:00:00", "2025-02-24T08:00:00"),
+    ("2025-02-20T16:03:00", "2025-02-24T08:00:00"),
+    ("2025-02-23T23:59:00", "2025-02-24T08:00:00"),
+])
+def test_next_monday_8(now, expected):
+    got = next_monday_8(datetime.fromisoformat(now).replace(tzinfo=UTC))
+    assert got == datetime.fromisoformat(expected).replace(tzinfo=UTC)
+
+
+def test_scheduler_event_has_the_aws_shape():
+    reference = load_event("event-scheduled-digest")  # copied from shared/reference-events
+    event = scheduler_event(datetime(2025, 2, 17, 8, tzinfo=UTC))
+    assert set(event) == set(reference) and event["time"] == "2025-02-17T08:00:00Z"
+    assert event["detail"] == "{}"
+
+
+def test_sqs_event_has_the_shape_of_the_sample():
+    sample = load_event("event-sqs-digest")["Records"][0]
+    message = {"MessageId": "m1", "ReceiptHandle": "r1", "Body": "{}", "MD5OfBody": "x", "Attributes": {}}
+    [record] = sqs_event([message], "arn:aws:sqs:us-east-1:123456789012:q")["Records"]
+    assert set(record) == set(sample) and set(record["attributes"]) == set(sample["attributes"])
+    assert record["eventSource"] == "aws:sqs" and record["awsRegion"] == "us-east-1"
