@@ -84,6 +84,7 @@ class ProgressPublic(BaseModel):
     previous_level: int | None
     new_level: int
     note: str | None
+    superseded: bool = Field(description="True for a level that lost a sync conflict: kept, never applied.")
     created_at: str
 
 

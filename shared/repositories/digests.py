@@ -30,7 +30,7 @@ DUE_USERS_PAGE = """
 SELECT u.id, u.timezone FROM users u
 WHERE NOT u.digest_opt_out AND u.timezone = ANY(%(zones)s::text[])
   AND (u.timezone, u.id) > (%(after_tz)s, %(after_id)s::uuid)
-  AND (EXISTS (SELECT 1 FROM skill_progress p WHERE p.owner_id = u.id
+  AND (EXISTS (SELECT 1 FROM skill_progress p WHERE p.owner_id = u.id AND NOT p.superseded
                  AND p.created_at >= %(since)s AND p.created_at < %(until)s)
        OR EXISTS (SELECT 1 FROM skills s WHERE s.owner_id = u.id
                  AND s.created_at >= %(since)s AND s.created_at < %(until)s))
@@ -52,7 +52,8 @@ moves AS (
            (array_agg(p.new_level ORDER BY p.created_at DESC, p.id DESC))[1] AS to_level,
            sum(p.new_level - coalesce(p.previous_level, 0)) AS delta
     FROM skill_progress p
-    WHERE p.owner_id IN (SELECT id FROM page) AND p.created_at >= %(since)s AND p.created_at < %(until)s
+    WHERE p.owner_id IN (SELECT id FROM page) AND NOT p.superseded
+      AND p.created_at >= %(since)s AND p.created_at < %(until)s
     GROUP BY p.owner_id, p.skill_id
 ),
 levelled AS (

@@ -83,6 +83,7 @@ FROM users u WHERE u.id = %(owner_id)s
 PROGRESS_JSON = (
     "jsonb_build_object('id', p.id, 'skill_id', p.skill_id, 'skill_name', k.name, 'category', k.category,"
     f" 'previous_level', p.previous_level, 'new_level', p.new_level, 'note', p.note,"
+    " 'superseded', p.superseded,"
     f" 'created_at', {iso('p.created_at')})"
 )
 PROGRESS_PAGE = f"""

@@ -54,3 +54,12 @@ def get_password_hash(conn: psycopg.Connection, user_id: uuid.UUID) -> str | Non
 def update_password_hash(conn: psycopg.Connection, user_id: uuid.UUID, password_hash: str) -> None:
     """Store a re-hash of the same password (parameters changed); not a password change."""
     conn.execute(UPDATE_PASSWORD_HASH, {"id": user_id, "password_hash": password_hash})
+
+
+SELECT_SYNC_VERSION = "SELECT sync_version FROM users WHERE id = %(id)s"
+
+
+def sync_version(conn: psycopg.Connection, user_id: uuid.UUID) -> int | None:
+    """The user's current sync version (None when the account is gone)."""
+    row = conn.execute(SELECT_SYNC_VERSION, {"id": user_id}).fetchone()
+    return int(row["sync_version"]) if row else None

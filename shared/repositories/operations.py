@@ -1,0 +1,69 @@
+"""SQL for offline batches: once-only operations and the conflict log.
+
+An operation id is claimed (``INSERT … ON CONFLICT DO NOTHING``) in the same transaction that
+applies it and stores its result, so a replayed batch — or two devices replaying the same queue
+at once — applies each operation exactly once and answers replays with the stored result.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from psycopg.types.json import Jsonb
+
+if TYPE_CHECKING:
+    import psycopg
+
+Row = dict[str, Any]
+
+CLAIM = """
+INSERT INTO applied_operations (owner_id, op_id, result) VALUES (%(owner_id)s, %(op_id)s, '{}'::jsonb)
+ON CONFLICT (owner_id, op_id) DO NOTHING
+RETURNING op_id
+"""
+STORED_RESULT = "SELECT result FROM applied_operations WHERE owner_id = %(owner_id)s AND op_id = %(op_id)s"
+STORE_RESULT = "UPDATE applied_operations SET result = %(result)s WHERE owner_id = %(owner_id)s AND op_id = %(op_id)s"
+LOG_CONFLICT = """
+INSERT INTO sync_conflicts (owner_id, entity, entity_id, op_id, resolution, winner, loser)
+VALUES (%(owner_id)s, 'skill', %(entity_id)s, %(op_id)s, %(resolution)s, %(winner)s, %(loser)s)
+"""
+# A level that lost: kept in the skill's history, flagged, never applied to the skill.
+SUPERSEDED_LEVEL = """
+INSERT INTO skill_progress (skill_id, owner_id, previous_level, new_level, note, superseded)
+SELECT s.id, s.owner_id, s.level, %(level)s, %(note)s, true FROM skills s
+WHERE s.id = %(skill_id)s AND s.owner_id = %(owner_id)s
+"""
+CONFLICTS = """
+SELECT id, entity, entity_id, op_id, resolution, winner, loser, created_at FROM sync_conflicts
+WHERE owner_id = %(owner_id)s AND entity_id = %(entity_id)s ORDER BY id
+"""
+
+
+def claim(conn: psycopg.Connection, owner_id: uuid.UUID, op_id: str) -> bool:
+    """True when this call owns ``op_id`` (first time seen); False for a replay."""
+    return conn.execute(CLAIM, {"owner_id": owner_id, "op_id": op_id}).fetchone() is not None
+
+
+def stored_result(conn: psycopg.Connection, owner_id: uuid.UUID, op_id: str) -> Row:
+    row = conn.execute(STORED_RESULT, {"owner_id": owner_id, "op_id": op_id}).fetchone()
+    return row["result"] if row else {}
+
+
+def store_result(conn: psycopg.Connection, owner_id: uuid.UUID, op_id: str, result: Row) -> None:
+    conn.execute(STORE_RESULT, {"owner_id": owner_id, "op_id": op_id, "result": Jsonb(result)})
+
+
+def log_conflict(conn: psycopg.Connection, owner_id: uuid.UUID, *, entity_id: uuid.UUID, op_id: str,
+                 resolution: str, winner: Row | None, loser: Row | None) -> None:
+    conn.execute(LOG_CONFLICT, {"owner_id": owner_id, "entity_id": entity_id, "op_id": op_id,
+                                "resolution": resolution, "winner": Jsonb(winner), "loser": Jsonb(loser)})
+
+
+def keep_superseded_level(conn: psycopg.Connection, owner_id: uuid.UUID, skill_id: uuid.UUID, level: int,
+                          note: str | None) -> None:
+    conn.execute(SUPERSEDED_LEVEL, {"owner_id": owner_id, "skill_id": skill_id, "level": level, "note": note})
+
+
+def conflicts_for(conn: psycopg.Connection, owner_id: uuid.UUID, entity_id: uuid.UUID) -> list[Row]:
+    return conn.execute(CONFLICTS, {"owner_id": owner_id, "entity_id": entity_id}).fetchall()

@@ -1,0 +1,173 @@
+"""Offline batches: apply a device's queued skill mutations once each, last-write-wins with notice.
+
+Rules (the product documents' "last-write-wins with notification"):
+* every operation carries a client ``op_id``; it is applied at most once per user, and a replay is
+  answered with the stored result (same state, same version);
+* ``updated_at`` is when the device made the edit (clamped to the server's clock, so a device whose
+  clock runs ahead cannot win every future conflict); the newer of the stored row and the incoming
+  edit wins;
+* a conflict is when the stored row is newer than the edit, or (with ``base_updated_at``, the
+  version the device edited from) when someone else changed the row since. Either way both values
+  are kept: the conflict is logged with winner and loser, a losing level stays in the skill's
+  history as a ``superseded`` row, the result says ``conflict`` with the winning state, and the
+  user's devices get a ``conflict`` message.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+
+from shared import db
+from shared.errors import AppError
+from shared.repositories import operations, skills, users
+from shared.skill_models import SkillCreate, SkillUpdate
+
+OpId = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._:-]+$")]
+Row = dict[str, Any]
+
+
+class SkillOperation(BaseModel):
+    """One queued mutation. ``data`` is validated exactly like the matching REST body."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    op_id: OpId
+    type: Literal["skill.create", "skill.update", "skill.delete"]
+    skill_id: uuid.UUID
+    data: dict[str, Any] = Field(default_factory=dict)
+    updated_at: AwareDatetime
+    base_updated_at: AwareDatetime | None = None
+
+    @model_validator(mode="after")
+    def _data_fits_the_type(self) -> SkillOperation:
+        """Validate ``data`` as the REST body of the same mutation, so errors name the field at the edge."""
+        if self.type == "skill.create":
+            self.create_body()
+        elif self.type == "skill.update":
+            self.update_body()
+        elif self.data:
+            raise ValueError("a delete carries no data")
+        return self
+
+    def create_body(self) -> SkillCreate:
+        return SkillCreate.model_validate(self.data)
+
+    def update_body(self) -> SkillUpdate:
+        return SkillUpdate.model_validate(self.data)
+
+
+class SyncBatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    operations: list[SkillOperation] = Field(min_length=1, max_length=100)
+
+    @field_validator("operations")
+    @classmethod
+    def _unique_ids(cls, ops: list[SkillOperation]) -> list[SkillOperation]:
+        if len({op.op_id for op in ops}) != len(ops):
+            raise ValueError("op_id values must be unique within a batch")
+        return ops
+
+
+class OperationResult(BaseModel):
+    op_id: str
+    status: Literal["applied", "unchanged", "conflict", "not_found", "rejected"]
+    resolution: Literal["incoming_won", "stored_won"] | None = None
+    entity: dict[str, Any] | None = None
+    version: int | None = None
+    error: dict[str, Any] | None = None
+    replayed: bool = False
+
+
+class BatchResult(BaseModel):
+    version: int
+    results: list[OperationResult]
+
+
+@dataclass
+class Outcome:
+    """What one operation did, and what to announce once it has committed."""
+
+    result: OperationResult
+    changes: list[Row] = field(default_factory=list)
+    conflicts: list[Row] = field(default_factory=list)
+
+
+def apply_batch(owner_id: uuid.UUID, batch: SyncBatch) -> tuple[BatchResult, list[Outcome]]:
+    """Apply each operation in its own transaction (claim, apply, store result), in order."""
+    outcomes = [_apply_once(owner_id, op) for op in batch.operations]
+    version = users.sync_version(db.get_conn(), owner_id) or 0
+    return BatchResult(version=version, results=[o.result for o in outcomes]), outcomes
+
+
+def _apply_once(owner_id: uuid.UUID, op: SkillOperation) -> Outcome:
+    with db.transaction() as conn:
+        if not operations.claim(conn, owner_id, op.op_id):
+            stored = OperationResult.model_validate(operations.stored_result(conn, owner_id, op.op_id))
+            return Outcome(stored.model_copy(update={"replayed": True}))
+        try:
+            with conn.transaction():  # a savepoint: a rejected operation still records its result
+                outcome = _apply(conn, owner_id, op, min(op.updated_at, datetime.now(UTC)))
+        except AppError as exc:
+            error = {"code": exc.code, "message": exc.message, "details": exc.details}
+            outcome = Outcome(OperationResult(op_id=op.op_id, status="rejected", error=error))
+        operations.store_result(conn, owner_id, op.op_id, outcome.result.model_dump(mode="json"))
+    return outcome
+
+
+def _apply(conn: Any, owner_id: uuid.UUID, op: SkillOperation, at: datetime) -> Outcome:
+    if op.type == "skill.create":
+        body = op.create_body()
+        res = skills.create_skill(conn, owner_id, skill_id=op.skill_id, updated_at=at,
+                                  **body.model_dump(exclude_unset=False))
+        changes = [res.change] if res.change else []
+        return Outcome(_result(op, res.status, res.entity, res.sync_version), changes)
+    version, current = skills.get_skill(conn, owner_id, op.skill_id)
+    if current is None:
+        return Outcome(_result(op, "not_found", None, version))
+    if _stamp(current) > at:  # the stored state is newer: it wins, the edit is kept as the loser
+        return _stored_wins(conn, owner_id, op, current, version)
+    if op.type == "skill.update":
+        body = op.update_body()
+        res = skills.update_skill(conn, owner_id, op.skill_id, body.changes(), note=body.note, updated_at=at,
+                                  if_unmodified_since=at)
+    else:
+        res = skills.delete_skill(conn, owner_id, op.skill_id, if_unmodified_since=at)
+    if res.status == "stale":  # a concurrent writer got in between our read and write
+        return _stored_wins(conn, owner_id, op, res.entity or current, res.sync_version)
+    changes = [res.change] if res.change else []
+    if op.base_updated_at is not None and _stamp(current) != op.base_updated_at:
+        notice = _log(conn, owner_id, op, "incoming_won", winner=res.entity, loser=current)
+        return Outcome(_result(op, "conflict", res.entity, res.sync_version, "incoming_won"), changes, [notice])
+    return Outcome(_result(op, res.status, res.entity, res.sync_version), changes)
+
+
+def _stored_wins(conn: Any, owner_id: uuid.UUID, op: SkillOperation, current: Row, version: int | None) -> Outcome:
+    loser = None if op.type == "skill.delete" else {**current, **op.update_body().changes()}
+    if loser is not None and loser.get("level") != current.get("level"):
+        operations.keep_superseded_level(conn, owner_id, op.skill_id, int(loser["level"]), op.data.get("note"))
+    notice = _log(conn, owner_id, op, "stored_won", winner=current, loser=loser)
+    return Outcome(_result(op, "conflict", current, version, "stored_won"), conflicts=[notice])
+
+
+def _log(conn: Any, owner_id: uuid.UUID, op: SkillOperation, resolution: str, *, winner: Row | None,
+         loser: Row | None) -> Row:
+    operations.log_conflict(conn, owner_id, entity_id=op.skill_id, op_id=op.op_id, resolution=resolution,
+                            winner=winner, loser=loser)
+    return {"type": "conflict", "entity": "skill", "entity_id": str(op.skill_id), "op_id": op.op_id,
+            "resolution": resolution, "winner": winner, "loser": loser}
+
+
+def _result(op: SkillOperation, status: str, entity: Row | None, version: int | None,
+            resolution: str | None = None) -> OperationResult:
+    return OperationResult(op_id=op.op_id, status=status, entity=entity, version=version,  # type: ignore[arg-type]
+                           resolution=resolution)  # type: ignore[arg-type]
+
+
+def _stamp(entity: Row) -> datetime:
+    return datetime.fromisoformat(str(entity["updated_at"]).replace("Z", "+00:00"))
