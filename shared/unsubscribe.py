@@ -34,8 +34,8 @@ def read_token(token: str) -> uuid.UUID | None:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
     except (binascii.Error, ValueError):
         return None
-    if len(raw) != 16 + MAC_BYTES:
-        return None
+    if len(raw) != 16 + MAC_BYTES or base64.urlsafe_b64encode(raw).decode().rstrip("=") != token:
+        return None  # only the canonical spelling: base64's unused low bits must not make a second valid token
     user_id = uuid.UUID(bytes=raw[:16])
     return user_id if hmac.compare_digest(raw[16:], _mac(user_id)) else None
 
