@@ -63,12 +63,14 @@ def _iso(millis: int) -> str:
 class WebSocketGateway:
     def __init__(self, invoker: Invoker, routes: dict[str, str] | None = None, *,
                  idle_timeout_s: float = IDLE_TIMEOUT_S, max_lifetime_s: float = MAX_LIFETIME_S,
-                 stage: str = "local") -> None:
+                 stage: str = "local", management_latency_s: float = 0.0) -> None:
         self.invoker = invoker
         self.routes = routes if routes is not None else websocket_routes()
         self.idle_timeout_s = idle_timeout_s
         self.max_lifetime_s = max_lifetime_s
         self.stage = stage
+        # Optional delay on every @connections answer, to model the network round trip to AWS (bench).
+        self.management_latency_s = management_latency_s
         self.sockets: dict[str, Socket] = {}
         self.loop: asyncio.AbstractEventLoop | None = None
         self.url = ""  # set by whoever serves it (make dev, the test fixture)
@@ -207,6 +209,8 @@ class WebSocketGateway:
             status, headers, payload = 404, {}, {"message": "Not Found"}
         else:
             status, headers, payload = await self._manage(scope["method"], unquote(found["id"]), body)
+        if self.management_latency_s:
+            await asyncio.sleep(self.management_latency_s)
         raw = b"" if payload is None else json.dumps(payload).encode()
         head = [(b"content-type", b"application/json"), *((k.encode(), v.encode()) for k, v in headers.items())]
         await send({"type": "http.response.start", "status": status, "headers": head})
