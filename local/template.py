@@ -83,22 +83,43 @@ def http_routes() -> list[HttpRoute]:
     return routes
 
 
+def _refs(value: Any) -> set[str]:
+    """Logical ids a CloudFormation value refers to (Ref, GetAtt, ``${Name}``/``${Name.Attr}`` in Sub)."""
+    if isinstance(value, dict):
+        found: set[str] = set()
+        for key, inner in value.items():
+            if key == "Ref":
+                found.add(str(inner))
+            elif key == "Fn::GetAtt":
+                found.add(str(inner).split(".")[0] if isinstance(inner, str) else str(inner[0]))
+            else:
+                found |= _refs(inner)
+        return found
+    if isinstance(value, list):
+        return set().union(*(_refs(item) for item in value)) if value else set()
+    if isinstance(value, str):
+        return {name.split(".")[0] for name in re.findall(r"\$\{([\w.:]+)\}", value)}
+    return set()
+
+
 def websocket_routes() -> dict[str, str]:
-    """Route key (``$connect``, ``ping`` …) → handler module, from the WebSocket API's integrations."""
+    """Route key (``$connect``, ``ping`` …) → handler module, from the WebSocket API's integrations.
+
+    Matched by exact logical id (Route ``Target`` → Integration → ``IntegrationUri`` → Function),
+    so ``WsConnectFunction`` can never be mistaken for ``WsDisconnectFunction``.
+    """
     resources = load_template()["Resources"]
     fn_modules = {name: _module(res["Properties"]) for name, res in functions().items()}
-    integrations = {}
+    integrations: dict[str, str] = {}
     for name, res in resources.items():
         if res["Type"] == "AWS::ApiGatewayV2::Integration":
-            uri = res["Properties"]["IntegrationUri"]
-            target = next((fn for fn in fn_modules if fn in str(uri)), None)
+            target = next((fn for fn in _refs(res["Properties"].get("IntegrationUri")) if fn in fn_modules), None)
             if target:
                 integrations[name] = fn_modules[target]
     routes = {}
     for res in resources.values():
         if res["Type"] == "AWS::ApiGatewayV2::Route":
-            target = str(res["Properties"].get("Target", ""))
-            module = next((m for i, m in integrations.items() if i in target), None)
+            module = next((integrations[i] for i in _refs(res["Properties"].get("Target")) if i in integrations), None)
             if module:
                 routes[res["Properties"]["RouteKey"]] = module
     return routes

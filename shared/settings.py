@@ -68,6 +68,13 @@ class Settings(BaseSettings):
     digest_signing_secret: SecretStr | None = None
     digest_signing_secret_arn: str | None = None
 
+    # Realtime (issue 5): the wss:// URL clients connect to, and the management API endpoint
+    # (https://{api}.execute-api.{region}.amazonaws.com/{stage}) that functions post to.
+    websocket_url: str | None = None
+    websocket_management_url: str | None = None
+    ws_ticket_ttl_s: int = 60
+    ws_max_lifetime_s: int = 2 * 60 * 60
+
     @field_validator("database_url", "upstash_redis_rest_token", "digest_signing_secret")
     @classmethod
     def _no_placeholder(cls, value: SecretStr | None) -> SecretStr | None:

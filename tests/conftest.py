@@ -23,7 +23,7 @@ for _key, _value in FAKE_AWS.items():
 
 def reset_clients() -> None:
     """Forget every container-level client so the next use reads the current environment."""
-    from shared import cache, db, keys
+    from shared import cache, db, keys, realtime
     from shared.settings import reset_settings
 
     reset_settings()
@@ -34,6 +34,7 @@ def reset_clients() -> None:
 
     storage.reset()
     aws.reset()
+    realtime.reset()
 
 
 @pytest.fixture(scope="session")
@@ -100,3 +101,24 @@ def make_user(password_hash: str):
 
 # Counting wrappers (tests/counting.py): SQL statements and Redis round trips per request.
 from tests.counting import redis_counter, sql_counter  # noqa: E402, F401
+
+
+@pytest.fixture(scope="session")
+def ws_gateway(stack: LocalStack):
+    """The local WebSocket gateway (real handlers, ``@connections`` endpoint) on a free port.
+
+    It sets WEBSOCKET_URL / WEBSOCKET_MANAGEMENT_URL, so tickets and ``shared.realtime`` use it.
+    """
+    from local.invoker import Invoker
+    from local.servers import ServerThread
+    from local.ws_gateway import WebSocketGateway
+
+    invoker = Invoker()
+    gateway = WebSocketGateway(invoker)
+    server = ServerThread(gateway).start()
+    stack.set_websocket(server.url)
+    reset_clients()
+    gateway.url = server.url
+    yield gateway
+    server.stop()
+    invoker.shutdown()

@@ -14,7 +14,9 @@ from local.lambda_context import LambdaContext
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = ROOT / "events"
-REFERENCE_EVENTS = ROOT.parent / "shared" / "reference-events"
+# The nearest ancestor's shared/reference-events: /work/main and the /work/wt/<name> worktrees alike.
+REFERENCE_EVENTS = next((p / "shared" / "reference-events" for p in ROOT.parents
+                         if (p / "shared" / "reference-events").is_dir()), ROOT.parent / "shared" / "reference-events")
 
 
 @cache

@@ -26,7 +26,7 @@ CHECKS = [not_a_server_error, response_schema_conformance, content_type_conforma
 
 
 @pytest.fixture(scope="module")
-def gateway_url(stack):
+def gateway_url(stack, ws_gateway):
     invoker = Invoker()
     server = ServerThread(HttpGateway(invoker)).start()
     yield server.url

@@ -1,0 +1,58 @@
+"""WebSocket ``$connect``: redeem the single-use ticket from the query string, register the connection.
+
+A non-2xx answer makes API Gateway refuse the upgrade: 401 without a ticket, 403 for a forged,
+expired or already-used one (or when its user was deleted meanwhile), 503 when Redis or Postgres
+cannot be reached (the client retries with a new ticket).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from shared import db
+from shared.api import infrastructure_error
+from shared.errors import ServiceUnavailableError
+from shared.observability import logger
+from shared.repositories import connections
+from shared.settings import get_settings
+from shared.tickets import redeem_ticket
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    ctx = event["requestContext"]
+    ticket = (event.get("queryStringParameters") or {}).get("ticket")
+    if not ticket:
+        return _answer(401, "a ticket is required: POST /api/v1/realtime/ticket, then connect to its url")
+    try:
+        user_id = redeem_ticket(ticket)
+        if user_id is None:
+            return _answer(403, "the ticket is invalid, expired or already used")
+        millis = ctx.get("connectedAt")
+        connected_at = datetime.fromtimestamp(millis / 1000, UTC) if millis else datetime.now(UTC)
+        db.run(lambda conn: connections.register(conn, connection_id=ctx["connectionId"], user_id=user_id,
+                                                 connected_at=connected_at,
+                                                 max_lifetime_s=get_settings().ws_max_lifetime_s))
+    except Exception as exc:
+        status = _refusal(exc)
+        if status is None:
+            raise
+        logger.warning("connect refused", extra={"error": type(exc).__name__, "status": status})
+        return _answer(status, "cannot connect right now" if status == 503 else "the ticket's user no longer exists")
+    logger.info("connected", extra={"connection_id": ctx["connectionId"]})
+    return _answer(200, "connected")
+
+
+def _answer(status: int, message: str) -> dict[str, Any]:
+    return {"statusCode": status, "body": message}
+
+
+def _refusal(exc: Exception) -> int | None:
+    """403 when the ticket's user was deleted (foreign key), 503 when a dependency is down, else None."""
+    import psycopg
+
+    if isinstance(exc, psycopg.errors.ForeignKeyViolation):
+        return 403
+    if isinstance(exc, ServiceUnavailableError) or infrastructure_error(exc) is not None:
+        return 503
+    return None

@@ -1,0 +1,81 @@
+"""SQL for delta sync: the change log after a version, or a full snapshot; and log compaction.
+
+``read`` is one statement (one round trip) that decides between the two modes from the user's
+row and returns everything from the same MVCC snapshot, so the version it reports always matches
+the changes or the snapshot it returns.
+
+Versions: every mutation increments ``users.sync_version`` and appends ``changes`` row(s) with
+that version. ``users.changes_compacted_before`` = F means versions below F were deleted. A client
+at version ``since`` needs versions ``since+1 …``; the log has them iff ``since + 1 >= F``, so a
+snapshot is sent exactly when ``since + 1 < F`` (or when the client has no version at all).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from shared.repositories.users import PUBLIC_COLUMNS as PROFILE_COLUMNS
+
+if TYPE_CHECKING:
+    import psycopg
+
+Row = dict[str, Any]
+
+# The public shape of a skill: the same columns GET /api/v1/skills returns (reconcile with the
+# skills repository's constant at merge; the two must stay equal so a snapshot equals the list).
+SKILL_PUBLIC_COLUMNS = "id, name, category, level, description, created_at, updated_at"
+CHANGE_COLUMNS = "version, entity, entity_id, op, data, created_at"
+
+READ = f"""
+WITH u AS (
+    SELECT id, sync_version, changes_compacted_before,
+           (%(since)s::bigint IS NULL OR %(since)s::bigint + 1 < changes_compacted_before) AS snapshot
+    FROM users WHERE id = %(user_id)s
+)
+SELECT u.sync_version AS version,
+       CASE WHEN u.snapshot THEN 'snapshot' ELSE 'changes' END AS mode,
+       CASE WHEN u.snapshot THEN (
+           SELECT coalesce(json_agg(s ORDER BY s.created_at, s.id), '[]'::json)
+           FROM (SELECT {SKILL_PUBLIC_COLUMNS} FROM skills WHERE owner_id = u.id) s
+       ) END AS skills,
+       CASE WHEN u.snapshot THEN (
+           SELECT row_to_json(p) FROM (SELECT {PROFILE_COLUMNS} FROM users WHERE id = u.id) p
+       ) END AS profile,
+       CASE WHEN NOT u.snapshot THEN (
+           SELECT coalesce(json_agg(c ORDER BY c.version), '[]'::json)
+           FROM (SELECT {CHANGE_COLUMNS} FROM changes
+                 WHERE owner_id = u.id AND version > %(since)s::bigint
+                 ORDER BY version LIMIT %(limit)s) c
+       ) END AS changes
+FROM u
+"""
+
+# Keep the last ``keep`` versions of the log; everything older goes, and the floor moves up so
+# clients behind it get a snapshot. The floor never moves down.
+COMPACT = """
+WITH u AS (
+    UPDATE users
+    SET changes_compacted_before = greatest(changes_compacted_before, sync_version - %(keep)s + 1)
+    WHERE id = %(user_id)s
+    RETURNING id, changes_compacted_before
+), gone AS (
+    DELETE FROM changes c USING u
+    WHERE c.owner_id = u.id AND c.version < u.changes_compacted_before
+    RETURNING 1
+)
+SELECT u.changes_compacted_before AS compacted_before, (SELECT count(*) FROM gone) AS deleted FROM u
+"""
+
+
+def read(conn: psycopg.Connection, user_id: uuid.UUID, since: int | None, limit: int) -> Row | None:
+    """``{"version", "mode", "skills", "profile", "changes"}`` (JSON fields decoded), None if no user.
+
+    In ``changes`` mode at most ``limit`` changes are returned, in version order.
+    """
+    return conn.execute(READ, {"user_id": user_id, "since": since, "limit": limit}).fetchone()
+
+
+def compact(conn: psycopg.Connection, user_id: uuid.UUID, keep: int) -> Row | None:
+    """Delete all but the last ``keep`` versions of the user's log: ``{"compacted_before", "deleted"}``."""
+    return conn.execute(COMPACT, {"user_id": user_id, "keep": max(0, keep)}).fetchone()

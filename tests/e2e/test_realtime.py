@@ -1,0 +1,83 @@
+"""End to end with real clients: tickets over HTTP, devices over WebSocket, pushes via publish_change.
+
+Two devices of one user connect through the local gateways; a change published for that user
+reaches the other device within a second (a functional deadline, not a performance assertion); a
+device whose socket died without $disconnect is removed on the next fan-out; another user's device
+never receives it; bad tickets are refused at the upgrade.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import connect
+
+from local.http_gateway import HttpGateway
+from local.invoker import Invoker
+from local.servers import ServerThread
+from shared.realtime import publish_change
+from tests.ws_support import add_changes, connection_ids, expire_ticket, my_connection_id, recv_json
+
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("ws_gateway")]
+
+
+@pytest.fixture(scope="module")
+def api(stack) -> Iterator[httpx.Client]:
+    invoker = Invoker()
+    server = ServerThread(HttpGateway(invoker)).start()
+    with httpx.Client(base_url=server.url, timeout=10) as client:
+        yield client
+    server.stop()
+    invoker.shutdown()
+
+
+def _ticket_url(api: httpx.Client, headers: dict[str, str]) -> str:
+    response = api.post("/api/v1/realtime/ticket", headers=headers)
+    assert response.status_code == 201, response.text
+    return response.json()["url"]
+
+
+def test_a_change_reaches_my_other_device_and_a_dead_one_is_cleaned_up(api, make_user, ws_gateway):
+    alice, alice_auth = make_user("alice")
+    _, bob_auth = make_user("bob")
+    with connect(_ticket_url(api, alice_auth)) as device_a, connect(_ticket_url(api, alice_auth)) as device_b, \
+            connect(_ticket_url(api, alice_auth)) as device_c, connect(_ticket_url(api, bob_auth)) as bobs:
+        a_id, c_id = my_connection_id(device_a), my_connection_id(device_c)
+        ws_gateway.drop(c_id)  # device C vanished without $disconnect: its row remains
+        assert c_id in connection_ids(alice["id"])
+
+        version = add_changes(alice["id"], 1)
+        change = {"version": version, "entity": "skill", "entity_id": "0b1c2d3e-0000-4000-8000-00000000000a",
+                  "op": "upsert", "data": {"name": "Python", "level": 9}}
+        result = publish_change(alice["id"], change, exclude_connection_id=a_id)
+
+        assert recv_json(device_b, timeout=1.0) == {"type": "change", **change}
+        assert result.sent == 1 and result.gone == [c_id]
+        assert c_id not in connection_ids(alice["id"]) and a_id in connection_ids(alice["id"])
+        for sock in (device_a, bobs):  # the writer and the other user get nothing before their pong
+            sock.send(json.dumps({"action": "ping"}))
+            assert recv_json(sock, timeout=5)["type"] == "pong"
+
+        sync = api.get("/api/v1/sync", params={"since": version - 1}, headers=alice_auth)
+        assert sync.headers["x-sync-version"] == str(version)
+        assert [c["version"] for c in sync.json()["changes"]] == [version]
+
+
+def test_bad_tickets_are_refused_at_the_upgrade(api, make_user):
+    _, auth = make_user()
+    base = _ticket_url(api, auth).split("?")[0]
+    used = _ticket_url(api, auth)
+    with connect(used):
+        pass
+    expired = _ticket_url(api, auth)
+    expire_ticket(expired)
+    cases = {base: 401, f"{base}?ticket=": 401, f"{base}?ticket={'A' * 43}": 403, used: 403, expired: 403,
+             f"{base}?ticket=../etc/passwd": 403}
+    for url, status in cases.items():
+        with pytest.raises(InvalidStatus) as refused:
+            connect(url)
+        assert refused.value.response.status_code == status, url
