@@ -21,6 +21,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.cors import CORSMiddleware
 
+from shared import request_context
 from shared.errors import AppError, ServiceUnavailableError
 from shared.observability import logger
 from shared.schemas import ErrorEnvelope
@@ -159,6 +160,7 @@ class EdgeMiddleware:
             await _send_error(rejection, scope, receive, send_with_headers)
             return
         logger.append_keys(request_id=request_id)
+        context_token = request_context.connection_id.set(_header(scope, b"x-connection-id"))
         inner = self.with_cors if _header(scope, b"origin") is not None else self.app
         try:
             await inner(scope, _limited(receive, self.max_body), send_with_headers)
@@ -174,6 +176,7 @@ class EdgeMiddleware:
             await _send_error(error, scope, receive, send_with_headers)
         finally:
             logger.remove_keys(["request_id"])
+            request_context.connection_id.reset(context_token)
 
 
 def _count_errors(status: int) -> None:

@@ -137,16 +137,21 @@ def close_connection(connection_id: str) -> None:
         Sender(client).close(connection_id)
 
 
-def publish(user_id: uuid.UUID, message: dict[str, Any], exclude_connection_id: str | None = None) -> PublishResult:
+def publish(user_id: uuid.UUID, message: dict[str, Any], exclude_connection_id: str | None = None,
+            connection_ids: list[str] | None = None) -> PublishResult:
     """Send ``message`` to every open connection of ``user_id`` except ``exclude_connection_id``.
 
-    One query loads the connections; the posts run concurrently on a small module-level pool; the
-    connections that answered 410 are deleted in one statement afterwards.
+    The connections come from ``connection_ids`` when the caller already has them (a write
+    statement returns them, saving a round trip), else from one query; the posts run concurrently
+    on a small module-level pool; connections that answered 410 are deleted in one statement.
     """
     client = management_client()
     if client is None:
         return PublishResult(skipped="no WEBSOCKET_MANAGEMENT_URL configured")
-    ids = db.run(lambda conn: connections.live_for_user(conn, user_id, exclude_connection_id))
+    if connection_ids is None:
+        ids = db.run(lambda conn: connections.live_for_user(conn, user_id, exclude_connection_id))
+    else:
+        ids = [cid for cid in connection_ids if cid != exclude_connection_id]
     if not ids:
         return PublishResult()
     data, resync = encode(message)
@@ -178,7 +183,7 @@ def publish_change(user_id: uuid.UUID, change: dict[str, Any],
     """Publish a committed change to the user's other devices. Never raises: the write already
     succeeded, and a device that misses the push catches up through ``GET /sync``."""
     try:
-        return publish(user_id, change_message(change), exclude_connection_id)
+        return publish(user_id, change_message(change), exclude_connection_id, change.get("connections"))
     except Exception as exc:  # best effort by design; logged, never surfaced to the writer
         logger.warning("publish_change failed", extra={"error": type(exc).__name__})
         return PublishResult(skipped=f"error: {type(exc).__name__}")

@@ -105,6 +105,17 @@ def apply_batch(owner_id: uuid.UUID, batch: SyncBatch) -> tuple[BatchResult, lis
     return BatchResult(version=version, results=[o.result for o in outcomes]), outcomes
 
 
+def announce(owner_id: uuid.UUID, outcomes: list[Outcome]) -> None:
+    """After the commits: every applied change and every conflict notice goes to the other devices."""
+    from shared.changes import after_conflict, after_write
+
+    for outcome in outcomes:
+        for change in outcome.changes:
+            after_write(owner_id, change)
+        for notice in outcome.conflicts:
+            after_conflict(owner_id, notice)
+
+
 def _apply_once(owner_id: uuid.UUID, op: SkillOperation) -> Outcome:
     with db.transaction() as conn:
         if not operations.claim(conn, owner_id, op.op_id):

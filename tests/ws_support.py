@@ -67,7 +67,7 @@ def add_changes(user_id: uuid.UUID, count: int) -> int:
 
 def add_skill(user_id: uuid.UUID, name: str = "Python", level: int = 5) -> dict[str, Any]:
     row = db.get_conn().execute(
-        "INSERT INTO skills (owner_id, name, category, level, description) VALUES (%s, %s, 'Programming', %s, 'x')"
+        "INSERT INTO skills (owner_id, name, category, level, description) VALUES (%s, %s, 'programming', %s, 'x')"
         " RETURNING id", (user_id, name, level)).fetchone()
     assert row is not None
     return row

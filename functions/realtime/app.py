@@ -1,6 +1,7 @@
 """Realtime function: WebSocket tickets and the delta-sync polling fallback.
 
 POST /api/v1/realtime/ticket → a 60-second single-use ticket and the URL to connect with it.
+POST /api/v1/sync/batch    → apply a device's offline queue (see shared.sync_batch).
 GET  /api/v1/sync?since=N   → the changes after version N in order (paged), or a full snapshot when
 N is older than the compacted log or absent; the body's ``mode`` says which. A ``since`` ahead of
 the server's version is a 409: the client's state did not come from this server (a restored
@@ -24,6 +25,8 @@ from shared.auth import CurrentUser
 from shared.errors import ConflictError, NotFoundError, ServiceUnavailableError
 from shared.repositories import sync
 from shared.settings import get_settings
+from shared.skill_models import ProfilePublic, SkillPublic
+from shared.sync_batch import BatchResult, SyncBatch, announce, apply_batch
 from shared.tickets import issue_ticket
 
 router = APIRouter(tags=["realtime"])
@@ -47,32 +50,6 @@ class ChangePublic(BaseModel):
     created_at: datetime
 
 
-class SyncSkillPublic(BaseModel):
-    """The skill shape of GET /api/v1/skills (columns: ``sync.SKILL_PUBLIC_COLUMNS``)."""
-
-    id: str
-    name: str
-    category: str
-    level: int
-    description: str | None
-    created_at: datetime
-    updated_at: datetime
-
-
-class SyncProfilePublic(BaseModel):
-    """The user's own profile (columns: ``users.PUBLIC_COLUMNS``; never the password hash)."""
-
-    id: str
-    username: str
-    email: str
-    display_name: str | None
-    avatar_url: str | None
-    bio: str | None
-    privacy_settings: dict[str, Any]
-    created_at: datetime
-    updated_at: datetime
-
-
 class SyncChangesPublic(BaseModel):
     mode: Literal["changes"] = "changes"
     version: int
@@ -84,8 +61,8 @@ class SyncChangesPublic(BaseModel):
 class SyncSnapshotPublic(BaseModel):
     mode: Literal["snapshot"] = "snapshot"
     version: int
-    skills: list[SyncSkillPublic]
-    profile: SyncProfilePublic
+    skills: list[SkillPublic]
+    profile: ProfilePublic
 
 
 @router.post("/realtime/ticket", response_model=TicketPublic, status_code=201)
@@ -124,6 +101,15 @@ async def get_sync(
         body = SyncChangesPublic(version=version, changes=page, has_more=has_more,
                                  next=page[-1]["version"] if has_more else None)
     return JSONResponse(body.model_dump(mode="json"), headers=headers)
+
+
+@router.post("/sync/batch", response_model=BatchResult)
+async def sync_batch(user_id: CurrentUser, batch: SyncBatch) -> JSONResponse:
+    """Apply an offline queue: each ``op_id`` once, last-write-wins, conflicts kept and announced."""
+    result, outcomes = apply_batch(user_id, batch)
+    announce(user_id, outcomes)
+    headers = {**NO_STORE, "x-sync-version": str(result.version)}
+    return JSONResponse(result.model_dump(mode="json"), headers=headers)
 
 
 app = create_app(router)

@@ -12,7 +12,16 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from shared.errors import UnauthorizedError
-from shared.repositories.sql import CHANGE_RETURNING, Row, WriteResult, iso, profile_json, skill_json, write_result
+from shared.repositories.sql import (
+    CHANGE_RETURNING,
+    LIVE_CONNECTIONS,
+    Row,
+    WriteResult,
+    iso,
+    profile_json,
+    skill_json,
+    write_result,
+)
 
 if TYPE_CHECKING:
     import psycopg
@@ -73,7 +82,7 @@ chg AS (
 )
 SELECT COALESCE(upd.sync_version, u.sync_version) AS sync_version, u.username,
        (SELECT data FROM chg) AS entity, (SELECT change FROM chg) AS change,
-       {profile_json('u')} AS current, false AS stale
+       {profile_json('u')} AS current, false AS stale, {LIVE_CONNECTIONS}
 FROM users u LEFT JOIN upd ON upd.id = u.id
 WHERE u.id = %(owner_id)s
 """

@@ -23,7 +23,15 @@ from typing import TYPE_CHECKING, Any
 
 from shared.errors import ConflictError, UnauthorizedError
 from shared.pagination import decode_cursor, page
-from shared.repositories.sql import CHANGE_RETURNING, Row, WriteResult, iso, skill_json, write_result
+from shared.repositories.sql import (
+    CHANGE_RETURNING,
+    LIVE_CONNECTIONS,
+    Row,
+    WriteResult,
+    iso,
+    skill_json,
+    write_result,
+)
 
 if TYPE_CHECKING:
     import psycopg
@@ -125,7 +133,7 @@ chg AS (
 )
 SELECT COALESCE(ver.sync_version, u.sync_version) AS sync_version, u.username,
        (SELECT data FROM chg) AS entity, (SELECT change FROM chg) AS change,
-       {current} AS current, {stale} AS stale
+       {current} AS current, {stale} AS stale, """ + LIVE_CONNECTIONS + """
 FROM users u LEFT JOIN ver ON ver.id = u.id
 WHERE u.id = %(owner_id)s
 """

@@ -37,6 +37,11 @@ def profile_json(alias: str) -> str:
             f" 'updated_at', {iso(f'{a}.updated_at')})")
 
 
+# The owner's open WebSocket connections, read by the write statement itself, so the fan-out that
+# follows a write needs no second round trip (``u`` is the owner's ``users`` row).
+LIVE_CONNECTIONS = ("(SELECT coalesce(array_agg(c.connection_id ORDER BY c.connected_at), ARRAY[]::text[])"
+                    " FROM ws_connections c WHERE c.user_id = u.id AND c.expires_at > now()) AS connections")
+
 # RETURNING list of an INSERT INTO changes: the change as the rest of the system sees it.
 CHANGE_RETURNING = (
     "RETURNING data, jsonb_build_object('entity', entity, 'entity_id', entity_id, 'op', op,"
@@ -53,7 +58,8 @@ class WriteResult:
     ``stale`` (``if_unmodified_since`` was older than the stored ``updated_at``; nothing written).
     ``entity`` is the row's public JSON after the statement (None when deleted or missing),
     ``sync_version`` the owner's version after it, ``change`` the appended ``changes`` row (applied
-    only) plus ``username`` (for cache keys), which is what ``shared.changes.after_write`` takes.
+    only) plus ``username`` (for cache keys) and ``connections`` (the owner's open WebSocket
+    connections, for the fan-out), which is what ``shared.changes.after_write`` takes.
     """
 
     status: WriteStatus
@@ -72,7 +78,8 @@ def write_result(row: Row | None) -> WriteResult:
         return WriteResult("not_found", None, None)
     change = row["change"]
     if change is not None:
-        return WriteResult("applied", row["entity"], row["sync_version"], {**change, "username": row["username"]})
+        extra = {"username": row["username"], "connections": row.get("connections")}
+        return WriteResult("applied", row["entity"], row["sync_version"], {**change, **extra})
     if row["current"] is None:
         return WriteResult("not_found", None, row["sync_version"])
     return WriteResult("stale" if row["stale"] else "unchanged", row["current"], row["sync_version"])

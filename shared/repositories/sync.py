@@ -15,16 +15,15 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from shared.repositories.users import PUBLIC_COLUMNS as PROFILE_COLUMNS
+from shared.repositories.sql import profile_json, skill_json
 
 if TYPE_CHECKING:
     import psycopg
 
 Row = dict[str, Any]
 
-# The public shape of a skill: the same columns GET /api/v1/skills returns (reconcile with the
-# skills repository's constant at merge; the two must stay equal so a snapshot equals the list).
-SKILL_PUBLIC_COLUMNS = "id, name, category, level, description, created_at, updated_at"
+# The snapshot uses the skills and profile repositories' JSON builders and GET /skills' default order
+# (name, case-insensitive, then id), so a snapshot equals what the list endpoints return.
 CHANGE_COLUMNS = "version, entity, entity_id, op, data, created_at"
 
 READ = f"""
@@ -36,12 +35,10 @@ WITH u AS (
 SELECT u.sync_version AS version,
        CASE WHEN u.snapshot THEN 'snapshot' ELSE 'changes' END AS mode,
        CASE WHEN u.snapshot THEN (
-           SELECT coalesce(json_agg(s ORDER BY s.created_at, s.id), '[]'::json)
-           FROM (SELECT {SKILL_PUBLIC_COLUMNS} FROM skills WHERE owner_id = u.id) s
+           SELECT coalesce(jsonb_agg({skill_json('s')} ORDER BY lower(s.name), s.id), '[]'::jsonb)
+           FROM skills s WHERE s.owner_id = u.id
        ) END AS skills,
-       CASE WHEN u.snapshot THEN (
-           SELECT row_to_json(p) FROM (SELECT {PROFILE_COLUMNS} FROM users WHERE id = u.id) p
-       ) END AS profile,
+       CASE WHEN u.snapshot THEN (SELECT {profile_json('p')} FROM users p WHERE p.id = u.id) END AS profile,
        CASE WHEN NOT u.snapshot THEN (
            SELECT coalesce(json_agg(c ORDER BY c.version), '[]'::json)
            FROM (SELECT {CHANGE_COLUMNS} FROM changes

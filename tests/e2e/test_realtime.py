@@ -81,3 +81,50 @@ def test_bad_tickets_are_refused_at_the_upgrade(api, make_user):
         with pytest.raises(InvalidStatus) as refused:
             connect(url)
         assert refused.value.response.status_code == status, url
+
+
+def _skill(api: httpx.Client, auth: dict[str, str]) -> dict:
+    response = api.post("/api/v1/skills", json={"name": "Guitar", "category": "music", "level": 3}, headers=auth)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def test_a_patch_from_device_a_reaches_device_b_and_cleans_up_a_dead_socket_of_a(api, make_user, ws_gateway):
+    alice, auth = make_user("alice")
+    _, bob_auth = make_user("bob")
+    skill = _skill(api, auth)
+    with connect(_ticket_url(api, auth)) as old_a, connect(_ticket_url(api, auth)) as device_a, \
+            connect(_ticket_url(api, auth)) as device_b, connect(_ticket_url(api, bob_auth)) as bobs:
+        old_id, a_id = my_connection_id(old_a), my_connection_id(device_a)
+        my_connection_id(device_b)
+        ws_gateway.drop(old_id)  # A's previous socket died without $disconnect
+
+        patch = api.patch(f"/api/v1/skills/{skill['id']}", json={"level": 5, "note": "gig"},
+                          headers={**auth, "x-connection-id": a_id})
+        assert patch.status_code == 200, patch.text
+
+        pushed = recv_json(device_b, timeout=1.0)
+        assert pushed["type"] == "change" and pushed["entity_id"] == skill["id"]
+        assert pushed["data"]["level"] == 5 and pushed["version"] == int(patch.headers["x-sync-version"])
+        assert old_id not in connection_ids(alice["id"]), "the dead socket is removed on this fan-out"
+        assert a_id in connection_ids(alice["id"])
+        for sock in (device_a, bobs):  # the writer's device and the other user got nothing
+            sock.send(json.dumps({"action": "ping"}))
+            assert recv_json(sock, timeout=5)["type"] == "pong"
+
+
+def test_an_offline_conflict_is_announced_to_my_other_device(api, make_user):
+    _, auth = make_user("alice")
+    skill = _skill(api, auth)
+    newer = api.patch(f"/api/v1/skills/{skill['id']}", json={"level": 8}, headers=auth)
+    assert newer.status_code == 200
+    with connect(_ticket_url(api, auth)) as device_b:
+        my_connection_id(device_b)
+        old_edit = {"op_id": "phone-17", "type": "skill.update", "skill_id": skill["id"], "data": {"level": 2},
+                    "updated_at": skill["updated_at"], "base_updated_at": skill["updated_at"]}
+        response = api.post("/api/v1/sync/batch", json={"operations": [old_edit]}, headers=auth)
+        assert response.status_code == 200, response.text
+        result = response.json()["results"][0]
+        assert result["status"] == "conflict" and result["entity"]["level"] == 8
+        notice = recv_json(device_b, timeout=1.0)
+        assert notice["type"] == "conflict" and notice["winner"]["level"] == 8 and notice["loser"]["level"] == 2

@@ -96,3 +96,61 @@ def test_since_ahead_of_the_server_is_409_with_the_real_version(make_user):
 
 def test_sync_needs_a_token():
     assert invoke(handler, http_event("GET", "/api/v1/sync", query={"since": "0"})).status == 401
+
+
+def _batch(headers: dict[str, str], body: dict | None = None):
+    event = _event("event-post-sync-batch", headers)
+    if body is not None:
+        import json
+
+        event["body"] = json.dumps(body)
+        event["headers"]["content-length"] = str(len(event["body"]))
+    return invoke(handler, event)
+
+
+def test_the_recorded_offline_batch_applies_once_and_replays_identically(make_user):
+    user, headers = make_user()
+    first, replay = _batch(headers), _batch(headers)
+    assert first.status == replay.status == 200
+    assert [r["status"] for r in first.json["results"]] == ["applied", "applied"]
+    assert [r["replayed"] for r in replay.json["results"]] == [True, True]
+    assert first.json["version"] == replay.json["version"] == 2
+    assert first.headers["x-sync-version"] == replay.headers["x-sync-version"] == "2"
+    listed = db.get_conn().execute("SELECT name, level FROM skills WHERE owner_id = %s", (user["id"],)).fetchall()
+    assert listed == [{"name": "Climbing", "level": 3}]
+
+
+@pytest.mark.parametrize("body", [
+    {"operations": []},
+    {"operations": [{"op_id": "x", "type": "skill.update", "skill_id": "not-a-uuid", "data": {},
+                     "updated_at": "2026-11-20T18:30:00Z"}]},
+    {"operations": [{"op_id": "x", "type": "skill.create", "skill_id": "5f0c6a52-8d1e-4b8e-9a0a-1c2d3e4f5a6b",
+                     "data": {"name": "X", "category": "nope", "level": 2}, "updated_at": "2026-11-20T18:30:00Z"}]},
+    {"operations": [], "owner_id": "5f0c6a52-8d1e-4b8e-9a0a-1c2d3e4f5a6b"},
+])
+def test_a_bad_batch_is_a_422_naming_the_field_and_changes_nothing(make_user, body):
+    user, headers = make_user()
+    response = _batch(headers, body)
+    assert response.status == 422, response
+    assert response.json["error"]["details"][0]["field"].startswith("body")
+    assert db.get_conn().execute("SELECT sync_version FROM users WHERE id = %s", (user["id"],)).fetchone() == \
+        {"sync_version": 0}
+
+
+def test_a_snapshot_equals_what_the_list_endpoints_return(make_user):
+    from functions.profiles.app import handler as profiles
+    from functions.skills.app import handler as skills_handler
+
+    user, headers = make_user()
+    for name, level in [("zig", 2), ("Ada", 5), ("cobol", 1)]:
+        created = invoke(skills_handler, http_event("POST", "/api/v1/skills", headers=headers,
+                                                    body={"name": name, "category": "programming", "level": level}))
+        assert created.status == 201
+    add_changes(user["id"], 20)
+    sync.compact(db.get_conn(), user["id"], keep=5)
+    snapshot = _sync(headers, since="1").json
+    listed = invoke(skills_handler, http_event("GET", "/api/v1/skills", headers=headers, query={"limit": "100"})).json
+    profile = invoke(profiles, http_event("GET", "/api/v1/me/profile", headers=headers)).json
+    assert snapshot["mode"] == "snapshot"
+    assert snapshot["skills"] == listed["items"]
+    assert snapshot["profile"] == profile
