@@ -19,6 +19,16 @@ from local.template import HttpRoute, http_routes
 MAX_PAYLOAD = 10 * 1024 * 1024
 
 
+async def read_body(receive: Any) -> bytes:
+    """The whole request body of an ASGI HTTP request (API Gateway hands Lambda complete bodies)."""
+    body = b""
+    while True:
+        message = await receive()
+        body += message.get("body", b"")
+        if not message.get("more_body"):
+            return body
+
+
 def _error(status: int, code: str, message: str) -> tuple[int, list[tuple[str, str]], bytes]:
     body = json.dumps({"error": {"code": code, "message": message, "details": None}}).encode()
     return status, [("content-type", "application/json")], body
@@ -41,12 +51,7 @@ class HttpGateway:
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        body = await read_body(receive)
         status, headers, payload = await self._handle(scope, body)
         await send({"type": "http.response.start", "status": status,
                     "headers": [(k.lower().encode(), str(v).encode()) for k, v in headers]})

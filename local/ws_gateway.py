@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote
 
+from local.http_gateway import read_body
 from local.invoker import Invoker
 from local.template import websocket_routes
 from local.ws_event import WsConnection, connect_event, disconnect_event, message_event, new_connection_id
@@ -196,12 +197,7 @@ class WebSocketGateway:
 
     # --- the @connections management API ------------------------------------------------------
     async def _management(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        body = await read_body(receive)
         # Match the raw path: an id is one segment even if it held an encoded "/".
         raw_path = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
         found = MANAGEMENT_PATH.fullmatch(raw_path)
