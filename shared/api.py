@@ -10,6 +10,7 @@ because each of those costs a task and a queue per request.
 from __future__ import annotations
 
 import json
+import re
 import sys
 import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -22,7 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.cors import CORSMiddleware
 
 from shared import request_context
-from shared.errors import AppError, ServiceUnavailableError
+from shared.errors import AppError, ServiceUnavailableError, ValidationFailedError
 from shared.observability import logger
 from shared.schemas import ErrorEnvelope
 from shared.settings import get_settings
@@ -40,6 +41,7 @@ SECURITY_HEADERS = [
     (b"referrer-policy", b"no-referrer"),
 ]
 BODY_METHODS = {"POST", "PUT", "PATCH"}
+JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")  # \u0000 preceded by an even number of backslashes
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorEnvelope, "description": text}
     for status, text in [
@@ -95,8 +97,10 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     return envelope(422, "validation_error", f"invalid input: {fields}", details)
 
 
-async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if isinstance(exc.__cause__, AppError):  # FastAPI wraps errors raised while reading the body
+        return await _app_error(request, exc.__cause__)
     codes = {404: "not_found", 405: "method_not_allowed"}
     message = {404: "no such route", 405: "method not allowed on this route"}.get(exc.status_code, str(exc.detail))
     return envelope(exc.status_code, codes.get(exc.status_code, "http_error"), message, headers=exc.headers)
@@ -107,6 +111,8 @@ def infrastructure_error(exc: BaseException) -> AppError | None:
     psycopg = sys.modules.get("psycopg")
     httpx = sys.modules.get("httpx")
     upstash = sys.modules.get("upstash_redis.errors")
+    if psycopg is not None and isinstance(exc, psycopg.DataError):  # a value Postgres cannot store
+        return ValidationFailedError("a value in the request cannot be stored", code="invalid_value")
     if psycopg is not None and isinstance(exc, psycopg.OperationalError):
         return ServiceUnavailableError("the database is unavailable, try again shortly")
     if httpx is not None and isinstance(exc, httpx.TransportError):
@@ -212,6 +218,8 @@ def _gate(scope: Scope, max_body: int) -> AppError | None:
     length = _header(scope, b"content-length")
     if length and length.isdigit() and int(length) > max_body:
         return PayloadTooLargeError(f"request body exceeds {max_body} bytes")
+    if b"%00" in scope.get("query_string", b"") or "\x00" in scope.get("path", ""):
+        return ValidationFailedError("the URL must not contain NUL characters", code="nul_character")
     raw_type = _header(scope, b"content-type")
     if scope["method"] in BODY_METHODS and (length not in (None, "0") or raw_type):
         ctype = (raw_type or "application/json").split(";")[0].strip().lower()
@@ -221,20 +229,53 @@ def _gate(scope: Scope, max_body: int) -> AppError | None:
 
 
 def _limited(receive: Receive, max_body: int) -> Receive:
-    """Guard against bodies without an honest content-length."""
-    from shared.errors import PayloadTooLargeError
+    """Guard against bodies without an honest content-length, and against NUL characters.
+
+    Postgres text cannot hold U+0000; rather than let one reach a query and fail there, a body
+    whose JSON carries ``\u0000`` (not an escaped backslash followed by "u0000") is refused here.
+    """
+    from shared.errors import PayloadTooLargeError, ValidationFailedError
 
     seen = 0
 
     async def wrapped() -> Message:
         nonlocal seen
         message = await receive()
-        seen += len(message.get("body", b""))
+        chunk = message.get("body", b"")
+        seen += len(chunk)
         if seen > max_body:
             raise PayloadTooLargeError(f"request body exceeds {max_body} bytes")
+        if b"u0000" in chunk and JSON_NUL.search(chunk):
+            fields = _nul_fields(chunk)
+            details = [{"field": f, "message": "must not contain NUL characters", "type": "nul_character"}
+                       for f in fields] or None
+            raise ValidationFailedError(f"text must not contain NUL characters: {', '.join(fields) or 'body'}",
+                                        code="nul_character", details=details)
         return message
 
     return wrapped
+
+
+def _nul_fields(body: bytes) -> list[str]:
+    """The ``body.<path>`` of every string (key or value) holding U+0000, so the error names them."""
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return []
+    found: list[str] = []
+
+    def walk(value: Any, path: str) -> None:
+        if isinstance(value, str) and "\x00" in value:
+            found.append(path)
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                walk(item, f"{path}.{key}")
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                walk(item, f"{path}.{index}")
+
+    walk(document, "body")
+    return found
 
 
 async def _send_error(error: AppError, scope: Scope, receive: Receive, send: Send) -> None:

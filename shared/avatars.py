@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from shared import db, storage
+from shared.changes import after_write
 from shared.errors import NotFoundError, ServiceUnavailableError, ValidationFailedError
 from shared.repositories import avatars as repo
 from shared.settings import get_settings
@@ -81,9 +82,11 @@ def confirm_upload(user_id: uuid.UUID, key: str) -> str:
             raise ValidationFailedError(f"the upload was rejected and deleted: {problem}", code="invalid_upload",
                                         details={"key": key, "reason": problem})
     url = get_settings().avatar_public_base_url.rstrip("/") + "/" + key
-    previous = db.run(lambda conn: repo.set_avatar(conn, user_id, url=url, key=key))
+    previous, change = db.run(lambda conn: repo.set_avatar(conn, user_id, url=url, key=key))
     if previous is None:
         raise NotFoundError("no such user")
+    if change is not None:
+        after_write(user_id, change)
     if previous and previous != key:
         _delete_quietly(s3, bucket, previous)
     return url
@@ -91,7 +94,9 @@ def confirm_upload(user_id: uuid.UUID, key: str) -> str:
 
 def remove_avatar(user_id: uuid.UUID) -> None:
     """Forget the avatar and delete its object (a no-op when there is none)."""
-    previous = db.run(lambda conn: repo.clear_avatar(conn, user_id))
+    previous, change = db.run(lambda conn: repo.clear_avatar(conn, user_id))
+    if change is not None:
+        after_write(user_id, change)
     if previous:
         _delete_quietly(storage.get_s3(), get_settings().avatar_bucket, previous)
 

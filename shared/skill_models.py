@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from shared.categories import Category
+from shared.timezones import TimeZoneName
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Level = Annotated[int, Field(ge=1, le=10, strict=True)]
@@ -105,8 +106,11 @@ class ProfileUpdate(BaseModel):
     display_name: DisplayName | None = None
     bio: Bio | None = None
     privacy_settings: PrivacySettings | None = None
+    timezone: TimeZoneName | None = Field(default=None,
+                                          description="IANA name; weekly digests arrive Monday 08:00 there.")
+    digest_opt_out: bool | None = Field(default=None, description="True: no weekly digest emails.")
 
-    @field_validator("privacy_settings", mode="before")
+    @field_validator("privacy_settings", "timezone", "digest_opt_out", mode="before")
     @classmethod
     def _not_null(cls, value: Any) -> Any:
         if value is None:
@@ -125,6 +129,8 @@ class ProfilePublic(BaseModel):
     avatar_url: str | None
     bio: str | None
     privacy_settings: dict[str, Any]
+    timezone: str
+    digest_opt_out: bool
     created_at: str
     updated_at: str
 

@@ -20,7 +20,7 @@ def ticket_url(user_id: uuid.UUID) -> str:
 
 def open_socket(user_id: uuid.UUID) -> ClientConnection:
     """A real WebSocket client connected through the local gateway with a fresh ticket."""
-    return connect(ticket_url(user_id), open_timeout=5)
+    return connect(ticket_url(user_id), open_timeout=15)
 
 
 def recv_json(sock: ClientConnection, timeout: float = 1.0) -> dict[str, Any]:

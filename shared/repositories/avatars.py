@@ -1,35 +1,58 @@
-"""SQL for a user's avatar (users.avatar_url / avatar_key). Each write returns the replaced key."""
+"""SQL for a user's avatar (users.avatar_url / avatar_key).
+
+The avatar is part of the profile, so changing it is a profile write like any other: one statement
+locks the row, sets the new key, bumps ``sync_version``, appends the profile's ``changes`` row and
+returns the replaced key with the change (and the owner's open connections, for the fan-out).
+Re-confirming the same avatar changes nothing and bumps nothing.
+"""
 
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from shared.repositories.sql import CHANGE_RETURNING, LIVE_CONNECTIONS, profile_json
 
 if TYPE_CHECKING:
     import psycopg
 
-# The CTE locks and reads the old key; the UPDATE then sets the new one — one atomic statement.
-SET_AVATAR = """
-WITH prev AS (SELECT id, avatar_key FROM users WHERE id = %(id)s FOR UPDATE)
-UPDATE users u SET avatar_url = %(url)s, avatar_key = %(key)s, updated_at = now()
-FROM prev WHERE u.id = prev.id
-RETURNING coalesce(prev.avatar_key, '') AS previous_key
+_WRITE = """
+WITH prev AS (SELECT id, avatar_key, avatar_url FROM users WHERE id = %(id)s FOR UPDATE),
+upd AS (
+    UPDATE users u SET avatar_url = %(url)s, avatar_key = %(key)s, updated_at = now(),
+                       sync_version = u.sync_version + 1
+    FROM prev WHERE u.id = prev.id AND prev.avatar_key IS DISTINCT FROM %(key)s AND {guard}
+    RETURNING u.*
+),
+chg AS (
+    INSERT INTO changes (owner_id, version, entity, entity_id, op, data)
+    SELECT id, sync_version, 'profile', id, 'upsert', {profile} FROM upd
+    {returning}
+)
+SELECT prev.avatar_key AS previous_key, EXISTS (SELECT 1 FROM upd) AS changed, u.username,
+       (SELECT change FROM chg) AS change, {connections}
+FROM prev JOIN users u ON u.id = prev.id
 """
-CLEAR_AVATAR = """
-WITH prev AS (SELECT id, avatar_key FROM users WHERE id = %(id)s FOR UPDATE)
-UPDATE users u SET avatar_url = NULL, avatar_key = NULL, updated_at = now()
-FROM prev WHERE u.id = prev.id AND prev.avatar_key IS NOT NULL
-RETURNING prev.avatar_key AS previous_key
-"""
+SET_AVATAR = _WRITE.format(guard="true", profile=profile_json("upd"), returning=CHANGE_RETURNING,
+                           connections=LIVE_CONNECTIONS)
+CLEAR_AVATAR = _WRITE.format(guard="prev.avatar_key IS NOT NULL", profile=profile_json("upd"),
+                             returning=CHANGE_RETURNING, connections=LIVE_CONNECTIONS)
 
 
-def set_avatar(conn: psycopg.Connection, user_id: uuid.UUID, *, url: str, key: str) -> str | None:
-    """Point the user at the new object; the previous key ('' if none), or None if no such user."""
-    row = conn.execute(SET_AVATAR, {"id": user_id, "url": url, "key": key}).fetchone()
-    return None if row is None else str(row["previous_key"])
+def _result(row: dict[str, Any] | None) -> tuple[str | None, dict[str, Any] | None]:
+    if row is None:
+        return None, None
+    change = {**row["change"], "username": row["username"], "connections": row["connections"]} \
+        if row["change"] else None
+    return row["previous_key"] or "", change
 
 
-def clear_avatar(conn: psycopg.Connection, user_id: uuid.UUID) -> str | None:
-    """Remove the avatar; the key it had, or None when there was none."""
-    row = conn.execute(CLEAR_AVATAR, {"id": user_id}).fetchone()
-    return None if row is None else str(row["previous_key"])
+def set_avatar(conn: psycopg.Connection, user_id: uuid.UUID, *, url: str,
+               key: str) -> tuple[str | None, dict[str, Any] | None]:
+    """``(previous key or '' , change or None)``; ``(None, None)`` when there is no such user."""
+    return _result(conn.execute(SET_AVATAR, {"id": user_id, "url": url, "key": key}).fetchone())
+
+
+def clear_avatar(conn: psycopg.Connection, user_id: uuid.UUID) -> tuple[str | None, dict[str, Any] | None]:
+    """``(the key it had or '', change or None)``; ``''`` when there was no avatar."""
+    return _result(conn.execute(CLEAR_AVATAR, {"id": user_id, "url": None, "key": None}).fetchone())

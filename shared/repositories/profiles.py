@@ -67,12 +67,15 @@ LIMIT %(limit)s
 _NEW_VALUES = """(
     CASE WHEN %(set_display_name)s THEN %(display_name)s::text ELSE u.display_name END,
     CASE WHEN %(set_bio)s THEN %(bio)s::text ELSE u.bio END,
-    u.privacy_settings || %(privacy)s::jsonb)"""
+    u.privacy_settings || %(privacy)s::jsonb,
+    COALESCE(%(timezone)s::text, u.timezone),
+    COALESCE(%(digest_opt_out)s::boolean, u.digest_opt_out))"""
 UPDATE_PROFILE = f"""
 WITH upd AS (
-    UPDATE users u SET (display_name, bio, privacy_settings) = {_NEW_VALUES},
+    UPDATE users u SET (display_name, bio, privacy_settings, timezone, digest_opt_out) = {_NEW_VALUES},
         sync_version = u.sync_version + 1, updated_at = now()
-    WHERE u.id = %(owner_id)s AND (u.display_name, u.bio, u.privacy_settings) IS DISTINCT FROM {_NEW_VALUES}
+    WHERE u.id = %(owner_id)s AND (u.display_name, u.bio, u.privacy_settings, u.timezone, u.digest_opt_out)
+          IS DISTINCT FROM {_NEW_VALUES}
     RETURNING u.*
 ),
 chg AS (
@@ -115,7 +118,7 @@ def leaderboard(conn: psycopg.Connection, category: str | None = None, limit: in
 
 
 def update_profile(conn: psycopg.Connection, owner_id: uuid.UUID, changes: dict[str, Any]) -> WriteResult:
-    """Apply ``changes`` (display_name, bio, privacy_settings — present key = set it) in one statement.
+    """Apply ``changes`` (display_name, bio, privacy_settings, timezone, digest_opt_out) in one statement.
 
     ``privacy_settings`` is merged into the stored object. Status ``applied`` or ``unchanged``.
     """
@@ -123,7 +126,8 @@ def update_profile(conn: psycopg.Connection, owner_id: uuid.UUID, changes: dict[
 
     params = {"owner_id": owner_id, "set_display_name": "display_name" in changes,
               "display_name": changes.get("display_name"), "set_bio": "bio" in changes, "bio": changes.get("bio"),
-              "privacy": Jsonb(changes.get("privacy_settings") or {})}
+              "privacy": Jsonb(changes.get("privacy_settings") or {}), "timezone": changes.get("timezone"),
+              "digest_opt_out": changes.get("digest_opt_out")}
     result = write_result(conn.execute(UPDATE_PROFILE, params).fetchone())
     if result.sync_version is None:
         raise UnauthorizedError("the account behind this token no longer exists")

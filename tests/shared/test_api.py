@@ -15,7 +15,7 @@ router = APIRouter(prefix="/things")
 
 
 class ThingCreate(BaseModel):
-    name: str = Field(min_length=1, max_length=5)
+    name: str = Field(min_length=1, max_length=10)
     level: int = Field(ge=1, le=10)
 
 
@@ -122,3 +122,29 @@ def test_openapi_documents_the_error_envelope(handler):
     spec = handler.app.openapi()
     responses = spec["paths"]["/api/v1/things"]["post"]["responses"]
     assert responses["422"]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorEnvelope")
+
+
+def test_a_nul_character_in_text_is_a_422_not_a_database_error(handler):
+    """Postgres text cannot store U+0000: found by the fuzzer as a 500 on every text field."""
+    response = post(handler, b'{"name": "a\\u0000b", "level": 1}')
+    assert_envelope(response, 422, "nul_character")
+    escaped = post(handler, b'{"name": "a\\\\u0000", "level": 1}')  # a backslash, then the text u0000
+    assert escaped.status == 201
+    query = invoke(handler, http_event("GET", "/api/v1/nope", query={"q": "a\x00b"}))
+    assert_envelope(query, 422, "nul_character")
+
+
+def test_a_value_postgres_refuses_is_a_422(handler):
+    """Defence in depth: a psycopg DataError that slipped past validation is the caller's error, not a 500."""
+    import psycopg
+
+    from shared.api import infrastructure_error
+
+    error = infrastructure_error(psycopg.DataError("invalid input"))
+    assert error is not None and error.status_code == 422
+
+
+def test_a_body_larger_than_declared_is_still_a_413(handler):
+    event = http_event("POST", "/api/v1/things", body={"name": "x" * 70_000, "level": 1})
+    del event["headers"]["content-length"]
+    assert_envelope(invoke(handler, event), 413, "payload_too_large")

@@ -10,6 +10,7 @@ from functions.profiles.app import handler
 from functions.skills.app import handler as skills_handler
 from shared import public_cache
 from tests.skill_support import call, db_one, from_event, snapshot, sync_version
+from tests.support import http_event, invoke
 
 
 def add(headers, name, category, level):
@@ -223,3 +224,20 @@ def test_public_views_still_answer_when_redis_is_down(alice, stack):
     finally:
         stack.start_bridge()
         reset_clients()
+
+
+def test_timezone_and_digest_opt_out_are_profile_settings(make_user):
+    """The weekly digest reads both; a user sets them like any other profile field."""
+    from shared import db
+
+    user, auth = make_user()
+    ok = invoke(handler, http_event("PATCH", "/api/v1/me/profile", headers=auth,
+                                    body={"timezone": "Asia/Tokyo", "digest_opt_out": True}))
+    assert ok.status == 200, ok
+    assert ok.json["timezone"] == "Asia/Tokyo" and ok.json["digest_opt_out"] is True
+    stored = db.get_conn().execute("SELECT timezone, digest_opt_out FROM users WHERE id = %s", (user["id"],)).fetchone()
+    assert stored == {"timezone": "Asia/Tokyo", "digest_opt_out": True}
+    for bad in ({"timezone": "Mars/Olympus"}, {"timezone": None}, {"digest_opt_out": "maybe"}):
+        response = invoke(handler, http_event("PATCH", "/api/v1/me/profile", headers=auth, body=bad))
+        assert response.status == 422, (bad, response)
+        assert response.json["error"]["details"][0]["field"] == f"body.{next(iter(bad))}"

@@ -201,3 +201,20 @@ def test_storage_outage_is_a_503(make_user, avatar_bucket, monkeypatch):
     user, headers = make_user()
     response = confirm(headers, f"avatars/{user['id']}/{uuid.uuid4().hex}.png")
     assert response.status == 503 and "internal" not in response.body.decode().lower()
+
+
+def test_an_avatar_change_is_a_synced_profile_write(make_user, avatar_bucket):
+    """Other devices learn of a new or removed avatar like any profile edit: version, change log, push."""
+    from shared import db
+
+    user, auth = make_user()
+    key = upload(auth)["key"]
+    put(avatar_bucket, key, PNG, "image/png")
+    assert confirm(auth, key).status == 200
+    assert confirm(auth, key).status == 200
+    assert invoke(handler, http_event("DELETE", "/api/v1/me/avatar", headers=auth)).status == 204
+    rows = db.get_conn().execute("SELECT entity, data->>'avatar_url' AS url FROM changes WHERE owner_id = %s"
+                                 " ORDER BY version", (user["id"],)).fetchall()
+    assert [(r["entity"], r["url"] is not None) for r in rows] == [("profile", True), ("profile", False)]
+    assert db.get_conn().execute("SELECT sync_version FROM users WHERE id = %s", (user["id"],)).fetchone() == \
+        {"sync_version": 2}, "re-confirming the same avatar bumps nothing"
