@@ -24,6 +24,13 @@ Bio = Annotated[str, StringConstraints(max_length=2000)]
 SkillSort = Literal["name", "-name", "level", "-level", "created_at", "-created_at", "updated_at", "-updated_at"]
 
 
+def _refuse_null(value: Any) -> Any:
+    """For PATCH bodies: a non-nullable field may be omitted, but an explicit null is an error."""
+    if value is None:
+        raise ValueError("may be omitted but not null")
+    return value
+
+
 class SkillCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -43,12 +50,7 @@ class SkillUpdate(BaseModel):
     description: Description | None = None
     note: Note | None = Field(default=None, description="Stored on the history row of a level change.")
 
-    @field_validator("name", "category", "level", mode="before")
-    @classmethod
-    def _not_null(cls, value: Any) -> Any:
-        if value is None:
-            raise ValueError("may be omitted but not null")
-        return value
+    _not_null = field_validator("name", "category", "level", mode="before")(_refuse_null)
 
     @model_validator(mode="after")
     def _note_needs_level(self) -> SkillUpdate:
@@ -110,12 +112,7 @@ class ProfileUpdate(BaseModel):
                                           description="IANA name; weekly digests arrive Monday 08:00 there.")
     digest_opt_out: bool | None = Field(default=None, description="True: no weekly digest emails.")
 
-    @field_validator("privacy_settings", "timezone", "digest_opt_out", mode="before")
-    @classmethod
-    def _not_null(cls, value: Any) -> Any:
-        if value is None:
-            raise ValueError("may be omitted but not null")
-        return value
+    _not_null = field_validator("privacy_settings", "timezone", "digest_opt_out", mode="before")(_refuse_null)
 
     def changes(self) -> dict[str, Any]:
         return {k: v for k, v in self.model_dump().items() if k in self.model_fields_set}
