@@ -55,7 +55,7 @@ def _forgeries():
     from cryptography.hazmat.primitives.asymmetric import rsa
 
     signer = keys.signing_key()
-    public_pem = signer.public_key.public_bytes(serialization.Encoding.PEM,
+    public_pem = keys.public_key(signer.kid).public_bytes(serialization.Encoding.PEM,
                                                 serialization.PublicFormat.SubjectPublicKeyInfo)
     other_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     good = _sign(_claims())
@@ -124,3 +124,32 @@ def test_jwks_publishes_every_key_for_rotation(monkeypatch):
     published = keys.jwks()["keys"]
     assert [k["kid"] for k in published] == ["new", "old"]
     assert all(k["alg"] == "RS256" and "d" not in k for k in published)
+
+
+def _corrupted_key_set() -> tuple[str, object]:
+    """A key set whose signing key has an inconsistent CRT exponent, then a healthy key."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    good = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_numbers()
+    bad = rsa.RSAPrivateNumbers(good.p, good.q, good.d, good.dmp1 ^ 2, good.dmq1, good.iqmp, good.public_numbers)
+    healthy = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pems = [key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                              serialization.NoEncryption()).decode()
+            for key in (bad.private_key(unsafe_skip_rsa_key_validation=True), healthy)]
+    return json.dumps({"keys": [{"kid": "corrupted", "private_pem": pems[0]},
+                                {"kid": "healthy", "private_pem": pems[1]}]}), healthy
+
+
+def test_a_corrupted_signing_key_never_signs_while_verification_goes_on(monkeypatch):
+    """Only signing validates the private key (a faulty CRT signature could leak it); verifying
+    functions load public halves only, so tokens of the other key still pass."""
+    key_set, healthy = _corrupted_key_set()
+    monkeypatch.setenv("JWT_KEYS", key_set)
+    from tests.conftest import reset_clients
+
+    reset_clients()
+    with pytest.raises(ValueError):
+        issue_access_token(uuid.uuid4())
+    claims = _claims()
+    token = jwt.encode(claims, healthy, algorithm="RS256", headers={"kid": "healthy"})
+    assert verify_access_token(token).token_id == claims["jti"]
