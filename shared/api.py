@@ -1,8 +1,14 @@
-"""``create_app(router)``: the one way a function builds its FastAPI app.
+"""``api_router()`` and ``create_app(router)``: the one way a function builds its FastAPI app.
 
 It gives every function the same behaviour at the edges: the ``/api/v1`` prefix, one JSON error
 envelope for every failure (typed errors, validation, unknown routes, and anything unexpected),
 a request id, security headers, CORS, a body-size and content-type gate, and structured logs.
+
+Routers carry the full ``/api/v1/...`` prefix from the start and the app takes their routes as they
+are, instead of ``include_router``: FastAPI builds an included router's routes a second time, lazily,
+on the first request (~15 ms of every cold start for six or seven routes); routes built once at import are
+also what a SnapStart snapshot keeps.
+
 The edge work is one pure-ASGI middleware rather than several ``BaseHTTPMiddleware`` layers,
 because each of those costs a task and a queue per request.
 """
@@ -62,14 +68,21 @@ def envelope(status: int, code: str, message: str, details: Any = None, headers:
     return JSONResponse(body, status_code=status, headers=headers)
 
 
+def api_router(prefix: str = "", *, tags: list[str] | None = None) -> APIRouter:
+    """A function's router: its paths live under ``/api/v1`` and document the error envelope."""
+    return APIRouter(prefix=f"{API_PREFIX}{prefix}", tags=list(tags or []), responses=ERROR_RESPONSES)
+
+
 def create_app(*routers: APIRouter, title: str = "Atribuo API") -> FastAPI:
-    """Build a function's app from its router(s)."""
+    """Build a function's app from its ``api_router()`` router(s)."""
+    routes = [route for router in routers for route in router.routes]
+    outside = [path for route in routes if not (path := getattr(route, "path", "")).startswith(API_PREFIX)]
+    if outside:
+        raise ValueError(f"routes outside {API_PREFIX} (build routers with api_router()): {outside}")
     settings = get_settings()
     # FastAPI's native OpenTelemetry is off: traces, logs and metrics go through Powertools/X-Ray.
     app = FastAPI(title=title, version=settings.app_version, docs_url=None, redoc_url=None,
-                  telemetry={"tracing": False, "metrics": False, "logs": False})
-    for router in routers:
-        app.include_router(router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
+                  telemetry={"tracing": False, "metrics": False, "logs": False}, routes=routes)
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import Depends, Request, Response
 from mangum import Mangum
 
 from shared import accounts, db, keys, sessions
@@ -22,7 +22,7 @@ from shared.account_schemas import (
     UserCreate,
     UserPublic,
 )
-from shared.api import create_app
+from shared.api import api_router, create_app
 from shared.auth import CurrentUser
 from shared.schemas import ErrorEnvelope
 
@@ -46,8 +46,8 @@ async def throttled_ip(ip: Annotated[str, Depends(client_ip)]) -> str:
 
 
 ClientIp = Annotated[str, Depends(throttled_ip)]
-router = APIRouter(prefix="/auth", tags=["auth"])
-jwks_router = APIRouter(prefix="/.well-known", tags=["auth"])
+router = api_router("/auth", tags=["auth"])
+jwks_router = api_router("/.well-known", tags=["auth"])
 
 
 @router.post("/register", status_code=201, response_model=RegisteredPublic, responses=_errors(409))

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query
+from fastapi import Header, Query
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from mangum import Mangum
 from pydantic import BaseModel
 
 from shared import db, unsubscribe
-from shared.api import create_app
+from shared.api import api_router, create_app
 from shared.errors import BadRequestError, NotFoundError
 from shared.repositories import digests as repo
 
-router = APIRouter(prefix="/digest", tags=["digest"])
+router = api_router("/digest", tags=["digest"])
 
 CONFIRMATION = ("<!doctype html><html><head><meta charset='utf-8'><title>Unsubscribed</title></head>"
                 "<body><p>You will no longer receive the weekly Atribuo digest.</p></body></html>")

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from mangum import Mangum
 from pydantic import BaseModel
 
-from shared.api import create_app
+from shared.api import api_router, create_app
 from shared.health import check_dependencies
 from shared.settings import get_settings
 
-router = APIRouter(prefix="/health", tags=["health"])
+router = api_router("/health", tags=["health"])
 NO_STORE = {"cache-control": "no-store"}
 
 

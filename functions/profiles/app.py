@@ -7,11 +7,11 @@ by browsers and CDNs. The ``/me`` routes carry the caller's ``X-Sync-Version``.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from mangum import Mangum
 
 from shared import db, public_cache, public_views
-from shared.api import create_app
+from shared.api import api_router, create_app
 from shared.auth import CurrentUser
 from shared.categories import Category
 from shared.changes import after_write
@@ -21,7 +21,7 @@ from shared.repositories import profiles
 from shared.responses import private_json, respond
 from shared.skill_models import CharacterStats, Leaderboard, ProfilePublic, ProfileUpdate, PublicProfile
 
-router = APIRouter(tags=["profiles"])
+router = api_router(tags=["profiles"])
 PUBLIC_PROFILE_CACHING = "public, no-cache"  # always revalidate: a 304 from Redis is cheap
 CARD_CACHING = f"public, max-age={public_cache.CARD_TTL_S}, stale-while-revalidate=86400"
 LEADERBOARD_CACHING = f"public, max-age={public_cache.LEADERBOARD_TTL_S}"

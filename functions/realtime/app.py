@@ -14,13 +14,13 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from fastapi.responses import JSONResponse
 from mangum import Mangum
 from pydantic import BaseModel
 
 from shared import db
-from shared.api import create_app
+from shared.api import api_router, create_app
 from shared.auth import CurrentUser
 from shared.errors import ConflictError, NotFoundError, ServiceUnavailableError
 from shared.repositories import sync
@@ -29,7 +29,7 @@ from shared.skill_models import ProfilePublic, SkillPublic
 from shared.sync_batch import BatchResult, SyncBatch, announce, apply_batch
 from shared.tickets import issue_ticket
 
-router = APIRouter(tags=["realtime"])
+router = api_router(tags=["realtime"])
 SYNC_PAGE_SIZE = 500
 MAX_VERSION = 2**62
 NO_STORE = {"cache-control": "no-store"}

@@ -10,11 +10,11 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 from mangum import Mangum
 
 from shared import db
-from shared.api import create_app
+from shared.api import api_router, create_app
 from shared.auth import CurrentUser
 from shared.categories import Category
 from shared.changes import after_write
@@ -25,7 +25,7 @@ from shared.repositories.sql import WriteResult
 from shared.responses import no_content, private_json, sync_headers
 from shared.skill_models import ProgressPage, SkillCreate, SkillPage, SkillPublic, SkillSort, SkillUpdate
 
-router = APIRouter(tags=["skills"])
+router = api_router(tags=["skills"])
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size, 1..100.")]
 Cursor = Annotated[str | None, Query(max_length=512, description="next_cursor of the previous page.")]
 

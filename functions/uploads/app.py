@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 from mangum import Mangum
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared import avatars
-from shared.api import create_app
+from shared.api import api_router, create_app
 from shared.auth import CurrentUser
 
-router = APIRouter(prefix="/me/avatar", tags=["avatar"])
+router = api_router("/me/avatar", tags=["avatar"])
 
 
 class AvatarUploadCreate(BaseModel):

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from fastapi import APIRouter
 from mangum import Mangum
 from pydantic import BaseModel, Field
 
-from shared.api import create_app
+from shared.api import api_router, create_app
 from shared.errors import ConflictError, RateLimitedError
 from tests.support import http_event, invoke
 
-router = APIRouter(prefix="/things")
+router = api_router("/things")
 
 
 class ThingCreate(BaseModel):
@@ -148,3 +147,19 @@ def test_a_body_larger_than_declared_is_still_a_413(handler):
     event = http_event("POST", "/api/v1/things", body={"name": "x" * 70_000, "level": 1})
     del event["headers"]["content-length"]
     assert_envelope(invoke(handler, event), 413, "payload_too_large")
+
+
+def test_a_router_outside_the_api_prefix_is_refused_at_import():
+    """A plain APIRouter would serve outside /api/v1, where the template routes nothing."""
+    from fastapi import APIRouter
+
+    stray = APIRouter(prefix="/things")
+    stray.add_api_route("", create_thing, methods=["POST"])
+    with pytest.raises(ValueError, match="api_router"):
+        create_app(stray)
+
+
+def test_routes_are_built_once_at_import():
+    """The app serves the router's own route objects: FastAPI has nothing left to build lazily."""
+    app = create_app(router)
+    assert [r for r in app.router.routes if getattr(r, "path", "") == "/api/v1/things"] == router.routes

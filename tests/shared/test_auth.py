@@ -10,17 +10,16 @@ import uuid
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
-from fastapi import APIRouter
 from mangum import Mangum
 
 from shared import keys
-from shared.api import create_app
+from shared.api import api_router, create_app
 from shared.auth import CurrentUser, issue_access_token, verify_access_token
 from shared.errors import UnauthorizedError
 from shared.settings import get_settings
 from tests.support import http_event, invoke
 
-router = APIRouter(prefix="/whoami")
+router = api_router("/whoami")
 
 
 @router.get("")
