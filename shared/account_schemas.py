@@ -6,8 +6,6 @@ write (mass assignment). Token responses use OAuth 2.0 names (RFC 6749 section 5
 
 from __future__ import annotations
 
-import uuid
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, EmailStr, Field, StringConstraints
@@ -66,18 +64,24 @@ class PasswordUpdate(_Body):
     new_password: NewPassword
 
 
-class UserPublic(BaseModel):
-    """What a user sees about themselves. There is no field that could carry the password hash."""
+class ProfilePublic(BaseModel):
+    """What a user sees about themselves (GET /me/profile, /auth/me, registration, the sync snapshot).
 
-    id: uuid.UUID
+    Built from ``profile_json`` in SQL, so every route serves the same bytes; no field could carry
+    the password hash.
+    """
+
+    id: str
     username: str
     email: str
     display_name: str | None
     avatar_url: str | None
     bio: str | None
     privacy_settings: dict[str, Any]
-    created_at: datetime
-    updated_at: datetime
+    timezone: str
+    digest_opt_out: bool
+    created_at: str
+    updated_at: str
 
 
 class TokenPublic(BaseModel):
@@ -90,4 +94,4 @@ class TokenPublic(BaseModel):
 class RegisteredPublic(TokenPublic):
     """Registration's answer: the new user and their first token pair."""
 
-    user: UserPublic
+    user: ProfilePublic  # the same model as GET /me/profile: one user, one shape

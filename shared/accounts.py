@@ -14,10 +14,10 @@ from shared import db, passwords, ratelimit, sessions
 from shared.account_schemas import (
     LoginCreate,
     PasswordUpdate,
+    ProfilePublic,
     RegisteredPublic,
     TokenPublic,
     UserCreate,
-    UserPublic,
 )
 from shared.errors import ConflictError, ForbiddenError, UnauthorizedError
 from shared.repositories import users
@@ -71,7 +71,7 @@ def register(body: UserCreate) -> RegisteredPublic:
             pair = sessions.start(conn, row["id"])
     except psycopg.errors.UniqueViolation as exc:
         _conflict(exc)
-    return RegisteredPublic(user=UserPublic.model_validate(row), **pair.model_dump())
+    return RegisteredPublic(user=ProfilePublic.model_validate(row["profile"]), **pair.model_dump())
 
 
 def login(body: LoginCreate, client_ip: str) -> TokenPublic:
@@ -111,8 +111,9 @@ def change_password(user_id: uuid.UUID, body: PasswordUpdate, client_ip: str) ->
     return pair
 
 
-def me(user_id: uuid.UUID) -> UserPublic:
+def me(user_id: uuid.UUID) -> ProfilePublic:
+    """The caller's own profile, as GET /me/profile serves it."""
     row = db.run(lambda conn: users.get_user(conn, user_id))
     if row is None:
         raise UnauthorizedError("this account no longer exists")
-    return UserPublic.model_validate(row)
+    return ProfilePublic.model_validate(row["profile"])

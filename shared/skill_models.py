@@ -118,20 +118,6 @@ class ProfileUpdate(BaseModel):
         return {k: v for k, v in self.model_dump().items() if k in self.model_fields_set}
 
 
-class ProfilePublic(BaseModel):
-    id: str
-    username: str
-    email: str
-    display_name: str | None
-    avatar_url: str | None
-    bio: str | None
-    privacy_settings: dict[str, Any]
-    timezone: str
-    digest_opt_out: bool
-    created_at: str
-    updated_at: str
-
-
 class CategoryStats(BaseModel):
     category: Category
     skill_count: int

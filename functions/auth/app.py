@@ -16,11 +16,11 @@ from shared import accounts, db, keys, sessions
 from shared.account_schemas import (
     LoginCreate,
     PasswordUpdate,
+    ProfilePublic,
     RefreshCreate,
     RegisteredPublic,
     TokenPublic,
     UserCreate,
-    UserPublic,
 )
 from shared.api import api_router, create_app
 from shared.auth import CurrentUser
@@ -89,8 +89,8 @@ async def change_password(body: PasswordUpdate, user_id: CurrentUser, ip: Client
     return accounts.change_password(user_id, body, ip)
 
 
-@router.get("/me", response_model=UserPublic, responses=_errors(401))
-async def me(user_id: CurrentUser, response: Response) -> UserPublic:
+@router.get("/me", response_model=ProfilePublic, responses=_errors(401))
+async def me(user_id: CurrentUser, response: Response) -> ProfilePublic:
     response.headers["Cache-Control"] = "no-store"
     return accounts.me(user_id)
 

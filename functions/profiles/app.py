@@ -11,6 +11,7 @@ from fastapi import Request, Response
 from mangum import Mangum
 
 from shared import db, public_cache, public_views
+from shared.account_schemas import ProfilePublic
 from shared.api import api_router, create_app
 from shared.auth import CurrentUser
 from shared.categories import Category
@@ -19,7 +20,7 @@ from shared.character import build_stats
 from shared.errors import NotFoundError
 from shared.repositories import profiles
 from shared.responses import private_json, respond
-from shared.skill_models import CharacterStats, Leaderboard, ProfilePublic, ProfileUpdate, PublicProfile
+from shared.skill_models import CharacterStats, Leaderboard, ProfileUpdate, PublicProfile
 
 router = api_router(tags=["profiles"])
 PUBLIC_PROFILE_CACHING = "public, no-cache"  # always revalidate: a 304 from Redis is cheap

@@ -20,12 +20,13 @@ from mangum import Mangum
 from pydantic import BaseModel
 
 from shared import db
+from shared.account_schemas import ProfilePublic
 from shared.api import api_router, create_app
 from shared.auth import CurrentUser
 from shared.errors import ConflictError, NotFoundError, ServiceUnavailableError
 from shared.repositories import sync
 from shared.settings import get_settings
-from shared.skill_models import ProfilePublic, SkillPublic
+from shared.skill_models import SkillPublic
 from shared.sync_batch import BatchResult, SyncBatch, announce, apply_batch
 from shared.tickets import issue_ticket
 

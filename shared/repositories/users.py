@@ -8,10 +8,14 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import psycopg
 
+from shared.repositories.sql import profile_json
+
 Row = dict[str, Any]
 
-# The columns a user may see about themselves; never the password hash.
-PUBLIC_COLUMNS = "id, username, email, display_name, avatar_url, bio, privacy_settings, created_at, updated_at"
+# The columns a user may see about themselves; never the password hash. ``profile`` is the same
+# document GET /me/profile serves, so /auth/me and registration answer with it byte for byte.
+PUBLIC_COLUMNS = ("id, username, email, display_name, avatar_url, bio, privacy_settings, created_at, updated_at, "
+                  f"{profile_json('users')} AS profile")
 
 INSERT_USER = f"""
 INSERT INTO users (username, email, password_hash, display_name)

@@ -83,6 +83,17 @@ def test_register_returns_201_user_without_hash_and_a_working_pair():
     assert refresh(body["refresh_token"]).status == 200
 
 
+def test_me_and_registration_serve_the_same_document_as_me_profile():
+    """One user, one shape: /auth/me, registration's user and /me/profile agree field for field."""
+    from functions.profiles.app import handler as profiles_handler
+
+    body = register("same_shape", display_name="Same Shape")
+    me = call("GET", "/auth/me", headers=bearer(body))
+    profile = invoke(profiles_handler, http_event("GET", "/api/v1/me/profile", headers=bearer(body)))
+    assert profile.status == 200 and me.json == profile.json == body["user"]
+    assert {"timezone", "digest_opt_out"} <= set(me.json)
+
+
 def test_register_response_is_not_cacheable():
     response = call("POST", "/auth/register", {"username": "quester", "email": "q@example.com", "password": PASSWORD})
     assert response.headers["cache-control"] == "no-store" and response.headers["pragma"] == "no-cache"
@@ -345,7 +356,7 @@ def test_me_needs_a_token_and_never_shows_the_hash():
     assert me.status == 200
     assert stored_hash("quester").encode() not in me.body
     assert set(me.json) == {"id", "username", "email", "display_name", "avatar_url", "bio", "privacy_settings",
-                            "created_at", "updated_at"}
+                            "timezone", "digest_opt_out", "created_at", "updated_at"}
 
 
 # --- JWKS ------------------------------------------------------------------------------------------
