@@ -32,34 +32,35 @@ def _event_file(route: HttpRoute, headers: list[tuple[str, str]], folder: Path) 
     return target
 
 
-def _run(module: str, event: Path, deps: Path) -> dict:
-    """One fresh interpreter that sees only what a Lambda sees: our code and the deps layer (-S: no site)."""
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"} | {"PYTHONPATH": f"{ROOT}:{deps}"}
+def _run(module: str, event: Path, pythonpath: str) -> dict:
+    """One fresh interpreter that sees only what a Lambda sees: our code and its own layers (-S: no site)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"} | {"PYTHONPATH": pythonpath}
     out = subprocess.run([sys.executable, "-S", "-m", "bench.cold_probe", module, str(event)],
                          capture_output=True, text=True, cwd=ROOT, env=env, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def measure(auth_headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    from bench.package_size import deps_dir
+    from bench.package_size import host_pythonpath, layer_dir
 
-    deps = deps_dir(for_lambda=False)
     by_function: dict[str, list[HttpRoute]] = {}
     for route in http_routes():
         by_function.setdefault(route.function, []).append(route)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         floor_route = HttpRoute("GET", "/api/v1/hello", "Floor", "bench.floor_app")
-        targets = {"floor (FastAPI+Mangum hello)": ("bench.floor_app", _event_file(floor_route, [], folder))}
+        floor_path = os.pathsep.join([str(ROOT), str(layer_dir("DepsLayer", for_lambda=False))])
+        targets = {"floor (FastAPI+Mangum hello)": ("bench.floor_app", _event_file(floor_route, [], folder),
+                                                    floor_path)}
         for name, routes in sorted(by_function.items()):
             route = _probe_route(routes)
-            targets[name] = (route.module, _event_file(route, auth_headers, folder))
+            targets[name] = (route.module, _event_file(route, auth_headers, folder), host_pythonpath(name))
         samples: dict[str, list[dict]] = {name: [] for name in targets}
-        for module, event in targets.values():  # warm-up: bytecode compiled once, as a built layer ships it
-            _run(module, event, deps)
+        for module, event, path in targets.values():  # warm-up: our own code's bytecode compiled once
+            _run(module, event, path)
         for _ in range(RUNS):  # interleaved, so machine noise hits every target alike
-            for name, (module, event) in targets.items():
-                samples[name].append(_run(module, event, deps))
+            for name, (module, event, path) in targets.items():
+                samples[name].append(_run(module, event, path))
     floor = statistics.median(s["total_ms"] for s in samples["floor (FastAPI+Mangum hello)"])
     rows = []
     for name, runs in samples.items():

@@ -1,22 +1,24 @@
-"""Deployed size of each function: its code + the shared layer + the deps layer, zipped, without boto3.
+"""Deployed size of each function: its code + exactly the layers template.yaml gives it, zipped, without boto3.
 
-The deps layer is installed for the Lambda platform (arm64, CPython 3.12) from the pinned
-requirements, once, into .local/bench/ (cached by the requirements' content).
+Dependency layers (a folder with requirements.txt) are built by their own Makefile target, the one
+``sam build`` runs, once per content hash into .local/bench/; the shared layer is our shared/ package.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import os
+import shutil
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
-from local.template import ROOT, functions
+from local.template import ROOT, function_layers, functions, layers
 
 TARGET_MB = 10.0
-REQUIREMENTS = ROOT / "layers" / "deps" / "requirements.txt"
+LAYERS_DIR = ROOT / "layers"
 
 
 def zipped_size(folder: Path, skip: tuple[str, ...] = ("__pycache__",)) -> int:
@@ -28,36 +30,59 @@ def zipped_size(folder: Path, skip: tuple[str, ...] = ("__pycache__",)) -> int:
     return buffer.tell()
 
 
-LAMBDA_PLATFORM = ["--platform", "manylinux_2_28_aarch64", "--platform", "manylinux2014_aarch64",
-                   "--implementation", "cp", "--python-version", "3.12", "--only-binary=:all:"]
+def _build(layer: str, source: Path, target: Path, for_lambda: bool) -> None:
+    """``make build-<Layer>`` into a scratch folder renamed into place, so a failed build never caches."""
+    host = [] if for_lambda else [f"PYTHON={sys.executable}", "PIP_PLATFORM_ARGS=",
+                                  f"TARGET_PYTHON={sys.version_info.major}.{sys.version_info.minor}"]
+    scratch = target.with_name(f"{target.name}.tmp{os.getpid()}")
+    shutil.rmtree(scratch, ignore_errors=True)
+    done = subprocess.run(["make", "--no-print-directory", "-C", str(source), f"build-{layer}",
+                           f"ARTIFACTS_DIR={scratch}", *host], capture_output=True, text=True)
+    if done.returncode:
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise RuntimeError(f"make build-{layer} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+    for line in done.stderr.splitlines():  # our Makefiles' own notes (pip's noise stays quiet)
+        if line.startswith("warning:"):
+            print(f"{layer}: {line}", file=sys.stderr)
+    scratch.rename(target)
 
 
-def deps_dir(for_lambda: bool = True) -> Path:
-    """The deps layer's content, built by the same Makefile target ``sam build`` uses.
+def layer_dir(layer: str, for_lambda: bool = True) -> Path:
+    """A dependency layer's ``python/`` folder as ``sam build`` makes it, built once per content hash.
 
-    ``for_lambda=False`` builds it for this machine instead, so cold starts can be measured with
-    exactly the packages a function has in Lambda (and none of the dev tools).
+    ``for_lambda=False`` builds it for this machine (its Python, its platform), so tests and cold
+    starts run with exactly the packages a function has in Lambda, and none of the dev tools.
     """
-    digest = hashlib.sha256(REQUIREMENTS.read_bytes() + (REQUIREMENTS.parent / "Makefile").read_bytes()
-                            + sys.version.encode())
-    target = ROOT / ".local" / "bench" / f"deps-{'lambda' if for_lambda else 'host'}-{digest.hexdigest()[:12]}"
+    source = layers()[layer]
+    inputs = [source / "requirements.txt", source / "Makefile", LAYERS_DIR / "python-layer.mk"]
+    digest = hashlib.sha256(b"".join(p.read_bytes() for p in inputs) + sys.version.encode()).hexdigest()[:12]
+    target = ROOT / ".local" / "bench" / f"{layer}-{'lambda' if for_lambda else 'host'}-{digest}"
     if not target.exists():
-        pip_args = " ".join(LAMBDA_PLATFORM) if for_lambda else ""
-        python = [] if for_lambda else [f"PYTHON={sys.executable}"]  # Lambda's layer: compiled by 3.12
-        subprocess.run(["make", "--no-print-directory", "-C", str(REQUIREMENTS.parent), "build-DepsLayer",
-                        f"ARTIFACTS_DIR={target}", f"PIP_PLATFORM_ARGS={pip_args}", *python],
-                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _build(layer, source, target, for_lambda)
     return target / "python"
 
 
+def host_pythonpath(function: str) -> str:
+    """PYTHONPATH of a Lambda-like interpreter for ``function``: the repo (our code, and the shared
+    layer's package) plus the host builds of exactly the dependency layers template.yaml gives it."""
+    deps = [str(layer_dir(name, for_lambda=False)) for name in function_layers(function)
+            if (layers()[name] / "requirements.txt").is_file()]
+    return os.pathsep.join([str(ROOT), *deps])
+
+
+def _layer_size(layer: str) -> int:
+    source = layers()[layer]
+    return zipped_size(layer_dir(layer), skip=()) if (source / "requirements.txt").is_file() else zipped_size(source)
+
+
 def measure() -> list[tuple[str, str]]:
-    deps = zipped_size(deps_dir(), skip=())
-    shared = zipped_size(ROOT / "shared")
-    rows = [("layer deps (zipped)", f"{deps / 1e6:6.2f} MB"), ("layer shared (zipped)", f"{shared / 1e6:6.2f} MB")]
-    for name, res in sorted(functions().items()):
-        code = zipped_size(ROOT / res["Properties"]["CodeUri"])
-        layers = res["Properties"].get("Layers")
-        total = code + (0 if layers == [] else deps + shared)
+    sizes = {name: _layer_size(name) for name in layers()}
+    rows = [(f"layer {name} (zipped)", f"{size / 1e6:6.2f} MB") for name, size in sizes.items()]
+    for name in sorted(functions()):
+        attached = function_layers(name)
+        total = zipped_size(ROOT / functions()[name]["Properties"]["CodeUri"]) + sum(sizes[n] for n in attached)
         verdict = "within target" if total / 1e6 <= TARGET_MB else "OVER TARGET"
-        rows.append((f"deployed size {name}", f"{total / 1e6:6.2f} MB  (target ≤ {TARGET_MB:.0f} MB: {verdict})"))
+        rows.append((f"deployed size {name}", f"{total / 1e6:6.2f} MB  (target ≤ {TARGET_MB:.0f} MB: {verdict}; "
+                                              f"code + {' + '.join(attached) or 'no layers'})"))
     return rows

@@ -123,3 +123,24 @@ def websocket_routes() -> dict[str, str]:
             if module:
                 routes[res["Properties"]["RouteKey"]] = module
     return routes
+
+
+def function_layers(name: str) -> list[str]:
+    """A function's layers (logical ids, in order) after SAM merges its Globals, by SAM's own merger.
+
+    SAM concatenates list properties (Globals first, then the function's own) unless the resource
+    sets ``IgnoreGlobals``: reading only the function's ``Layers`` would get this wrong.
+    """
+    from samtranslator.plugins.globals.globals import Globals
+
+    res = functions()[name]
+    merged = Globals(load_template()).merge("AWS::Serverless::Function", dict(res["Properties"]), name,
+                                            res.get("IgnoreGlobals"))
+    return [layer["Ref"] for layer in merged.get("Layers") or []]
+
+
+def layers() -> dict[str, Path]:
+    """Every ``AWS::Serverless::LayerVersion`` by logical id → its ContentUri folder."""
+    resources = load_template()["Resources"]
+    return {name: ROOT / res["Properties"]["ContentUri"] for name, res in resources.items()
+            if res["Type"] == "AWS::Serverless::LayerVersion"}

@@ -1,0 +1,119 @@
+"""The pruned layers still work: every function imports, and every HTTP function serves, with only its layers.
+
+Each probe is a fresh ``python -S`` (no site-packages, so none of the dev tools) whose PYTHONPATH is the
+repo root plus the host builds of exactly the layers template.yaml gives that function after SAM's
+Globals merge, built by the same Makefile targets ``sam build`` runs (bench.package_size.layer_dir,
+cached under .local/bench/ by content hash). The host build is compiled by this interpreter, so it is
+sourceless bytecode like the Lambda build.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench.package_size import host_pythonpath
+from local.template import ROOT, function_layers, functions, http_routes
+from tests.conftest import TEST_PASSWORD
+from tests.support import http_event, load_event
+
+# The functions that sign/verify tokens or hash passwords (shared.auth, shared.keys, shared.passwords).
+CRYPTO = {"AuthFunction", "SkillsFunction", "ProfilesFunction", "RealtimeFunction", "UploadsFunction"}
+
+IMPORT_PROBE = """
+import importlib, importlib.util, json, sys
+importlib.import_module(sys.argv[1])
+names = ("cryptography", "jwt", "argon2", "dns", "cffi", "pycparser", "boto3", "pydantic")
+report = {
+    "imported_crypto": sorted(m for m in ("cryptography", "jwt", "argon2", "_cffi_backend") if m in sys.modules),
+    "sourceless": sorted({name.split(".")[0] for name, m in list(sys.modules.items())
+                          if (getattr(m, "__file__", None) or "").endswith(".pyc")}),
+    "present": {name: importlib.util.find_spec(name) is not None for name in names},
+}
+report["present"]["pydantic.v1"] = report["present"]["pydantic"] and importlib.util.find_spec("pydantic.v1") is not None
+if report["present"]["cryptography"]:
+    import argon2, jwt
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    token = jwt.encode({"sub": "probe"}, key, algorithm="RS256")
+    report["has_crypto"] = jwt.algorithms.has_crypto
+    report["rs256"] = jwt.decode(token, key.public_key(), algorithms=["RS256"])["sub"] == "probe"
+    report["argon2"] = argon2.PasswordHasher().verify(argon2.PasswordHasher().hash("pw"), "pw")
+print(json.dumps(report))
+"""
+
+
+def _run(function: str, *args: str) -> dict:
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {"PYTHONPATH": host_pythonpath(function)}
+    done = subprocess.run([sys.executable, "-S", *args], capture_output=True, text=True, cwd=ROOT, env=env,
+                          timeout=120)
+    assert done.returncode == 0, f"{function}:\n{done.stderr[-4000:]}"
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _module(function: str) -> str:
+    props = functions()[function]["Properties"]
+    return ".".join([*Path(props["CodeUri"]).parts, props.get("Handler", "app.handler").split(".")[0]])
+
+
+def test_the_crypto_layer_goes_to_exactly_the_token_and_password_functions():
+    assert {name for name in functions() if "CryptoLayer" in function_layers(name)} == CRYPTO
+    assert function_layers("NotFoundFunction") == []  # IgnoreGlobals: not even the Globals layers
+    assert function_layers("HealthFunction") == ["SharedLayer", "DepsLayer"]
+
+
+@pytest.mark.parametrize("function", sorted(functions()))
+def test_each_function_imports_with_only_its_own_layers(function):
+    report = _run(function, "-c", IMPORT_PROBE, _module(function))
+    present = report["present"]
+    pruned = {name: present[name] for name in ("dns", "cffi", "pycparser", "boto3", "pydantic.v1")}
+    assert not any(pruned.values()), pruned
+    if function in CRYPTO:
+        assert report["has_crypto"] and report["rs256"] and report["argon2"], report
+    else:
+        assert report["imported_crypto"] == [], f"{function} imports {report['imported_crypto']}"
+        assert not (present["cryptography"] or present["jwt"] or present["argon2"]), present
+    if function_layers(function):
+        assert "pydantic" in report["sourceless"], "the host layer should be sourceless bytecode"
+
+
+def _probe_events(make_user) -> dict[str, tuple[dict, int]]:
+    """One real request per HTTP function, and the status a user gets for it."""
+    from shared import unsubscribe
+
+    user, auth = make_user("quester", email="quester@example.com")
+    authed = {}
+    for name in ("event-get-skills", "event-get-me-stats", "event-get-sync"):
+        authed[name] = load_event(name)
+        authed[name]["headers"]["authorization"] = auth["authorization"]
+    login = load_event("event-post-auth-login")
+    login["body"] = json.dumps({"username": "quester@example.com", "password": TEST_PASSWORD})
+    unsub = load_event("event-get-digest-unsubscribe")
+    token = unsubscribe.make_token(user["id"])
+    unsub["rawQueryString"], unsub["queryStringParameters"] = f"token={token}", {"token": token}
+    return {
+        "HealthFunction": (load_event("event-get-health"), 200),
+        "AuthFunction": (login, 200),  # argon2 verify + RS256 signing
+        "SkillsFunction": (authed["event-get-skills"], 200),  # RS256 verification from here on
+        "ProfilesFunction": (authed["event-get-me-stats"], 200),
+        "RealtimeFunction": (authed["event-get-sync"], 200),
+        "UploadsFunction": (http_event("DELETE", "/api/v1/me/avatar", headers=auth), 204),
+        "DigestFunction": (unsub, 200),
+        "NotFoundFunction": (http_event("GET", "/api/v1/nowhere"), 404),
+    }
+
+
+def test_each_http_function_serves_a_request_with_only_its_own_layers(make_user, tmp_path):
+    probes = _probe_events(make_user)
+    assert set(probes) == {route.function for route in http_routes()}
+    statuses = {}
+    for function, (event, _) in probes.items():
+        path = tmp_path / f"{function}.json"
+        path.write_text(json.dumps(event))
+        statuses[function] = _run(function, "-m", "bench.cold_probe", _module(function), str(path))["status"]
+    assert statuses == {function: status for function, (_, status) in probes.items()}
