@@ -48,11 +48,18 @@ def get_conn() -> psycopg.Connection:
 
 
 def reset() -> None:
-    """Close and forget the connection (tests; and after a fork)."""
+    """Close and forget the connection (tests; and after a fork).
+
+    The local gateways run handlers on their own threads in the test process, so a reset may meet a
+    statement in flight. Closing under it would free the socket while that thread still waits on its
+    descriptor, which the next connection then reuses: the waiter hangs for good. So the connection
+    is forgotten first and closed under its own lock, between statements.
+    """
     global _conn
-    if _conn is not None:
-        _conn.close()
-    _conn = None
+    conn, _conn = _conn, None
+    if conn is not None:
+        with conn.lock:
+            conn.close()
 
 
 def run(work: Callable[[psycopg.Connection], T]) -> T:
