@@ -1,7 +1,8 @@
-"""The digest pipeline on the local stack: an hourly "EventBridge Scheduler" and an "SQS trigger".
+"""The digest pipeline on the local stack: an "EventBridge Scheduler" and an "SQS trigger".
 
-``start_digests(invoker, state_dir)`` (used by ``make dev``) runs two daemon threads: one invokes
-the planner at every top of the hour with a real scheduler event; one long-polls moto's SQS and
+``start_digests(invoker, state_dir)`` (used by ``make dev``) runs daemon threads: one per
+``ScheduleV2`` event in template.yaml (the hourly digest planner, the daily maintenance), invoking
+the function at each time its cron expression names with a real scheduler event; one long-polls moto's SQS and
 invokes the worker with a real SQS event, deleting what the worker did not report as failed (as
 the event source mapping does). ``python -m local.scheduler digest`` (``make digest``) plans a run
 now against the running ``make dev``; ``python -m local.scheduler emails`` (``make emails``) lists
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import threading
 from datetime import UTC, datetime, timedelta
@@ -19,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from local import aws_resources as res
+from local.template import schedules
 
 PLANNER = "functions.digest_planner.app"
 WORKER = "functions.digest_worker.app"
@@ -33,8 +36,10 @@ class DigestLoop:
         self.invoker, self.queue_url = invoker, queue_url
         self.arn = res.queue_arn(queue_url)
         self.stopped = threading.Event()
-        self.threads = [threading.Thread(target=self._hourly, daemon=True, name="digest-scheduler"),
-                        threading.Thread(target=self._poll, daemon=True, name="digest-sqs-poller")]
+        self.threads = [threading.Thread(target=self._scheduled, args=(module, expression), daemon=True,
+                                         name=f"scheduler-{module.split('.')[1]}")
+                        for module, expression in schedules().items()]
+        self.threads.append(threading.Thread(target=self._poll, daemon=True, name="digest-sqs-poller"))
 
     def start(self) -> DigestLoop:
         for thread in self.threads:
@@ -46,13 +51,13 @@ class DigestLoop:
         for thread in self.threads:
             thread.join(timeout=5)
 
-    def _hourly(self) -> None:
+    def _scheduled(self, module: str, expression: str) -> None:
         while True:
             now = datetime.now(UTC)
-            next_hour = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
-            if self.stopped.wait((next_hour - now).total_seconds()):
+            at = next_fire(expression, now)
+            if self.stopped.wait((at - now).total_seconds()):
                 return
-            self._run(PLANNER, res.scheduler_event(next_hour))
+            self._run(module, res.scheduler_event(at))
 
     def _poll(self) -> None:
         while not self.stopped.is_set():
@@ -95,6 +100,25 @@ def start_digests(invoker: Any, state_dir: Path, api_url: str) -> DigestLoop:
     return DigestLoop(invoker, env["DIGEST_QUEUE_URL"]).start()
 
 
+CRON = re.compile(r"cron\((\d+) (\d+|\*) \* \* \? \*\)")
+
+
+def next_fire(expression: str, now: datetime) -> datetime:
+    """The first time after ``now`` (UTC) that ``cron(M H * * ? *)`` or ``cron(M * * * ? *)`` names.
+
+    Only the hourly and daily forms the template uses; anything else is refused, not guessed.
+    """
+    found = CRON.fullmatch(expression.strip())
+    if not found:
+        raise ValueError(f"the local scheduler only runs hourly/daily cron expressions, not {expression!r}")
+    minute, hour = int(found[1]), found[2]
+    at = now.astimezone(UTC).replace(minute=minute, second=0, microsecond=0)
+    if hour == "*":
+        return at if at > now else at + timedelta(hours=1)
+    at = at.replace(hour=int(hour))
+    return at if at > now else at + timedelta(days=1)
+
+
 def next_monday_8(now: datetime) -> datetime:
     """The coming Monday 08:00 UTC (this one until 09:00): a run whose 7-day window includes today."""
     now = now.astimezone(UTC)
@@ -121,6 +145,15 @@ def digest_now() -> None:
     print("make dev's SQS poller hands the messages to the worker; `make emails` lists what was sent")
 
 
+def maintenance_now() -> None:
+    """Run the daily maintenance once against the running ``make dev``'s database."""
+    _load_dev_env()
+    from functions.maintenance.app import handler
+    from local.lambda_context import LambdaContext
+
+    print(handler(res.scheduler_event(datetime.now(UTC)), LambdaContext(function_name="maintenance", timeout_s=300)))
+
+
 def list_emails() -> None:
     _load_dev_env()
     mails = res.sent_emails()
@@ -131,4 +164,5 @@ def list_emails() -> None:
 
 
 if __name__ == "__main__":
-    {"digest": digest_now, "emails": list_emails}[sys.argv[1] if len(sys.argv) > 1 else "digest"]()
+    COMMANDS = {"digest": digest_now, "emails": list_emails, "maintenance": maintenance_now}
+    COMMANDS[sys.argv[1] if len(sys.argv) > 1 else "digest"]()

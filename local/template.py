@@ -83,6 +83,17 @@ def http_routes() -> list[HttpRoute]:
     return routes
 
 
+def schedules() -> dict[str, str]:
+    """Handler module → ``ScheduleExpression`` of every ``ScheduleV2`` event (the scheduled functions)."""
+    found = {}
+    for res in functions().values():
+        props = res["Properties"]
+        for event in (props.get("Events") or {}).values():
+            if event["Type"] == "ScheduleV2":
+                found[_module(props)] = str(event["Properties"]["ScheduleExpression"])
+    return found
+
+
 def _refs(value: Any) -> set[str]:
     """Logical ids a CloudFormation value refers to (Ref, GetAtt, ``${Name}``/``${Name.Attr}`` in Sub)."""
     if isinstance(value, dict):

@@ -75,6 +75,30 @@ class Settings(BaseSettings):
     ws_ticket_ttl_s: int = 60
     ws_max_lifetime_s: int = 2 * 60 * 60
 
+    # Maintenance (the daily MaintenanceFunction, shared.maintenance): how long data nobody reads any
+    # more is kept. Why each default:
+    # * maintenance_batch_rows: at most this many rows per DELETE (per kind), so a statement takes
+    #   milliseconds and never holds row locks that writers would queue behind.
+    # * sync_log_keep_versions: a device up to 1000 edits behind (months of normal use) catches up
+    #   with two delta pages; further behind, one snapshot (the size of GET /skills) is cheaper.
+    # * refresh_revoked_retention_s: ROTATE answers 'invalid' for any token of a revoked family
+    #   before it looks at rotation (the same 401 an unknown token gets), so reuse detection needs
+    #   nothing once a family is revoked; a week keeps recent sign-outs (a 'reuse' above all)
+    #   inspectable for support. Live families keep every unexpired rotated token (reuse detection).
+    # * sync_op_retention_s: an offline batch is replayed only when its answer was lost, by a device
+    #   that still holds a session; 30 days is the refresh idle expiry. A replay after that is
+    #   applied again, and last-write-wins by updated_at makes it 'unchanged' or a logged conflict.
+    # * sync_conflict_retention_s: each conflict was announced live and the losing level stays in
+    #   the skill's history for good; the log only answers "why did my edit lose?", asked within weeks.
+    # * digest_send_retention_s: a (user, ISO week) claim must outlive every redelivery of that week's
+    #   page (SQS 1 day, DLQ redrive 14 days, scheduler retries within the hour); 8 weeks is 4x that.
+    maintenance_batch_rows: int = 1000
+    sync_log_keep_versions: int = 1000
+    refresh_revoked_retention_s: int = 7 * 24 * 3600
+    sync_op_retention_s: int = 30 * 24 * 3600
+    sync_conflict_retention_s: int = 90 * 24 * 3600
+    digest_send_retention_s: int = 8 * 7 * 24 * 3600
+
     @field_validator("database_url", "upstash_redis_rest_token", "digest_signing_secret")
     @classmethod
     def _no_placeholder(cls, value: SecretStr | None) -> SecretStr | None:

@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from local.template import ROOT, http_routes
+from local.template import ROOT, http_routes, schedules
 
 PROBE = """
 import json, sys
@@ -28,7 +28,8 @@ print(json.dumps({
 }))
 """
 
-MODULES = sorted({route.module for route in http_routes()} | {"functions.migrate.app"})
+# HTTP routes, the migrations custom resource and every scheduled function (digest planner, maintenance).
+MODULES = sorted({route.module for route in http_routes()} | {"functions.migrate.app"} | set(schedules()))
 
 
 @pytest.mark.parametrize("module", MODULES)

@@ -45,6 +45,18 @@ WHERE c.connection_id = %(connection_id)s AND u.id = c.user_id
 RETURNING c.user_id, u.sync_version
 """
 
+# The scheduled sweep of every user's dead rows (REGISTER only sweeps the connecting user's): past
+# expires_at, or connected longer ago than API Gateway's maximum lifetime, which closes them anyway.
+# The predicate is repeated outside the page so a row a retried $connect just renewed is kept.
+PURGE_EXPIRED = """
+DELETE FROM ws_connections
+WHERE connection_id IN (
+        SELECT connection_id FROM ws_connections
+        WHERE expires_at <= now() OR connected_at <= now() - make_interval(secs => %(max_lifetime_s)s)
+        LIMIT %(limit)s)
+  AND (expires_at <= now() OR connected_at <= now() - make_interval(secs => %(max_lifetime_s)s))
+"""
+
 
 def register(conn: psycopg.Connection, *, connection_id: str, user_id: uuid.UUID, connected_at: datetime,
              max_lifetime_s: int) -> Row:
@@ -77,3 +89,8 @@ def live_for_user(conn: psycopg.Connection, user_id: uuid.UUID, exclude: str | N
 def touch(conn: psycopg.Connection, connection_id: str) -> Row | None:
     """``{"user_id", "sync_version"}`` for a registered connection (marking it seen), else None."""
     return conn.execute(TOUCH_WITH_VERSION, {"connection_id": connection_id}).fetchone()
+
+
+def purge_expired(conn: psycopg.Connection, *, max_lifetime_s: int, limit: int) -> int:
+    """Delete up to ``limit`` connections API Gateway has closed by now; returns how many."""
+    return conn.execute(PURGE_EXPIRED, {"max_lifetime_s": max_lifetime_s, "limit": limit}).rowcount

@@ -121,6 +121,16 @@ UPDATE users SET digest_opt_out = true, updated_at = CASE WHEN digest_opt_out TH
 WHERE id = %(id)s RETURNING id
 """
 
+# The scheduled purge of old ledger rows, one page. Only weeks long past go: a claim guards its week
+# against every redelivery (SQS, DLQ redrive, scheduler retry), and those end within days.
+PURGE_SENDS = """
+DELETE FROM digest_sends
+WHERE (user_id, iso_year, iso_week) IN (
+        SELECT user_id, iso_year, iso_week FROM digest_sends
+        WHERE claimed_at < now() - make_interval(secs => %(retention_s)s) LIMIT %(limit)s)
+  AND claimed_at < now() - make_interval(secs => %(retention_s)s)
+"""
+
 
 def due_zones(conn: psycopg.Connection, at: datetime, hour: int) -> list[Row]:
     """``[{"name", "local_date"}]`` of the zones where ``at`` is Monday, ``hour`` o'clock."""
@@ -162,3 +172,7 @@ def opt_out(conn: psycopg.Connection, user_id: uuid.UUID) -> bool:
     """Stop digests for the user; False when there is no such user."""
     return conn.execute(OPT_OUT, {"id": user_id}).fetchone() is not None
 
+
+def purge_sends(conn: psycopg.Connection, *, retention_s: int, limit: int) -> int:
+    """Delete up to ``limit`` ledger rows claimed more than ``retention_s`` ago; returns how many."""
+    return conn.execute(PURGE_SENDS, {"retention_s": retention_s, "limit": limit}).rowcount

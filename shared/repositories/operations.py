@@ -39,6 +39,22 @@ SELECT id, entity, entity_id, op_id, resolution, winner, loser, created_at FROM 
 WHERE owner_id = %(owner_id)s AND entity_id = %(entity_id)s ORDER BY id
 """
 
+# Scheduled purges, one page each (the predicate repeated outside the page re-checks a row that
+# changed meanwhile). Once an operation's record is gone a late replay is applied again, and
+# last-write-wins by ``updated_at`` makes that harmless; see shared.settings for the windows.
+PURGE_APPLIED = """
+DELETE FROM applied_operations
+WHERE (owner_id, op_id) IN (
+        SELECT owner_id, op_id FROM applied_operations
+        WHERE created_at < now() - make_interval(secs => %(retention_s)s) LIMIT %(limit)s)
+  AND created_at < now() - make_interval(secs => %(retention_s)s)
+"""
+PURGE_CONFLICTS = """
+DELETE FROM sync_conflicts
+WHERE id IN (SELECT id FROM sync_conflicts
+             WHERE created_at < now() - make_interval(secs => %(retention_s)s) LIMIT %(limit)s)
+"""
+
 
 def claim(conn: psycopg.Connection, owner_id: uuid.UUID, op_id: str) -> bool:
     """True when this call owns ``op_id`` (first time seen); False for a replay."""
@@ -67,3 +83,13 @@ def keep_superseded_level(conn: psycopg.Connection, owner_id: uuid.UUID, skill_i
 
 def conflicts_for(conn: psycopg.Connection, owner_id: uuid.UUID, entity_id: uuid.UUID) -> list[Row]:
     return conn.execute(CONFLICTS, {"owner_id": owner_id, "entity_id": entity_id}).fetchall()
+
+
+def purge_applied(conn: psycopg.Connection, *, retention_s: int, limit: int) -> int:
+    """Forget up to ``limit`` operation records older than ``retention_s``; returns how many."""
+    return conn.execute(PURGE_APPLIED, {"retention_s": retention_s, "limit": limit}).rowcount
+
+
+def purge_conflicts(conn: psycopg.Connection, *, retention_s: int, limit: int) -> int:
+    """Delete up to ``limit`` conflict-log rows older than ``retention_s``; returns how many."""
+    return conn.execute(PURGE_CONFLICTS, {"retention_s": retention_s, "limit": limit}).rowcount

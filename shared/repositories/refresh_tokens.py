@@ -83,11 +83,32 @@ SELECT %(token_hash)s, id, user_id, now() + make_interval(secs => %(idle_s)s) FR
 RETURNING family_id
 """
 
-PURGE_EXPIRED = """
-WITH gone AS (DELETE FROM refresh_tokens WHERE expires_at < now() RETURNING family_id)
-DELETE FROM refresh_families f
-WHERE f.id IN (SELECT family_id FROM gone)
-  AND NOT EXISTS (SELECT 1 FROM refresh_tokens t WHERE t.family_id = f.id AND t.expires_at >= now())
+# A token is dead when ROTATE could only ever answer 'invalid' for it, with no side effect: it expired
+# (more than ``margin_s`` ago, so a rotation racing the purge at the expiry instant is not undone), or
+# its family was revoked more than ``revoked_retention_s`` ago (ROTATE checks revocation before
+# rotation, so a revoked family needs no tokens for reuse detection; the retention is for support).
+# Deleting a dead token changes ROTATE's answer from 'invalid' to unknown: the same 401, no revocation.
+# Rotated tokens that have not expired stay: reusing one of those is what revokes a live family.
+# One batch: up to ``limit`` tokens of each kind, and the families this batch leaves without tokens
+# (never a cascade, so the batch bounds the rows deleted). ``batch`` < ``limit`` means nothing is left.
+PURGE_DEAD = """
+WITH batch AS (
+    (SELECT token_hash, family_id FROM refresh_tokens
+     WHERE expires_at < now() - make_interval(secs => %(margin_s)s) LIMIT %(limit)s)
+    UNION
+    (SELECT t.token_hash, t.family_id FROM refresh_families f JOIN refresh_tokens t ON t.family_id = f.id
+     WHERE f.revoked_at < now() - make_interval(secs => %(revoked_retention_s)s) LIMIT %(limit)s)
+), gone AS (
+    DELETE FROM refresh_tokens t USING batch b WHERE t.token_hash = b.token_hash RETURNING t.family_id
+), emptied AS (
+    DELETE FROM refresh_families f
+    WHERE f.id IN (SELECT family_id FROM gone)
+      AND NOT EXISTS (SELECT 1 FROM refresh_tokens t
+                      WHERE t.family_id = f.id AND t.token_hash NOT IN (SELECT token_hash FROM batch))
+    RETURNING f.id
+)
+SELECT (SELECT count(*) FROM batch) AS batch, (SELECT count(*) FROM gone) AS tokens,
+       (SELECT count(*) FROM emptied) AS families
 """
 
 
@@ -127,6 +148,12 @@ def change_password(conn: psycopg.Connection, *, user_id: uuid.UUID, old_hash: s
     return row["family_id"] if row else None
 
 
-def purge_expired(conn: psycopg.Connection) -> int:
-    """Delete expired tokens and the families left with none (for a scheduled clean-up)."""
-    return conn.execute(PURGE_EXPIRED).rowcount
+def purge_dead(conn: psycopg.Connection, *, limit: int, margin_s: int, revoked_retention_s: int | None) -> Row:
+    """One batch of the dead-token purge: ``{"batch", "tokens", "families"}`` (deleted counts).
+
+    ``revoked_retention_s=None`` keeps revoked families until their tokens expire.
+    """
+    params = {"limit": limit, "margin_s": margin_s, "revoked_retention_s": revoked_retention_s}
+    row = conn.execute(PURGE_DEAD, params).fetchone()
+    assert row is not None
+    return row

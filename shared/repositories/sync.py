@@ -64,6 +64,38 @@ WITH u AS (
 SELECT u.changes_compacted_before AS compacted_before, (SELECT count(*) FROM gone) AS deleted FROM u
 """
 
+# The scheduled compaction: the same rule as COMPACT for every user whose log holds more than
+# ``keep`` versions (it holds max(F, 1) … sync_version), one statement per page of users. Users are
+# walked in id order after ``after``; each statement moves a user's floor up by at most ``step``
+# versions (one ``changes`` row per version), so it deletes at most ``users`` x ``step`` rows and
+# holds those users' rows (which every write of theirs updates) only briefly. The floor never moves
+# down, even against a concurrent compaction (``greatest`` re-reads the locked row).
+# ``resume_after``: where the next page starts — before the first user this page did not finish.
+COMPACT_DUE = """
+WITH due AS (
+    SELECT id, sync_version - %(keep)s + 1 AS target FROM users
+    WHERE id > %(after)s AND sync_version - %(keep)s + 1 > greatest(changes_compacted_before, 1)
+    ORDER BY id LIMIT %(users)s
+), moved AS (
+    UPDATE users u
+    SET changes_compacted_before = greatest(u.changes_compacted_before,
+                                            least(d.target, greatest(u.changes_compacted_before, 1) + %(step)s))
+    FROM due d WHERE u.id = d.id
+    RETURNING u.id, u.changes_compacted_before AS floor, d.target
+), gone AS (
+    DELETE FROM changes c USING moved m
+    WHERE c.owner_id = m.id AND c.version < m.floor
+    RETURNING 1
+), unfinished AS (  -- (no min()/max() for uuid before Postgres 16)
+    SELECT (SELECT id FROM moved WHERE floor < target ORDER BY id LIMIT 1) AS first
+)
+SELECT (SELECT count(*) FROM due) AS users, (SELECT count(*) FROM gone) AS deleted,
+       (SELECT count(*) FROM moved WHERE floor >= target) AS finished,
+       (SELECT first FROM unfinished) IS NOT NULL AS unfinished,
+       coalesce((SELECT m.id FROM moved m, unfinished x WHERE x.first IS NULL OR m.id < x.first
+                 ORDER BY m.id DESC LIMIT 1), %(after)s) AS resume_after
+"""
+
 
 def read(conn: psycopg.Connection, user_id: uuid.UUID, since: int | None, limit: int) -> Row | None:
     """``{"version", "mode", "skills", "profile", "changes"}`` (JSON fields decoded), None if no user.
@@ -76,3 +108,15 @@ def read(conn: psycopg.Connection, user_id: uuid.UUID, since: int | None, limit:
 def compact(conn: psycopg.Connection, user_id: uuid.UUID, keep: int) -> Row | None:
     """Delete all but the last ``keep`` versions of the user's log: ``{"compacted_before", "deleted"}``."""
     return conn.execute(COMPACT, {"user_id": user_id, "keep": max(0, keep)}).fetchone()
+
+
+def compact_due(conn: psycopg.Connection, *, keep: int, after: uuid.UUID, users: int, step: int) -> Row:
+    """One page of the all-users compaction: ``{"users", "deleted", "finished", "unfinished",
+    "resume_after"}`` (``finished``: users whose log is now down to ``keep`` versions).
+
+    Done when ``users`` < the page size and nothing is ``unfinished``.
+    """
+    params = {"keep": max(0, keep), "after": after, "users": users, "step": max(1, step)}
+    row = conn.execute(COMPACT_DUE, params).fetchone()
+    assert row is not None
+    return row

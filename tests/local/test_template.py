@@ -25,3 +25,10 @@ def test_realtime_http_routes_are_listed():
     routes = {(r.method, r.path): r.module for r in http_routes()}
     assert routes[("POST", "/api/v1/realtime/ticket")] == "functions.realtime.app"
     assert routes[("GET", "/api/v1/sync")] == "functions.realtime.app"
+
+
+def test_scheduled_functions_are_read_from_the_template():
+    from local.template import schedules
+
+    assert schedules() == {"functions.digest_planner.app": "cron(0 * * * ? *)",
+                           "functions.maintenance.app": "cron(30 3 * * ? *)"}

@@ -116,7 +116,7 @@ def test_purge_removes_expired_tokens_and_empty_families(user_id):
     sessions.start(conn, user_id)
     conn.execute("UPDATE refresh_tokens SET expires_at = now() - interval '1 day' WHERE token_hash <> %s",
                  (sessions.token_hash(keep.refresh_token),))
-    refresh_tokens.purge_expired(conn)
+    refresh_tokens.purge_dead(conn, limit=100, margin_s=0, revoked_retention_s=None)
     counts = conn.execute("SELECT (SELECT count(*) FROM refresh_tokens) AS tokens,"
                           " (SELECT count(*) FROM refresh_families) AS families").fetchone()
     assert counts == {"tokens": 1, "families": 1}
