@@ -101,3 +101,21 @@ def test_a_run_cut_short_carries_on_next_time(make_user, settings):
     assert len(remaining("applied_operations")) == 6
     second = maintenance.run(lambda: FOREVER)
     assert second["complete"] and second["applied_operations"] == 5
+
+
+@pytest.mark.parametrize(("statement", "params", "index"), [
+    ("PURGE_APPLIED", {"retention_s": 60, "limit": 10}, "applied_operations_created_idx"),
+    ("PURGE_CONFLICTS", {"retention_s": 60, "limit": 10}, "sync_conflicts_created_idx"),
+    ("PURGE_EXPIRED", {"max_lifetime_s": 60, "limit": 10}, "ws_connections_expires_idx"),
+])
+def test_every_purge_page_can_find_its_rows_by_index(statement, params, index):
+    """A page of old rows is found through an index, not a scan of the whole table (the planner is
+    told to avoid sequential scans, so it picks the index exactly when there is one to pick)."""
+    from shared.repositories import connections, operations
+
+    sql = getattr(connections if statement == "PURGE_EXPIRED" else operations, statement)
+    conn = db.get_conn()
+    with conn.transaction():
+        conn.execute("SET LOCAL enable_seqscan = off")
+        plan = "\n".join(next(iter(r.values())) for r in conn.execute("EXPLAIN " + sql, params).fetchall())
+    assert index in plan, plan
