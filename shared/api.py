@@ -87,6 +87,9 @@ def create_app(*routers: APIRouter, title: str = "Atribuo API") -> FastAPI:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_middleware(EdgeMiddleware, max_body=settings.max_body_bytes, origins=settings.origins)
+    from shared.coldstart import ready  # lazily: importing it pauses the GC, which ready() resumes
+
+    ready()
     return app
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import shared.coldstart  # noqa: F401 - first: pauses the GC during the imports below
+
 from fastapi import Depends, Request, Response
 from mangum import Mangum
 

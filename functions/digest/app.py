@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import shared.coldstart  # noqa: F401 - first: pauses the GC during the imports below
+
 from fastapi import Header, Query
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from mangum import Mangum

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import shared.coldstart  # noqa: F401 - first: pauses the GC during the imports below
+
 from fastapi.responses import JSONResponse
 from mangum import Mangum
 from pydantic import BaseModel

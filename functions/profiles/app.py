@@ -7,6 +7,8 @@ by browsers and CDNs. The ``/me`` routes carry the caller's ``X-Sync-Version``.
 
 from __future__ import annotations
 
+import shared.coldstart  # noqa: F401 - first: pauses the GC during the imports below
+
 from fastapi import Request, Response
 from mangum import Mangum
 

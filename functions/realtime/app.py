@@ -14,6 +14,8 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
+import shared.coldstart  # noqa: F401 - first: pauses the GC during the imports below
+
 from fastapi import Query
 from fastapi.responses import JSONResponse
 from mangum import Mangum

@@ -10,6 +10,8 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
+import shared.coldstart  # noqa: F401 - first: pauses the GC during the imports below
+
 from fastapi import Query, Request, Response
 from mangum import Mangum
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+import shared.coldstart  # noqa: F401 - first: pauses the GC during the imports below
+
 from fastapi import Response
 from mangum import Mangum
 from pydantic import BaseModel, ConfigDict, Field

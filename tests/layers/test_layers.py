@@ -26,10 +26,12 @@ from tests.support import http_event, load_event
 CRYPTO = {"AuthFunction", "SkillsFunction", "ProfilesFunction", "RealtimeFunction", "UploadsFunction"}
 
 IMPORT_PROBE = """
-import importlib, importlib.util, json, sys
+import gc, importlib, importlib.util, json, sys
 importlib.import_module(sys.argv[1])
+gc_enabled = gc.isenabled()
 names = ("cryptography", "jwt", "argon2", "dns", "cffi", "pycparser", "boto3", "pydantic")
 report = {
+    "gc_enabled": gc_enabled,
     "imported_crypto": sorted(m for m in ("cryptography", "jwt", "argon2", "_cffi_backend") if m in sys.modules),
     "sourceless": sorted({name.split(".")[0] for name, m in list(sys.modules.items())
                           if (getattr(m, "__file__", None) or "").endswith(".pyc")}),
@@ -71,6 +73,7 @@ def test_the_crypto_layer_goes_to_exactly_the_token_and_password_functions():
 def test_each_function_imports_with_only_its_own_layers(function):
     report = _run(function, "-c", IMPORT_PROBE, _module(function))
     present = report["present"]
+    assert report["gc_enabled"], "importing the function left the garbage collector paused (shared.coldstart)"
     pruned = {name: present[name] for name in ("dns", "cffi", "pycparser", "boto3", "pydantic.v1")}
     assert not any(pruned.values()), pruned
     if function in CRYPTO:
