@@ -16,6 +16,12 @@ gc.disable()
 
 
 def ready() -> None:
-    """The module graph is built: freeze it out of future collections and collect again."""
+    """The module graph is built: freeze it out of future collections and let the collector run.
+
+    Only the first call after the pause freezes (tests build many apps; their garbage must not be
+    frozen with the modules).
+    """
+    if gc.isenabled():
+        return
     gc.freeze()
     gc.enable()

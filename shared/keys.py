@@ -28,11 +28,16 @@ class SigningKey:
     private_key: Any
 
 
-def _configured_keys() -> list[dict[str, str]]:
+@lru_cache(maxsize=1)
+def _configured_keys() -> tuple[dict[str, str], ...]:
+    """The key set as configured, read once, so signing and verifying always see the same set."""
     keys = json.loads(get_settings().jwt_key_set())["keys"]
     if not keys:
         raise RuntimeError("the JWT key set is empty")
-    return keys
+    kids = [item["kid"] for item in keys]
+    if len(set(kids)) != len(kids):
+        raise RuntimeError("the JWT key set repeats a kid")
+    return tuple(keys)
 
 
 @lru_cache(maxsize=1)
@@ -86,5 +91,6 @@ def generate_key_set(kids: tuple[str, ...] = ("local-1",)) -> str:
 
 
 def reset() -> None:
+    _configured_keys.cache_clear()
     verification_keys.cache_clear()
     signing_key.cache_clear()

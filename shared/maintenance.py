@@ -22,6 +22,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from shared import db
+from shared.observability import logger
 from shared.repositories import connections, digests, operations, refresh_tokens, sync
 from shared.settings import Settings, get_settings
 
@@ -50,13 +51,23 @@ class Budget:
 
 
 def run(remaining_ms: Callable[[], int]) -> dict[str, Any]:
-    """Run every purge: the rows deleted per table, and ``complete`` (False: stopped for time)."""
+    """Run every purge: the rows deleted per table, and ``complete`` (False: stopped for time or a
+    purge failed). A failing purge is logged and skipped, so it never starves the ones after it.
+
+    The reserve covers a statement that hits its timeout, the reconnect ``db.run`` makes after a
+    broken connection, and the statement's one retry.
+    """
     settings = get_settings()
-    budget = Budget(remaining_ms, settings.db_statement_timeout_ms + 1000)
+    reserve_ms = 2 * settings.db_statement_timeout_ms + int(settings.db_connect_timeout_s * 1000) + 1000
+    budget = Budget(remaining_ms, reserve_ms)
     counts: Counts = {}
     complete = True
-    for batch in _batches(settings):
-        complete = _drain(batch, budget, counts) and complete
+    for name, batch in _batches(settings):
+        try:
+            complete = _drain(batch, budget, counts) and complete
+        except Exception as exc:  # one purge's failure must not stop the others
+            logger.exception("maintenance purge failed", extra={"purge": name, "error": type(exc).__name__})
+            complete = False
     return {**counts, "complete": complete}
 
 
@@ -71,7 +82,8 @@ def _drain(batch: Batch, budget: Budget, counts: Counts) -> bool:
     return False
 
 
-def _batches(s: Settings) -> list[Batch]:
+def _batches(s: Settings) -> list[tuple[str, Batch]]:
+    """Every purge by name; change-log compaction last, as the one that can use the whole budget."""
     limit = max(1, s.maintenance_batch_rows)
 
     def tokens(conn: psycopg.Connection) -> tuple[Counts, bool]:
@@ -86,12 +98,14 @@ def _batches(s: Settings) -> list[Batch]:
         return batch
 
     return [
-        tokens,
-        _compaction(s.sync_log_keep_versions, limit),
-        single("ws_connections", connections.purge_expired, max_lifetime_s=s.ws_max_lifetime_s),
-        single("applied_operations", operations.purge_applied, retention_s=s.sync_op_retention_s),
-        single("sync_conflicts", operations.purge_conflicts, retention_s=s.sync_conflict_retention_s),
-        single("digest_sends", digests.purge_sends, retention_s=s.digest_send_retention_s),
+        ("refresh_tokens", tokens),
+        ("ws_connections", single("ws_connections", connections.purge_expired, max_lifetime_s=s.ws_max_lifetime_s)),
+        ("applied_operations", single("applied_operations", operations.purge_applied,
+                                      retention_s=s.sync_op_retention_s)),
+        ("sync_conflicts", single("sync_conflicts", operations.purge_conflicts,
+                                  retention_s=s.sync_conflict_retention_s)),
+        ("digest_sends", single("digest_sends", digests.purge_sends, retention_s=s.digest_send_retention_s)),
+        ("changes", _compaction(s.sync_log_keep_versions, limit)),
     ]
 
 

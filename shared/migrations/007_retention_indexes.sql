@@ -5,4 +5,5 @@ CREATE INDEX applied_operations_created_idx ON applied_operations (created_at);
 CREATE INDEX sync_conflicts_created_idx ON sync_conflicts (created_at);
 CREATE INDEX ws_connections_expires_idx ON ws_connections (expires_at);
 CREATE INDEX ws_connections_connected_idx ON ws_connections (connected_at);
+CREATE INDEX digest_sends_claimed_idx ON digest_sends (claimed_at);
 CREATE INDEX refresh_families_revoked_idx ON refresh_families (revoked_at) WHERE revoked_at IS NOT NULL;

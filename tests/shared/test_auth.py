@@ -152,3 +152,14 @@ def test_a_corrupted_signing_key_never_signs_while_verification_goes_on(monkeypa
     claims = _claims()
     token = jwt.encode(claims, healthy, algorithm="RS256", headers={"kid": "healthy"})
     assert verify_access_token(token).token_id == claims["jti"]
+
+
+def test_a_key_set_that_repeats_a_kid_is_refused(monkeypatch):
+    """Two keys under one kid would make verification pick one of them silently."""
+    first, second = json.loads(keys.generate_key_set(("same", "same")))["keys"]
+    monkeypatch.setenv("JWT_KEYS", json.dumps({"keys": [first, second]}))
+    from tests.conftest import reset_clients
+
+    reset_clients()
+    with pytest.raises(RuntimeError, match="repeats a kid"):
+        keys.jwks()
