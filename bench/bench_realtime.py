@@ -6,7 +6,7 @@ apigatewaymanagementapi accepts posts to any id and never answers 410, so it can
 Sequential = the same query, then one ``post_to_connection`` after another; concurrent =
 ``shared.realtime.publish`` (its module-level thread pool). Medians of several runs, side by side.
 Assumes the local stack's environment is started and migrated (the bench harness does that);
-``python -m bench.bench_realtime`` starts one itself.
+``python -m bench realtime`` runs it alone.
 """
 
 from __future__ import annotations
@@ -177,27 +177,3 @@ def run() -> list[tuple[str, str]]:
                 os.environ[key] = value
         reset_settings()
         realtime.reset()
-
-
-def main() -> None:
-    """Standalone: start an embedded stack, migrate, run, print."""
-    import tempfile
-    from pathlib import Path
-
-    from local.stack import LocalStack
-    from shared import db
-    from shared.migrate import migrate
-
-    with tempfile.TemporaryDirectory() as tmp:
-        stack = LocalStack(Path(tmp)).start()
-        try:
-            migrate(db.get_conn())
-            for label, value in run():
-                print(f"{label:<72} {value}")
-        finally:
-            db.reset()
-            stack.stop()
-
-
-if __name__ == "__main__":
-    main()

@@ -6,7 +6,7 @@ directly on the same connections. Iterations alternate handler/direct so drift h
 medians are reported, with the ratio handler/direct (the framework + auth + serialisation overhead).
 
 Assumes the local stack's environment (DATABASE_URL, Upstash bridge, JWT keys) is set and migrated,
-as ``bench/__main__.py`` arranges; ``python -m bench.bench_skills`` starts its own stack.
+as ``bench/__main__.py`` arranges; ``python -m bench skills`` runs it alone.
 """
 
 from __future__ import annotations
@@ -119,28 +119,3 @@ def run() -> list[tuple[str, str]]:
         ("skills PATCH same SQL + Redis DEL direct (median µs)", f"{patch_d:.0f}"),
         ("skills PATCH handler/direct", f"{patch_h / patch_d:.2f}x"),
     ]
-
-
-def main() -> None:
-    """Standalone: start the embedded stack, migrate, measure, print."""
-    import os
-    import tempfile
-
-    from local.stack import FAKE_AWS, LocalStack
-    from shared import db
-    from shared.migrate import migrate
-
-    os.environ.update(FAKE_AWS)
-    with tempfile.TemporaryDirectory() as tmp:
-        stack = LocalStack(Path(tmp), with_moto=False).start()
-        try:
-            migrate(db.get_conn())
-            for label, value in run():
-                print(f"{label:55} {value}")
-        finally:
-            db.reset()
-            stack.stop()
-
-
-if __name__ == "__main__":
-    main()
