@@ -20,12 +20,12 @@ $(STAMP): requirements-dev.txt requirements.txt $(wildcard layers/*/requirements
 dev: install ## run the whole system locally on embedded services
 	$(PY) -m local.dev
 
-test: install ## lint, then the whole test suite against real Postgres and Redis
-	$(VENV)/bin/ruff check .
+test: lint ## lint (ruff + the import contracts), then the whole test suite against real Postgres and Redis
 	$(PY) -m pytest
 
-lint: install
+lint: install ## ruff, and lint-imports: the architecture contracts in pyproject.toml
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 fmt: install
 	$(VENV)/bin/ruff check --fix .

@@ -25,8 +25,8 @@ def _print(section: str, rows: list[tuple[str, str]]) -> None:
 
 
 def _auth_headers() -> list[tuple[str, str]]:
-    from shared import db
-    from shared.auth import issue_access_token
+    from shared.clients import db
+    from shared.identity.tokens import issue_access_token
     from shared.repositories.users import create_user
 
     user = create_user(db.get_conn(), username=f"bench_{int(time.time())}", email=f"b{time.time()}@bench.local",
@@ -45,8 +45,8 @@ def main() -> None:
     folder = service_dir("atribuo-bench-")
     stack = LocalStack(folder, bridge_process=True).start()
     try:
-        from shared import db
-        from shared.migrate import migrate
+        from shared.clients import db
+        from shared.ops.migrate import migrate
 
         migrate(db.get_conn())
         for name, run in _sections().items():

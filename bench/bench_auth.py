@@ -25,8 +25,8 @@ def _median_s(work: Callable[[], object], repeat: int) -> float:
 
 
 def _crypto_rows() -> list[tuple[str, str]]:
-    from shared import passwords
-    from shared.auth import issue_access_token, verify_access_token
+    from shared.identity import passwords
+    from shared.identity.tokens import issue_access_token, verify_access_token
 
     stored = passwords.hash_password("bench passphrase 1")
     hash_s = _median_s(lambda: passwords.hash_password("bench passphrase 1"), 10)
@@ -48,7 +48,8 @@ def _crypto_rows() -> list[tuple[str, str]]:
 def _handler_rows() -> list[tuple[str, str]]:
     from functions.auth.app import handler
     from local.lambda_context import LambdaContext
-    from shared import db, passwords, sessions
+    from shared.clients import db
+    from shared.identity import passwords, sessions
     from shared.repositories.users import create_user
 
     name = f"bench_{uuid.uuid4().hex[:12]}"
@@ -92,7 +93,7 @@ def _event(method: str, path: str, body: object = None, headers: dict | None = N
 
 def run() -> list[tuple[str, str]]:
     if not (os.environ.get("JWT_KEYS") or os.environ.get("JWT_KEYS_SECRET")):
-        from shared.keys import generate_key_set
+        from shared.identity.keys import generate_key_set
 
         os.environ["JWT_KEYS"] = generate_key_set(("bench",))
     rows = _crypto_rows()

@@ -49,7 +49,7 @@ def run() -> list[tuple[str, str]]:
     import boto3
 
     from local import aws_resources as res
-    from shared import db
+    from shared.clients import db
 
     env = res.ensure_resources(suffix="-bench-" + uuid.uuid4().hex[:8])
     rows, rates = [], {}

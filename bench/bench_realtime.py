@@ -4,7 +4,7 @@ and what publishing adds to a write path (0 vs 10 connections).
 Real sockets through the local WebSocket gateway's ``@connections`` endpoint (moto's
 apigatewaymanagementapi accepts posts to any id and never answers 410, so it cannot stand in).
 Sequential = the same query, then one ``post_to_connection`` after another; concurrent =
-``shared.realtime.publish`` (its module-level thread pool). Medians of several runs, side by side.
+``shared.sync.fanout.publish`` (its module-level thread pool). Medians of several runs, side by side.
 Assumes the local stack's environment is started and migrated (the bench harness does that);
 ``python -m bench realtime`` runs it alone.
 """
@@ -89,15 +89,16 @@ def _new_user(conn: Any) -> Any:
 
 def _connect(devices: Devices, user: Any, count: int) -> None:
     """Bring ``user`` up to ``count`` open sockets (each through a ticket and the real $connect)."""
-    from shared.tickets import issue_ticket
+    from shared.identity.tickets import issue_ticket
 
     missing = count - len(devices.sockets)
     devices.open([f"{os.environ['WEBSOCKET_URL']}?ticket={issue_ticket(user)[0]}" for _ in range(missing)])
 
 
 def _fan_out_rows(conn: Any, gateway: Any, opened: list[Devices]) -> list[tuple[str, str]]:
-    from shared import db, realtime
+    from shared.clients import db
     from shared.repositories import connections
+    from shared.sync import fanout as realtime
 
     message = {"type": "change", "version": 1, "entity": "skill", "entity_id": "x", "op": "upsert",
                "data": {"name": "Python", "level": 8}}
@@ -126,7 +127,8 @@ def _fan_out_rows(conn: Any, gateway: Any, opened: list[Devices]) -> list[tuple[
 
 
 def _write_path_rows(user: Any, idle_user: Any) -> list[tuple[str, str]]:
-    from shared import db, realtime
+    from shared.clients import db
+    from shared.sync import fanout as realtime
 
     def write(owner: Any) -> dict[str, Any]:
         return db.run(lambda conn: conn.execute(WRITE, {"user": owner}).fetchone())
@@ -145,8 +147,10 @@ def run() -> list[tuple[str, str]]:
     from local.invoker import Invoker
     from local.servers import ServerThread
     from local.ws_gateway import WebSocketGateway
-    from shared import cache, db, realtime
-    from shared.settings import reset_settings
+    from shared.clients import db
+    from shared.clients import redis as cache
+    from shared.core.settings import reset_settings
+    from shared.sync import fanout as realtime
 
     invoker = Invoker()
     gateway = WebSocketGateway(invoker)

@@ -57,8 +57,8 @@ def _side_by_side(via_handler: Callable[[int], None], direct: Callable[[int], No
 
 
 def _setup() -> tuple[dict[str, Any], str, uuid.UUID]:
-    from shared import db
-    from shared.auth import issue_access_token
+    from shared.clients import db
+    from shared.identity.tokens import issue_access_token
     from shared.repositories.skills import create_skill
     from shared.repositories.users import create_user
 
@@ -78,8 +78,9 @@ def _setup() -> tuple[dict[str, Any], str, uuid.UUID]:
 def run() -> list[tuple[str, str]]:
     from functions.skills.app import handler
     from local.lambda_context import LambdaContext
-    from shared import db, public_cache
-    from shared.cache import get_redis
+    from shared.clients import db
+    from shared.clients.redis import get_redis
+    from shared.public import cache as public_cache
     from shared.repositories import skills
 
     user, token, skill_id = _setup()

@@ -97,7 +97,8 @@ class FloorCalls:
 def measure() -> list[tuple[str, str]]:
     import functions.health.app as health_app
     from local.lambda_context import LambdaContext
-    from shared import cache, db
+    from shared.clients import db
+    from shared.clients import redis as cache
     from tests.support import load_event
 
     event, context = load_event("event-get-health"), LambdaContext(function_name="health")

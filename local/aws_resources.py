@@ -14,7 +14,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from shared.settings import get_settings, reset_settings
+from shared.core.settings import get_settings, reset_settings
 
 DIGEST_QUEUE = "atribuo-digests"
 DIGEST_DLQ = "atribuo-digests-dlq"

@@ -40,8 +40,8 @@ def serve(stack: object) -> None:
     from local.seed import DEMO_PASSWORD, DEMO_USERNAME, seed
     from local.servers import ServerThread
     from local.ws_gateway import WebSocketGateway
-    from shared import db
-    from shared.migrate import migrate
+    from shared.clients import db
+    from shared.ops.migrate import migrate
 
     stack.set_websocket(f"http://127.0.0.1:{WS_PORT}")  # type: ignore[attr-defined]
     invoker = Invoker()

@@ -17,7 +17,7 @@ def main() -> None:
         os.environ["DATABASE_URL"] = pg.url
     os.environ.setdefault("UPSTASH_REDIS_REST_URL", "http://127.0.0.1:1")  # not used by migrations
     os.environ.setdefault("UPSTASH_REDIS_REST_TOKEN", "unused-by-migrations")
-    from shared.migrate import main as migrate_main
+    from shared.ops.migrate import main as migrate_main
 
     try:
         migrate_main()

@@ -86,7 +86,7 @@ def start_digests(invoker: Any, state_dir: Path, api_url: str) -> DigestLoop:
 
     Locally, unsubscribe links point at this gateway and avatar URLs straight at moto's bucket.
     """
-    from shared.settings import get_settings
+    from shared.core.settings import get_settings
 
     os.environ.setdefault("PUBLIC_API_URL", api_url)
     os.environ.setdefault("AVATAR_PUBLIC_BASE_URL", f"{os.environ['AWS_ENDPOINT_URL']}/{get_settings().avatar_bucket}")

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.passwords import hash_password
+from shared.identity.passwords import hash_password
 from shared.repositories.skills import create_skill
 
 DEMO_USERNAME = "demo"
 DEMO_EMAIL = "demo@atribuo.local"
 DEMO_PASSWORD = "demo-password-123"  # noqa: S105 - local stack only; never seeded anywhere else
 DEMO_SKILLS = [
-    # categories are the fixed slugs of shared/categories.py
+    # categories are the fixed slugs of shared/models/categories.py
     ("Python", "programming", 7, "Backend services and tooling"),
     ("SQL", "programming", 6, "Postgres, mostly"),
     ("Guitar", "music", 4, "Fingerstyle"),

@@ -28,7 +28,7 @@ FAKE_AWS = {
 def local_key_set(path: Path) -> str:
     """The local JWT key set, generated once and kept (so tokens survive a restart of make dev)."""
     if not path.exists():
-        from shared.keys import generate_key_set
+        from shared.identity.keys import generate_key_set
 
         path.write_text(generate_key_set())
         path.chmod(0o600)

@@ -70,6 +70,11 @@ def functions() -> dict[str, dict[str, Any]]:
     return {name: res for name, res in resources.items() if res["Type"] == "AWS::Serverless::Function"}
 
 
+def function_module(name: str) -> str:
+    """The handler module of the function with logical id ``name`` (``functions.<folder>.app``)."""
+    return _module(functions()[name]["Properties"])
+
+
 def http_routes() -> list[HttpRoute]:
     routes = []
     for name, res in functions().items():

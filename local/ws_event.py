@@ -1,6 +1,6 @@
 """Build API Gateway WebSocket events the way AWS does (``$connect``, messages, ``$disconnect``).
 
-Shapes follow the recorded events in /work/shared/reference-events: ``$connect`` carries mixed-case
+Shapes follow AWS's documented WebSocket events (as in events/event-ws-*.json): ``$connect`` carries mixed-case
 ``headers`` plus ``multiValueHeaders`` and the query string; messages carry only a JSON *string*
 body; ``$disconnect`` carries ``disconnectStatusCode`` and ``disconnectReason``.
 """

@@ -15,39 +15,26 @@ import pytest
 
 from local.servers import service_dir
 from local.stack import FAKE_AWS, LocalStack
+from shared.clients.registry import reset_all
+from tests.support.counting import redis_counter, sql_counter  # noqa: F401 - fixtures
+from tests.support.users import TEST_PASSWORD
 
 os.environ.setdefault("SAM_CLI_TELEMETRY", "0")
 for _key, _value in FAKE_AWS.items():
     os.environ[_key] = _value
 
 
-def reset_clients() -> None:
-    """Forget every container-level client so the next use reads the current environment."""
-    from shared import cache, db, keys, realtime
-    from shared.settings import reset_settings
-
-    reset_settings()
-    db.reset()
-    cache.reset()
-    keys.reset()
-    from shared import aws, storage  # issue 6: S3/SQS/SES clients
-
-    storage.reset()
-    aws.reset()
-    realtime.reset()
-
-
 @pytest.fixture(scope="session")
 def stack() -> Iterator[LocalStack]:
     folder = service_dir("atribuo-test-")
     local = LocalStack(folder).start()
-    reset_clients()
-    from shared import db
-    from shared.migrate import migrate
+    reset_all()
+    from shared.clients import db
+    from shared.ops.migrate import migrate
 
     migrate(db.get_conn())
     yield local
-    reset_clients()
+    reset_all()
     local.stop()
     shutil.rmtree(folder, ignore_errors=True)
 
@@ -55,9 +42,10 @@ def stack() -> Iterator[LocalStack]:
 @pytest.fixture(autouse=True)
 def clean_state(stack: LocalStack) -> Iterator[None]:
     """Every test starts from empty tables and an empty Redis."""
-    from shared import cache, db
+    from shared.clients import db
+    from shared.clients import redis as cache
 
-    reset_clients()
+    reset_all()
     conn = db.get_conn()
     tables = [r["tablename"] for r in conn.execute(
         "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'schema_migrations'"
@@ -66,18 +54,15 @@ def clean_state(stack: LocalStack) -> Iterator[None]:
         conn.execute("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
     cache.get_redis().flushdb()
     yield
-    reset_clients()
+    reset_all()
 
 
 @pytest.fixture(scope="session")
 def password_hash() -> str:
     """One argon2 hash of ``TEST_PASSWORD``, computed once (hashing is deliberately slow)."""
-    from shared.passwords import hash_password
+    from shared.identity.passwords import hash_password
 
     return hash_password(TEST_PASSWORD)
-
-
-TEST_PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
@@ -86,8 +71,8 @@ def make_user(password_hash: str):
 
     Tests of other functions use this to get a real, signed access token for a real user.
     """
-    from shared import db
-    from shared.auth import issue_access_token
+    from shared.clients import db
+    from shared.identity.tokens import issue_access_token
     from shared.repositories.users import create_user
 
     def factory(username: str = "alice", **fields):
@@ -99,15 +84,11 @@ def make_user(password_hash: str):
     return factory
 
 
-# Counting wrappers (tests/counting.py): SQL statements and Redis round trips per request.
-from tests.counting import redis_counter, sql_counter  # noqa: E402, F401
-
-
 @pytest.fixture(scope="session")
 def ws_gateway(stack: LocalStack):
     """The local WebSocket gateway (real handlers, ``@connections`` endpoint) on a free port.
 
-    It sets WEBSOCKET_URL / WEBSOCKET_MANAGEMENT_URL, so tickets and ``shared.realtime`` use it.
+    It sets WEBSOCKET_URL / WEBSOCKET_MANAGEMENT_URL, so tickets and ``shared.sync.fanout`` use it.
     """
     from local.invoker import Invoker
     from local.servers import ServerThread
@@ -117,7 +98,7 @@ def ws_gateway(stack: LocalStack):
     gateway = WebSocketGateway(invoker)
     server = ServerThread(gateway).start()
     stack.set_websocket(server.url)
-    reset_clients()
+    reset_all()
     gateway.url = server.url
     yield gateway
     server.stop()

@@ -4,26 +4,23 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import shared.coldstart  # noqa: F401 - first: pauses the GC during the imports below
+import shared.core.coldstart  # noqa: F401 - first: pauses the GC during the imports below
 
-from fastapi import Header, Query
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi import Header, Query, Response
 from mangum import Mangum
-from pydantic import BaseModel
 
-from shared import db, unsubscribe
-from shared.api import api_router, create_app
-from shared.errors import BadRequestError, NotFoundError
+from shared.clients import db
+from shared.core.errors import BadRequestError, NotFoundError
+from shared.digests import unsubscribe
+from shared.http.app import api_router, create_app
+from shared.http.responses import no_store, no_store_json
+from shared.models.digests import UnsubscribePublic
 from shared.repositories import digests as repo
 
 router = api_router("/digest", tags=["digest"])
 
 CONFIRMATION = ("<!doctype html><html><head><meta charset='utf-8'><title>Unsubscribed</title></head>"
                 "<body><p>You will no longer receive the weekly Atribuo digest.</p></body></html>")
-
-
-class UnsubscribePublic(BaseModel):
-    unsubscribed: bool
 
 
 @router.get("/unsubscribe", response_model=UnsubscribePublic,
@@ -36,10 +33,9 @@ async def unsubscribe_link(token: Annotated[str, Query(min_length=1, max_length=
         raise BadRequestError("this unsubscribe link is invalid", code="invalid_token")
     if not db.run(lambda conn: repo.opt_out(conn, user_id)):
         raise NotFoundError("no such subscriber")
-    headers = {"cache-control": "no-store"}
     if "application/json" in accept:
-        return JSONResponse(UnsubscribePublic(unsubscribed=True).model_dump(), headers=headers)
-    return HTMLResponse(CONFIRMATION, headers=headers)
+        return no_store_json(UnsubscribePublic(unsubscribed=True))
+    return no_store(CONFIRMATION.encode(), media_type="text/html")
 
 
 app = create_app(router)

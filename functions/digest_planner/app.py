@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared import digests
-from shared.observability import logger
+from shared.core.observability import logger
+from shared.digests import pipeline as digests
 
 
 @logger.inject_lambda_context(clear_state=True)

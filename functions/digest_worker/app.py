@@ -11,8 +11,8 @@ from typing import Any
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from shared import digests
-from shared.observability import logger
+from shared.core.observability import logger
+from shared.digests import pipeline as digests
 
 # All records failing is reported like any partial failure (each redelivered, then the DLQ), rather
 # than raised: the outcome for SQS is the same and the invocation does not count as a crash.

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared import maintenance
-from shared.observability import logger
+from shared.core.observability import logger
+from shared.ops import maintenance
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -1,4 +1,4 @@
-"""Migrate function: apply ``shared/migrations`` on deploy (CloudFormation custom resource) or on demand.
+"""Migrate function: apply ``shared/ops/migrations`` on deploy (CloudFormation custom resource) or on demand.
 
 A direct invocation returns the versions applied. As a custom resource it reports to CloudFormation
 through the pre-signed ``ResponseURL``; a failure is reported as FAILED (with a short reason, never
@@ -11,9 +11,9 @@ import json
 import urllib.request
 from typing import Any
 
-from shared import db
-from shared.migrate import migrate
-from shared.observability import logger
+from shared.clients import db
+from shared.core.observability import logger
+from shared.ops.migrate import migrate
 
 
 def _respond(event: dict[str, Any], context: Any, status: str, data: dict[str, Any], reason: str = "") -> None:

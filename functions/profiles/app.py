@@ -7,22 +7,23 @@ by browsers and CDNs. The ``/me`` routes carry the caller's ``X-Sync-Version``.
 
 from __future__ import annotations
 
-import shared.coldstart  # noqa: F401 - first: pauses the GC during the imports below
+import shared.core.coldstart  # noqa: F401 - first: pauses the GC during the imports below
 
 from fastapi import Request, Response
 from mangum import Mangum
 
-from shared import db, public_cache, public_views
-from shared.account_schemas import ProfilePublic
-from shared.api import api_router, create_app
-from shared.auth import CurrentUser
-from shared.categories import Category
-from shared.changes import after_write
-from shared.character import build_stats
-from shared.errors import NotFoundError
+from shared.clients import db
+from shared.core.errors import NotFoundError
+from shared.http.app import api_router, create_app
+from shared.http.auth import CurrentUser
+from shared.http.responses import private_json, respond
+from shared.models.categories import Category
+from shared.models.profiles import CharacterStats, Leaderboard, ProfilePublic, ProfileUpdate, PublicProfile
+from shared.public import cache as public_cache
+from shared.public import views as public_views
+from shared.public.character import build_stats
 from shared.repositories import profiles
-from shared.responses import private_json, respond
-from shared.skill_models import CharacterStats, Leaderboard, ProfileUpdate, PublicProfile
+from shared.sync.notify import after_write
 
 router = api_router(tags=["profiles"])
 PUBLIC_PROFILE_CACHING = "public, no-cache"  # always revalidate: a 304 from Redis is cheap

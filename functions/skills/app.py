@@ -1,7 +1,7 @@
 """Skills function: the character's skills and their level history (``/api/v1/skills``, ``/progress``).
 
 Every route is one repository call (one Postgres statement). Writes then call
-``shared.changes.after_write`` once, the single place that notifies caches (and, later, devices).
+``shared.sync.notify.after_write`` once, the single place that notifies caches (and, later, devices).
 """
 
 from __future__ import annotations
@@ -10,22 +10,22 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-import shared.coldstart  # noqa: F401 - first: pauses the GC during the imports below
+import shared.core.coldstart  # noqa: F401 - first: pauses the GC during the imports below
 
 from fastapi import Query, Request, Response
 from mangum import Mangum
 
-from shared import db
-from shared.api import api_router, create_app
-from shared.auth import CurrentUser
-from shared.categories import Category
-from shared.changes import after_write
-from shared.errors import NotFoundError
-from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from shared.clients import db
+from shared.core.errors import NotFoundError
+from shared.http.app import api_router, create_app
+from shared.http.auth import CurrentUser
+from shared.http.responses import no_content, private_json, sync_headers
+from shared.models.categories import Category
+from shared.models.skills import ProgressPage, SkillCreate, SkillPage, SkillPublic, SkillSort, SkillUpdate
 from shared.repositories import skills
+from shared.repositories.cursors import DEFAULT_LIMIT, MAX_LIMIT
 from shared.repositories.sql import WriteResult
-from shared.responses import no_content, private_json, sync_headers
-from shared.skill_models import ProgressPage, SkillCreate, SkillPage, SkillPublic, SkillSort, SkillUpdate
+from shared.sync.notify import after_write
 
 router = api_router(tags=["skills"])
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size, 1..100.")]

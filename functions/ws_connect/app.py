@@ -10,13 +10,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from shared import db
-from shared.api import infrastructure_error
-from shared.errors import ServiceUnavailableError
-from shared.observability import logger
+from shared.clients import db
+from shared.clients.failures import infrastructure_error
+from shared.core.errors import ServiceUnavailableError
+from shared.core.observability import logger
+from shared.core.settings import get_settings
+from shared.identity.tickets import redeem_ticket
 from shared.repositories import connections
-from shared.settings import get_settings
-from shared.tickets import redeem_ticket
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared import db
-from shared.observability import logger
+from shared.clients import db
+from shared.core.observability import logger
 from shared.repositories import connections
 
 

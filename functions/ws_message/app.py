@@ -11,9 +11,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from shared import db
-from shared.realtime import close_connection, send_to_connection
+from shared.clients import db
 from shared.repositories import connections
+from shared.sync.fanout import close_connection, send_to_connection
 
 ACTIONS = ["ping"]
 

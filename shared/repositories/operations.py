@@ -41,7 +41,7 @@ WHERE owner_id = %(owner_id)s AND entity_id = %(entity_id)s ORDER BY id
 
 # Scheduled purges, one page each (the predicate repeated outside the page re-checks a row that
 # changed meanwhile). Once an operation's record is gone a late replay is applied again, and
-# last-write-wins by ``updated_at`` makes that harmless; see shared.settings for the windows.
+# last-write-wins by ``updated_at`` makes that harmless; see shared.core.settings for the windows.
 PURGE_APPLIED = """
 DELETE FROM applied_operations
 WHERE (owner_id, op_id) IN (

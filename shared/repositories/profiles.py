@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from shared.errors import UnauthorizedError
+from shared.core.errors import UnauthorizedError
 from shared.repositories.sql import (
     CHANGE_RETURNING,
     LIVE_CONNECTIONS,
@@ -100,7 +100,7 @@ def get_profile(conn: psycopg.Connection, owner_id: uuid.UUID) -> tuple[int, Row
 
 
 def category_stats(conn: psycopg.Connection, owner_id: uuid.UUID) -> tuple[int, list[Row]]:
-    """``(sync_version, [{category, skill_count, total_level, max_level}])`` for ``shared.character``."""
+    """``(sync_version, [{category, skill_count, total_level, max_level}])`` for ``shared.public.character``."""
     rows = conn.execute(CATEGORY_STATS, {"owner_id": owner_id}).fetchall()
     if not rows:
         raise UnauthorizedError("the account behind this token no longer exists")

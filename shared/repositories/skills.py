@@ -21,8 +21,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from shared.errors import ConflictError, UnauthorizedError
-from shared.pagination import decode_cursor, page
+from shared.core.errors import ConflictError, UnauthorizedError
+from shared.repositories.cursors import decode_cursor, page
 from shared.repositories.sql import (
     CHANGE_RETURNING,
     LIVE_CONNECTIONS,

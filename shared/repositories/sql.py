@@ -60,7 +60,7 @@ class WriteResult:
     ``entity`` is the row's public JSON after the statement (None when deleted or missing),
     ``sync_version`` the owner's version after it, ``change`` the appended ``changes`` row (applied
     only) plus ``username`` (for cache keys) and ``connections`` (the owner's open WebSocket
-    connections, for the fan-out), which is what ``shared.changes.after_write`` takes.
+    connections, for the fan-out), which is what ``shared.sync.notify.after_write`` takes.
     """
 
     status: WriteStatus

@@ -19,8 +19,8 @@ from websockets.sync.client import connect
 from local.http_gateway import HttpGateway
 from local.invoker import Invoker
 from local.servers import ServerThread
-from shared.realtime import publish_change
-from tests.ws_support import add_changes, connection_ids, expire_ticket, my_connection_id, recv_json
+from shared.sync.fanout import publish_change
+from tests.support.realtime import add_changes, connection_ids, expire_ticket, my_connection_id, recv_json
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("ws_gateway")]
 

@@ -19,10 +19,10 @@ import pytest
 
 from bench.package_size import host_pythonpath
 from local.template import ROOT, function_layers, functions, http_routes
-from tests.conftest import TEST_PASSWORD
 from tests.support import http_event, load_event
+from tests.support.users import TEST_PASSWORD
 
-# The functions that sign/verify tokens or hash passwords (shared.auth, shared.keys, shared.passwords).
+# The functions that sign/verify tokens or hash passwords (shared.identity: tokens, keys, passwords).
 CRYPTO = {"AuthFunction", "SkillsFunction", "ProfilesFunction", "RealtimeFunction", "UploadsFunction"}
 
 IMPORT_PROBE = """
@@ -73,7 +73,7 @@ def test_the_crypto_layer_goes_to_exactly_the_token_and_password_functions():
 def test_each_function_imports_with_only_its_own_layers(function):
     report = _run(function, "-c", IMPORT_PROBE, _module(function))
     present = report["present"]
-    assert report["gc_enabled"], "importing the function left the garbage collector paused (shared.coldstart)"
+    assert report["gc_enabled"], "importing the function left the garbage collector paused (shared.core.coldstart)"
     pruned = {name: present[name] for name in ("dns", "cffi", "pycparser", "boto3", "pydantic.v1")}
     assert not any(pruned.values()), pruned
     if function in CRYPTO:
@@ -87,7 +87,7 @@ def test_each_function_imports_with_only_its_own_layers(function):
 
 def _probe_events(make_user) -> dict[str, tuple[dict, int]]:
     """One real request per HTTP function, and the status a user gets for it."""
-    from shared import unsubscribe
+    from shared.digests import unsubscribe
 
     user, auth = make_user("quester", email="quester@example.com")
     authed = {}

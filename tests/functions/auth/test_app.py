@@ -13,9 +13,10 @@ import jwt
 import pytest
 
 from functions.auth.app import handler
-from shared import db, keys
+from shared.clients import db
+from shared.clients.registry import reset_all
+from shared.identity import keys
 from shared.repositories.users import create_user
-from tests.conftest import reset_clients
 from tests.support import Response, http_event, invoke, load_event
 
 PASSWORD = "a long enough passphrase"
@@ -190,7 +191,7 @@ def test_sam_style_event_logs_in():
 
 
 def test_unknown_user_and_wrong_password_answer_identically(monkeypatch):
-    from shared import passwords
+    from shared.identity import passwords
 
     register()
     verified: list[str] = []
@@ -207,8 +208,8 @@ def test_unknown_user_and_wrong_password_answer_identically(monkeypatch):
 
 
 def test_the_dummy_hash_uses_the_configured_parameters():
-    from shared import passwords
-    from shared.accounts import DUMMY_HASH
+    from shared.identity import passwords
+    from shared.identity.accounts import DUMMY_HASH
 
     assert not passwords.needs_rehash(DUMMY_HASH)  # else unknown users would verify faster or slower
 
@@ -371,7 +372,7 @@ def test_jwks_is_public_cacheable_and_verifies_issued_tokens():
     pair = register()
     kid = jwt.get_unverified_header(pair["access_token"])["kid"]
     public = jwt.PyJWKSet.from_dict(response.json)[kid].key
-    from shared.settings import get_settings
+    from shared.core.settings import get_settings
 
     claims = jwt.decode(pair["access_token"], public, algorithms=["RS256"], audience=get_settings().jwt_audience)
     assert claims["sub"] == pair["user"]["id"] and claims["typ"] == "access"
@@ -410,7 +411,7 @@ def test_forwarded_for_headers_do_not_change_the_client_ip():
 
 def test_per_ip_limit_covers_every_auth_route(monkeypatch):
     monkeypatch.setenv("AUTH_IP_REQUESTS_PER_MIN", "3")
-    reset_clients()
+    reset_all()
     pair = register()
     assert refresh(pair["refresh_token"]).status == 200
     assert login().status == 200
@@ -423,7 +424,7 @@ def test_auth_fails_closed_when_redis_is_down(stack):
     pair = register()
     stack.stop_bridge()
     try:
-        reset_clients()
+        reset_all()
         responses = {
             "register": call("POST", "/auth/register", {"username": "late", "email": "l@example.com",
                                                         "password": PASSWORD}),
@@ -434,7 +435,7 @@ def test_auth_fails_closed_when_redis_is_down(stack):
         jwks = call("GET", "/.well-known/jwks.json")
     finally:
         stack.start_bridge()
-        reset_clients()
+        reset_all()
     for name, response in responses.items():
         assert response.status == 503, (name, response)
         assert response.json["error"]["code"] == "service_unavailable"

@@ -7,7 +7,8 @@ import uuid
 import pytest
 
 from functions.digest.app import handler
-from shared import db, unsubscribe
+from shared.clients import db
+from shared.digests import unsubscribe
 from tests.support import http_event, invoke, load_event
 
 
@@ -70,14 +71,14 @@ def test_someone_elses_id_with_my_signature_fails(make_user):
 
 
 def test_token_signed_with_another_secret_fails(make_user, monkeypatch):
-    from tests.conftest import reset_clients
+    from shared.clients.registry import reset_all
 
     user, _ = make_user()
     monkeypatch.setenv("DIGEST_SIGNING_SECRET", "another-deployment-secret-entirely")
-    reset_clients()
+    reset_all()
     foreign = unsubscribe.make_token(user["id"])
     monkeypatch.undo()
-    reset_clients()
+    reset_all()
     assert call(foreign).status == 400 and not opted_out(user["id"])
 
 

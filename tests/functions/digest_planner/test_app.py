@@ -6,9 +6,9 @@ import json
 from datetime import UTC, datetime, timedelta
 
 from functions.digest_planner.app import handler
-from shared import db
-from tests.digest_support import add_skill, drain, run_planner, set_user
+from shared.clients import db
 from tests.support import invoke_plain, load_event
+from tests.support.digests import add_skill, drain, run_planner, set_user
 
 MONDAY_8_UTC = datetime(2025, 2, 17, 8, 0, tzinfo=UTC)  # ISO 2025-W08
 
@@ -71,7 +71,7 @@ def test_scheduled_time_comes_from_the_event_not_the_clock(make_user, digest_que
 
 
 def test_pages_are_batches_of_ten_messages(make_user, digest_queue, monkeypatch):
-    from shared import digests
+    from shared.digests import pipeline as digests
 
     monkeypatch.setattr(digests, "USERS_PER_MESSAGE", 2)
     monkeypatch.setattr(digests, "PLANNER_PAGE", 4)

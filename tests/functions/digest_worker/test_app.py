@@ -17,8 +17,9 @@ import pytest
 
 from functions.digest.app import handler as digest_handler
 from functions.digest_worker.app import handler
-from shared import db
-from tests.digest_support import (
+from shared.clients import db
+from tests.support import http_event, invoke, invoke_plain, load_event
+from tests.support.digests import (
     Mailbox,
     add_skill,
     drain,
@@ -28,7 +29,6 @@ from tests.digest_support import (
     seed_users,
     set_user,
 )
-from tests.support import http_event, invoke, invoke_plain, load_event
 
 MONDAY_8_UTC = datetime(2025, 2, 17, 8, 0, tzinfo=UTC)
 DURING_WEEK = MONDAY_8_UTC - timedelta(days=3)
@@ -111,7 +111,7 @@ def test_an_unsent_claim_is_taken_over_only_after_the_lease(make_user, digest_qu
 
 def test_a_failed_send_fails_only_its_record_and_releases_its_claim(make_user, digest_queue, monkeypatch):
     """SES refuses one address: that message is reported for redelivery; the others are done."""
-    from shared import digests
+    from shared.digests import pipeline as digests
 
     monkeypatch.setattr(digests, "USERS_PER_MESSAGE", 1)
     monkeypatch.setattr(digests, "PLANNER_PAGE", 10)
@@ -166,7 +166,7 @@ def count_statements():
 
 def test_ten_thousand_users_cost_statements_per_page_not_per_user(digest_queue, count_statements):
     """10,000 users, 500 active: planner + worker SQL is a handful of statements per page."""
-    from shared import digests
+    from shared.digests import pipeline as digests
 
     active = seed_users(db.get_conn(), 10_000, active_every=20, activity_at=DURING_WEEK)
     assert active == 500

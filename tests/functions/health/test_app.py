@@ -8,8 +8,8 @@ import pytest
 
 from functions.health.app import handler
 from local import servers
-from tests.conftest import reset_clients
-from tests.support import REFERENCE_EVENTS, http_event, invoke, load_event
+from shared.clients.registry import reset_all
+from tests.support import EVENTS, http_event, invoke, load_event
 
 
 def test_recorded_event_reports_both_dependencies_ok():
@@ -30,7 +30,7 @@ def test_aws_reference_event_shape_is_accepted():
     """The Powertools-recorded event (cookies, comma-joined query, authorizer block), re-pointed at /health."""
     import json
 
-    event = json.loads((REFERENCE_EVENTS / "http-api-v2.json").read_text())
+    event = json.loads((EVENTS / "event-aws-http-api-v2.json").read_text())
     event["rawPath"] = event["requestContext"]["http"]["path"] = "/api/v1/health"
     event["requestContext"]["http"]["method"] = "GET"
     event.pop("body")
@@ -40,7 +40,7 @@ def test_aws_reference_event_shape_is_accepted():
 def test_cache_down_is_503_with_a_clear_message(stack):
     stack.stop_bridge()
     try:
-        reset_clients()
+        reset_all()
         response = invoke(handler, load_event("event-get-health"))
     finally:
         stack.start_bridge()
@@ -53,7 +53,7 @@ def test_database_down_is_503_and_recovers_when_it_returns(monkeypatch):
     folder = servers.service_dir()
     pg = servers.start_postgres(folder / "pg")
     monkeypatch.setenv("DATABASE_URL", pg.url)
-    reset_clients()
+    reset_all()
     assert invoke(handler, load_event("event-get-health")).status == 200
     pg.stop()
     response = invoke(handler, load_event("event-get-health"))

@@ -14,10 +14,12 @@ from functions.profiles.app import handler as profiles
 from functions.realtime.app import handler as realtime
 from functions.skills.app import handler as skills
 from local.lambda_context import LambdaContext
-from shared import db, sessions
-from shared.errors import UnauthorizedError
-from tests.conftest import reset_clients
-from tests.maintenance_support import (
+from shared.clients import db
+from shared.clients.registry import reset_all
+from shared.core.errors import UnauthorizedError
+from shared.identity import sessions
+from tests.support import http_event, invoke, load_event
+from tests.support.maintenance import (
     Records,
     families,
     floor,
@@ -30,8 +32,7 @@ from tests.maintenance_support import (
     seed_sessions,
     token_hashes,
 )
-from tests.support import http_event, invoke, load_event
-from tests.ws_support import add_changes
+from tests.support.realtime import add_changes
 
 KEEP = 10
 NOTHING = {"refresh_tokens": 0, "refresh_families": 0, "changes": 0, "users_compacted": 0, "ws_connections": 0,
@@ -41,7 +42,7 @@ NOTHING = {"refresh_tokens": 0, "refresh_families": 0, "changes": 0, "users_comp
 @pytest.fixture(autouse=True)
 def small_log(monkeypatch):
     monkeypatch.setenv("SYNC_LOG_KEEP_VERSIONS", str(KEEP))
-    reset_clients()
+    reset_all()
 
 
 def run() -> dict:

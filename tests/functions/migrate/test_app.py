@@ -43,7 +43,7 @@ def test_create_reports_success_and_is_idempotent(cloudformation):
 
 
 def test_delete_never_touches_the_schema(cloudformation):
-    from shared import db
+    from shared.clients import db
 
     url, received = cloudformation
     event = load_event("event-migrate-custom-resource") | {"ResponseURL": url, "RequestType": "Delete"}
@@ -55,9 +55,9 @@ def test_delete_never_touches_the_schema(cloudformation):
 def test_failure_is_reported_as_failed_without_internals(cloudformation, monkeypatch):
     url, received = cloudformation
     monkeypatch.setenv("DATABASE_URL", "postgresql://nobody:secret-pw@127.0.0.1:1/none")
-    from tests.conftest import reset_clients
+    from shared.clients.registry import reset_all
 
-    reset_clients()
+    reset_all()
     event = load_event("event-migrate-custom-resource") | {"ResponseURL": url}
     handler(event, _context())
     assert received[-1]["Status"] == "FAILED"

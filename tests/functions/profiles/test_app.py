@@ -8,9 +8,9 @@ import pytest
 
 from functions.profiles.app import handler
 from functions.skills.app import handler as skills_handler
-from shared import public_cache
-from tests.skill_support import call, db_one, from_event, snapshot, sync_version
+from shared.public import cache as public_cache
 from tests.support import http_event, invoke
+from tests.support.skills import call, db_one, from_event, snapshot, sync_version
 
 
 def add(headers, name, category, level):
@@ -202,7 +202,7 @@ def test_leaderboard_ranks_public_profiles_and_filters_by_category(alice, make_u
 
 
 def test_leaderboard_cache_is_short_lived(alice):
-    from shared.cache import get_redis
+    from shared.clients.redis import get_redis
 
     call(handler, "GET", "/api/v1/leaderboard")
     ttl = get_redis().ttl(public_cache.leaderboard_key(None))
@@ -215,20 +215,20 @@ def test_unknown_leaderboard_category_is_422():
 
 
 def test_public_views_still_answer_when_redis_is_down(alice, stack):
-    from tests.conftest import reset_clients
+    from shared.clients.registry import reset_all
 
     stack.stop_bridge()
     try:
-        reset_clients()
+        reset_all()
         assert call(handler, "GET", "/api/v1/users/alice").status == 200
     finally:
         stack.start_bridge()
-        reset_clients()
+        reset_all()
 
 
 def test_timezone_and_digest_opt_out_are_profile_settings(make_user):
     """The weekly digest reads both; a user sets them like any other profile field."""
-    from shared import db
+    from shared.clients import db
 
     user, auth = make_user()
     ok = invoke(handler, http_event("PATCH", "/api/v1/me/profile", headers=auth,

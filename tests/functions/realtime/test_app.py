@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from functions.realtime.app import SYNC_PAGE_SIZE, handler
-from shared import db
+from functions.realtime.app import handler
+from shared.clients import db
+from shared.clients.registry import reset_all
+from shared.identity.tickets import redeem_ticket
 from shared.repositories import sync
-from shared.tickets import redeem_ticket
-from tests.conftest import reset_clients
+from shared.sync.delta import PAGE_SIZE as SYNC_PAGE_SIZE
 from tests.support import http_event, invoke, load_event
-from tests.ws_support import add_changes, add_skill
+from tests.support.realtime import add_changes, add_skill
 
 
 def _event(name: str, headers: dict[str, str], query: dict[str, str] | None = None) -> dict:
@@ -28,7 +29,7 @@ def _sync(headers: dict[str, str], **query: str):
 
 def test_ticket_is_single_use_for_the_caller_and_carried_in_the_url(make_user, monkeypatch):
     monkeypatch.setenv("WEBSOCKET_URL", "wss://ws.example.test/prod")
-    reset_clients()
+    reset_all()
     user, headers = make_user()
     response = invoke(handler, _event("event-post-realtime-ticket", headers))
     assert response.status == 201, response
@@ -43,7 +44,7 @@ def test_ticket_is_single_use_for_the_caller_and_carried_in_the_url(make_user, m
 def test_ticket_needs_a_token_and_a_configured_stage(make_user, monkeypatch):
     assert invoke(handler, http_event("POST", "/api/v1/realtime/ticket")).status == 401
     monkeypatch.delenv("WEBSOCKET_URL", raising=False)
-    reset_clients()
+    reset_all()
     _, headers = make_user()
     response = invoke(handler, _event("event-post-realtime-ticket", headers))
     assert response.status == 503 and response.json["error"]["code"] == "service_unavailable"

@@ -8,9 +8,9 @@ import psycopg
 import pytest
 
 from functions.skills.app import handler
-from shared import db
+from shared.clients import db
 from shared.repositories import skills as repo
-from tests.skill_support import call, db_all, db_one, from_event, snapshot, sync_version
+from tests.support.skills import call, db_all, db_one, from_event, snapshot, sync_version
 
 
 @pytest.fixture
@@ -229,7 +229,7 @@ def test_bad_list_parameters_are_422_naming_the_field(alice, query, field):
 
 
 def test_a_cursor_for_another_sort_or_a_forged_value_is_422(alice):
-    from shared.pagination import encode_cursor
+    from shared.repositories.cursors import encode_cursor
 
     _, headers = alice
     for i in range(3):

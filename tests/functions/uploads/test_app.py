@@ -16,8 +16,8 @@ import httpx
 import pytest
 
 from functions.uploads.app import handler
-from shared import db
-from shared.avatars import MAX_AVATAR_BYTES
+from shared.clients import db
+from shared.models.avatars import MAX_AVATAR_BYTES
 from shared.repositories.users import get_user
 from tests.support import http_event, invoke, load_event
 
@@ -177,10 +177,10 @@ def test_delete_removes_object_and_url(make_user, avatar_bucket):
 def test_r2_mode_returns_a_presigned_put(make_user, avatar_bucket, monkeypatch):
     import os
 
-    from tests.conftest import reset_clients
+    from shared.clients.registry import reset_all
 
     monkeypatch.setenv("STORAGE_ENDPOINT", os.environ["AWS_ENDPOINT_URL"])
-    reset_clients()
+    reset_all()
     user, headers = make_user()
     body = upload(headers, "image/png", content_length=len(PNG))
     assert body["method"] == "PUT" and body["fields"] == {}
@@ -194,10 +194,10 @@ def test_r2_mode_returns_a_presigned_put(make_user, avatar_bucket, monkeypatch):
 
 
 def test_storage_outage_is_a_503(make_user, avatar_bucket, monkeypatch):
-    from tests.conftest import reset_clients
+    from shared.clients.registry import reset_all
 
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
-    reset_clients()
+    reset_all()
     user, headers = make_user()
     response = confirm(headers, f"avatars/{user['id']}/{uuid.uuid4().hex}.png")
     assert response.status == 503 and "internal" not in response.body.decode().lower()
@@ -205,7 +205,7 @@ def test_storage_outage_is_a_503(make_user, avatar_bucket, monkeypatch):
 
 def test_an_avatar_change_is_a_synced_profile_write(make_user, avatar_bucket):
     """Other devices learn of a new or removed avatar like any profile edit: version, change log, push."""
-    from shared import db
+    from shared.clients import db
 
     user, auth = make_user()
     key = upload(auth)["key"]

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from functions.ws_connect.app import handler
-from shared import db
-from shared.tickets import issue_ticket
-from tests.conftest import reset_clients
+from shared.clients import db
+from shared.clients.registry import reset_all
+from shared.identity.tickets import issue_ticket
 from tests.support import load_event
-from tests.ws_support import connection_ids, expire_ticket
+from tests.support.realtime import connection_ids, expire_ticket
 
 
 def _connect(ticket: str | None) -> dict:
@@ -59,7 +59,7 @@ def test_a_deleted_user_cannot_connect_with_an_old_ticket(make_user):
 def test_redis_down_refuses_with_503(stack):
     stack.stop_bridge()
     try:
-        reset_clients()
+        reset_all()
         assert _connect("A" * 43)["statusCode"] == 503
     finally:
         stack.start_bridge()

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from functions.ws_disconnect.app import handler
-from shared import db
+from shared.clients import db
 from shared.repositories import connections
 from tests.support import load_event
-from tests.ws_support import connection_ids
+from tests.support.realtime import connection_ids
 
 
 def test_disconnect_removes_only_that_connection(make_user):

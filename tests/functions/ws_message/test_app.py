@@ -8,9 +8,9 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 
 from functions.ws_message.app import handler
-from shared import db
+from shared.clients import db
 from tests.support import load_event
-from tests.ws_support import add_changes, connection_ids, open_socket, recv_json
+from tests.support.realtime import add_changes, connection_ids, open_socket, recv_json
 
 pytestmark = pytest.mark.usefixtures("ws_gateway")
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared import db
+from shared.clients import db
 from shared.repositories import sync
-from tests.ws_support import add_changes, add_skill
+from tests.support.realtime import add_changes, add_skill
 
 
 class CountingConn:

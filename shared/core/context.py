@@ -1,0 +1,12 @@
+"""Per-request facts that deep code needs without every route passing them along.
+
+``connection_id``: the caller's own WebSocket connection (header ``X-Connection-Id``, learnt from
+the ``pong`` reply), so a write is pushed to the user's *other* devices and not echoed back.
+Set and reset by ``shared.http.app.EdgeMiddleware`` around each request; None elsewhere.
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+
+connection_id: ContextVar[str | None] = ContextVar("connection_id", default=None)

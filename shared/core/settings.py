@@ -1,0 +1,163 @@
+"""One validated settings object, read once per container.
+
+Plain values come from environment variables (names in ``shared.constants`` and ``template.yaml``).
+Secrets come from the environment locally and from Secrets Manager in AWS, through Powertools
+parameters (cached, so a warm container does not call Secrets Manager per request). boto3 is only
+imported when a secret really has to be fetched.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+
+from pydantic import SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDERS = {"changeme", "change-me", "secret", "password", "todo", "xxx"}
+SECRET_MAX_AGE_S = 300
+
+
+class Settings(BaseSettings):
+    """Everything configurable. Field names are the env var names, case-insensitive."""
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    stage: str = "local"
+    app_version: str = "0.1.0"
+    powertools_service_name: str = "atribuo"
+
+    database_url: SecretStr | None = None
+    database_url_secret: str | None = None
+    db_connect_timeout_s: int = 3
+    db_statement_timeout_ms: int = 5000
+
+    upstash_redis_rest_url: str | None = None
+    upstash_redis_rest_token: SecretStr | None = None
+    upstash_secret: str | None = None
+    redis_timeout_s: float = 2.0
+
+    jwt_keys: SecretStr | None = None
+    jwt_keys_secret: str | None = None
+    jwt_issuer: str = "https://atribuo.app"
+    jwt_audience: str = "atribuo-api"
+    access_token_ttl_s: int = 900
+    jwt_leeway_s: int = 30
+
+    # Sessions and throttling (issue 3): refresh-token idle expiry and two-tab grace window; attempts
+    # per minute for one account from one IP, and for all auth routes from one IP.
+    refresh_idle_ttl_s: int = 30 * 24 * 3600
+    refresh_grace_s: int = 10
+    login_attempts_per_min: int = 10
+    auth_ip_requests_per_min: int = 60
+
+    allowed_origins: str = "http://localhost:5173"
+    max_body_bytes: int = 64 * 1024
+
+    # Avatars (issue 6). storage_endpoint None = AWS S3 (presigned POST); an R2 endpoint
+    # (https://<account>.r2.cloudflarestorage.com) switches uploads to presigned PUT.
+    avatar_bucket: str = "atribuo-avatars"
+    storage_endpoint: str | None = None
+    storage_region: str | None = None
+    avatar_public_base_url: str = "http://127.0.0.1:3000/avatars-cdn"
+
+    # Weekly digests (issue 6).
+    digest_queue_url: str | None = None
+    digest_from_email: str = "digest@atribuo.app"
+    public_api_url: str = "http://127.0.0.1:3000"
+    digest_signing_secret: SecretStr | None = None
+    digest_signing_secret_arn: str | None = None
+
+    # Realtime (issue 5): the wss:// URL clients connect to, and the management API endpoint
+    # (https://{api}.execute-api.{region}.amazonaws.com/{stage}) that functions post to.
+    websocket_url: str | None = None
+    websocket_management_url: str | None = None
+    ws_ticket_ttl_s: int = 60
+    ws_max_lifetime_s: int = 2 * 60 * 60
+
+    # Maintenance (the daily MaintenanceFunction, shared.ops.maintenance): how long data nobody reads any
+    # more is kept. Why each default:
+    # * maintenance_batch_rows: at most this many rows per DELETE (per kind), so a statement takes
+    #   milliseconds and never holds row locks that writers would queue behind.
+    # * sync_log_keep_versions: a device up to 1000 edits behind (months of normal use) catches up
+    #   with two delta pages; further behind, one snapshot (the size of GET /skills) is cheaper.
+    # * refresh_revoked_retention_s: ROTATE answers 'invalid' for any token of a revoked family
+    #   before it looks at rotation (the same 401 an unknown token gets), so reuse detection needs
+    #   nothing once a family is revoked; a week keeps recent sign-outs (a 'reuse' above all)
+    #   inspectable for support. Live families keep every unexpired rotated token (reuse detection).
+    # * sync_op_retention_s: an offline batch is replayed only when its answer was lost, by a device
+    #   that still holds a session; 30 days is the refresh idle expiry. A replay after that is
+    #   applied again, and last-write-wins by updated_at makes it 'unchanged' or a logged conflict.
+    # * sync_conflict_retention_s: each conflict was announced live and the losing level stays in
+    #   the skill's history for good; the log only answers "why did my edit lose?", asked within weeks.
+    # * digest_send_retention_s: a (user, ISO week) claim must outlive every redelivery of that week's
+    #   page (SQS 1 day, DLQ redrive 14 days, scheduler retries within the hour); 8 weeks is 4x that.
+    maintenance_batch_rows: int = 1000
+    sync_log_keep_versions: int = 1000
+    refresh_revoked_retention_s: int = 7 * 24 * 3600
+    sync_op_retention_s: int = 30 * 24 * 3600
+    sync_conflict_retention_s: int = 90 * 24 * 3600
+    digest_send_retention_s: int = 8 * 7 * 24 * 3600
+
+    @field_validator("database_url", "upstash_redis_rest_token", "digest_signing_secret")
+    @classmethod
+    def _no_placeholder(cls, value: SecretStr | None) -> SecretStr | None:
+        """Refuse obviously fake secrets so a half-configured stage fails at start, not at 3 a.m."""
+        if value is not None and value.get_secret_value().strip().lower() in PLACEHOLDERS:
+            raise ValueError("a placeholder value is not a secret; configure the real one")
+        return value
+
+    @property
+    def origins(self) -> list[str]:
+        return [o.strip() for o in self.allowed_origins.split(",") if o.strip()]
+
+    def database_dsn(self) -> str:
+        """The Postgres URL, from the environment or (in AWS) the named secret."""
+        if self.database_url is not None:
+            return self.database_url.get_secret_value()
+        if not self.database_url_secret:
+            raise RuntimeError("set DATABASE_URL or DATABASE_URL_SECRET")
+        return _fetch_secret(self.database_url_secret)
+
+    def jwt_key_set(self) -> str:
+        """The JSON key set ``{"keys": [{"kid", "private_pem"}, …]}``; the first key signs."""
+        if self.jwt_keys is not None:
+            return self.jwt_keys.get_secret_value()
+        if not self.jwt_keys_secret:
+            raise RuntimeError("set JWT_KEYS or JWT_KEYS_SECRET")
+        return _fetch_secret(self.jwt_keys_secret)
+
+    def upstash_credentials(self) -> tuple[str, str]:
+        """(REST URL, token): from the environment, or a JSON secret ``{"url": …, "token": …}``."""
+        if self.upstash_redis_rest_url and self.upstash_redis_rest_token:
+            return self.upstash_redis_rest_url, self.upstash_redis_rest_token.get_secret_value()
+        if not self.upstash_secret:
+            raise RuntimeError("set UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN, or UPSTASH_SECRET")
+        data = json.loads(_fetch_secret(self.upstash_secret))
+        return data["url"], data["token"]
+
+    def digest_signing_key(self) -> bytes:
+        """The HMAC key for unsubscribe links: from the environment or (in AWS) Secrets Manager."""
+        if self.digest_signing_secret is not None:
+            return self.digest_signing_secret.get_secret_value().encode()
+        if not self.digest_signing_secret_arn:
+            raise RuntimeError("set DIGEST_SIGNING_SECRET or DIGEST_SIGNING_SECRET_ARN")
+        return _fetch_secret(self.digest_signing_secret_arn).encode()
+
+
+def _fetch_secret(name: str) -> str:
+    """Read a secret through Powertools parameters, cached for SECRET_MAX_AGE_S seconds."""
+    from aws_lambda_powertools.utilities import parameters
+
+    return str(parameters.get_secret(name, max_age=SECRET_MAX_AGE_S))
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The container's settings, built on first use."""
+    return Settings()
+
+
+def reset_settings() -> None:
+    """Forget the cached settings (tests, and the local stack after it changes the environment)."""
+    get_settings.cache_clear()

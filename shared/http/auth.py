@@ -1,0 +1,48 @@
+"""The FastAPI dependencies that say who is calling: ``CurrentUser`` (the caller's id),
+``CurrentPrincipal`` (id and token id) and ``ClientIp`` (the caller's address, already drawn from the
+per-IP limit in front of credentials). The token check itself is
+``shared.identity.tokens.verify_access_token``, the one check every function shares.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from shared.core.errors import UnauthorizedError
+from shared.identity import accounts
+from shared.identity.tokens import Principal, verify_access_token
+
+_bearer = HTTPBearer(auto_error=False, description="An access token from /api/v1/auth/login")
+
+
+async def _current_principal(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
+        raise UnauthorizedError("missing bearer token", headers={"WWW-Authenticate": "Bearer"})
+    return verify_access_token(credentials.credentials)
+
+
+async def _current_user_id(principal: Annotated[Principal, Depends(_current_principal)]) -> uuid.UUID:
+    return principal.user_id
+
+
+CurrentPrincipal = Annotated[Principal, Depends(_current_principal)]
+CurrentUser = Annotated[uuid.UUID, Depends(_current_user_id)]
+
+
+def client_ip(request: Request) -> str:
+    """API Gateway's requestContext.http.sourceIp (Mangum's scope["client"]); never X-Forwarded-For."""
+    return request.client.host if request.client else "unknown"
+
+
+async def _throttled_ip(ip: Annotated[str, Depends(client_ip)]) -> str:
+    accounts.throttle_ip(ip)
+    return ip
+
+
+ClientIp = Annotated[str, Depends(_throttled_ip)]

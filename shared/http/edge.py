@@ -1,0 +1,188 @@
+"""``EdgeMiddleware``: what every HTTP function does before and after its routes, in one ASGI layer.
+
+Request id, security headers, CORS, the body-size / content-type / NUL gates, and the last-resort
+mapping of anything unexpected to the error envelope. One pure-ASGI middleware rather than several
+``BaseHTTPMiddleware`` layers, because each of those costs a task and a queue per request.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from starlette.middleware.cors import CORSMiddleware
+
+from shared.clients.failures import infrastructure_error
+from shared.core import context as request_context
+from shared.core.errors import AppError, ValidationFailedError
+from shared.core.observability import logger
+from shared.http import cors
+from shared.http.errors import envelope
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"strict-transport-security", b"max-age=63072000; includeSubDomains"),
+    (b"referrer-policy", b"no-referrer"),
+]
+BODY_METHODS = {"POST", "PUT", "PATCH"}
+JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")  # \u0000 preceded by an even number of backslashes
+
+
+class EdgeMiddleware:
+    """Request id, security headers, CORS, body gates, and the last-resort 500 — in one ASGI layer.
+
+    CORS runs only for requests that carry an ``Origin`` header: the others (same-origin, server to
+    server, the scheduler) skip Starlette's CORS layer and its per-request header parsing.
+    """
+
+    def __init__(self, app: Callable, max_body: int, origins: list[str]) -> None:
+        self.app = app
+        self.max_body = max_body
+        self.with_cors = CORSMiddleware(app, allow_origins=origins, **cors.OPTIONS)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = _request_id(scope)
+        scope.setdefault("state", {})["request_id"] = request_id
+        extra = [*SECURITY_HEADERS, (b"x-request-id", request_id.encode())]
+        started = False
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                message["headers"] = [*message.get("headers", []), *extra]
+                _count_errors(message["status"])
+            await send(message)
+
+        rejection = _gate(scope, self.max_body)
+        if rejection is not None:
+            await _send_error(rejection, scope, receive, send_with_headers)
+            return
+        logger.append_keys(request_id=request_id)
+        context_token = request_context.connection_id.set(_header(scope, b"x-connection-id"))
+        inner = self.with_cors if _header(scope, b"origin") is not None else self.app
+        try:
+            await inner(scope, _limited(receive, self.max_body), send_with_headers)
+        except Exception as exc:  # the one place unexpected errors become a response
+            if started:
+                raise
+            error = infrastructure_error(exc) or (exc if isinstance(exc, AppError) else None)
+            if error is None:
+                logger.exception("unhandled error", extra={"path": scope.get("path")})
+                error = AppError("an unexpected error occurred; it has been logged", code="internal_error")
+            else:
+                logger.warning("request failed", extra={"code": error.code, "error": type(exc).__name__})
+            await _send_error(error, scope, receive, send_with_headers)
+        finally:
+            logger.remove_keys(["request_id"])
+            request_context.connection_id.reset(context_token)
+
+
+def _count_errors(status: int) -> None:
+    """An EMF metric per 4xx/5xx answer (the happy path pays nothing: no flush per success)."""
+    if status < 400:
+        return
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    from shared.core.observability import metrics
+
+    metrics.add_metric(name=f"Http{status // 100}xx", unit=MetricUnit.Count, value=1)
+    metrics.flush_metrics()
+
+
+def _request_id(scope: Scope) -> str:
+    """API Gateway's request id when there is one, so logs join up with the gateway's."""
+    event = scope.get("aws.event") or {}
+    rid = (event.get("requestContext") or {}).get("requestId")
+    return str(rid) if rid else str(uuid.uuid4())
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key.lower() == name:
+            return value.decode("latin-1")
+    return None
+
+
+def _gate(scope: Scope, max_body: int) -> AppError | None:
+    """Reject oversized and non-JSON bodies before any route code runs."""
+    from shared.core.errors import PayloadTooLargeError, UnsupportedMediaTypeError
+
+    length = _header(scope, b"content-length")
+    if length and length.isdigit() and int(length) > max_body:
+        return PayloadTooLargeError(f"request body exceeds {max_body} bytes")
+    if b"%00" in scope.get("query_string", b"") or "\x00" in scope.get("path", ""):
+        return ValidationFailedError("the URL must not contain NUL characters", code="nul_character")
+    raw_type = _header(scope, b"content-type")
+    if scope["method"] in BODY_METHODS and (length not in (None, "0") or raw_type):
+        ctype = (raw_type or "application/json").split(";")[0].strip().lower()
+        if ctype != "application/json" and not ctype.endswith("+json"):
+            return UnsupportedMediaTypeError("send the body as application/json")
+    return None
+
+
+def _limited(receive: Receive, max_body: int) -> Receive:
+    """Guard against bodies without an honest content-length, and against NUL characters.
+
+    Postgres text cannot hold U+0000; rather than let one reach a query and fail there, a body
+    whose JSON carries ``\u0000`` (not an escaped backslash followed by "u0000") is refused here.
+    """
+    from shared.core.errors import PayloadTooLargeError, ValidationFailedError
+
+    seen = 0
+
+    async def wrapped() -> Message:
+        nonlocal seen
+        message = await receive()
+        chunk = message.get("body", b"")
+        seen += len(chunk)
+        if seen > max_body:
+            raise PayloadTooLargeError(f"request body exceeds {max_body} bytes")
+        if b"u0000" in chunk and JSON_NUL.search(chunk):
+            fields = _nul_fields(chunk)
+            details = [{"field": f, "message": "must not contain NUL characters", "type": "nul_character"}
+                       for f in fields] or None
+            raise ValidationFailedError(f"text must not contain NUL characters: {', '.join(fields) or 'body'}",
+                                        code="nul_character", details=details)
+        return message
+
+    return wrapped
+
+
+def _nul_fields(body: bytes) -> list[str]:
+    """The ``body.<path>`` of every string (key or value) holding U+0000, so the error names them."""
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return []
+    found: list[str] = []
+
+    def walk(value: Any, path: str) -> None:
+        if isinstance(value, str) and "\x00" in value:
+            found.append(path)
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                walk(item, f"{path}.{key}")
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                walk(item, f"{path}.{index}")
+
+    walk(document, "body")
+    return found
+
+
+async def _send_error(error: AppError, scope: Scope, receive: Receive, send: Send) -> None:
+    response = envelope(error.status_code, error.code, error.message, error.details, error.headers)
+    await response(scope, receive, send)

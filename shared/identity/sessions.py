@@ -1,0 +1,80 @@
+"""Sign-ins as token pairs: a short-lived RS256 access token plus a rotating opaque refresh token.
+
+The refresh token is 256 random bits; Postgres keeps only its SHA-256 (a fast hash is right here: the
+input is random, so there is nothing to brute-force, and a lookup must be one indexed probe). Each
+refresh replaces it inside its family; the rules (grace window, reuse revokes the family, 30-day idle
+expiry) are enforced by one SQL statement in ``shared.repositories.refresh_tokens``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from typing import TYPE_CHECKING
+
+from shared.core.errors import UnauthorizedError
+from shared.core.observability import logger
+from shared.core.settings import get_settings
+from shared.identity.tokens import issue_access_token
+from shared.models.accounts import TokenPublic
+from shared.repositories import refresh_tokens
+
+if TYPE_CHECKING:
+    import psycopg
+
+
+def new_refresh_token() -> tuple[str, bytes]:
+    """(token for the client, hash for the database)."""
+    token = secrets.token_urlsafe(32)
+    return token, token_hash(token)
+
+
+def token_hash(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
+
+
+def _pair(user_id: uuid.UUID, refresh_token: str) -> TokenPublic:
+    access_token, ttl = issue_access_token(user_id)
+    return TokenPublic(access_token=access_token, refresh_token=refresh_token, expires_in=ttl)
+
+
+def start(conn: psycopg.Connection, user_id: uuid.UUID) -> TokenPublic:
+    """A new sign-in (new family) for ``user_id``."""
+    token, digest = new_refresh_token()
+    refresh_tokens.create_family(conn, user_id=user_id, token_hash=digest,
+                                 idle_s=get_settings().refresh_idle_ttl_s)
+    return _pair(user_id, token)
+
+
+def refresh(conn: psycopg.Connection, presented: str) -> TokenPublic:
+    """Rotate ``presented`` into a new pair, or UnauthorizedError (the same answer for every failure)."""
+    settings = get_settings()
+    token, digest = new_refresh_token()
+    row = refresh_tokens.rotate(conn, token_hash=token_hash(presented), new_hash=digest,
+                                grace_s=settings.refresh_grace_s, idle_s=settings.refresh_idle_ttl_s)
+    if row is None or row["outcome"] not in ("rotated", "grace"):
+        if row is not None and row["outcome"] == "reuse":
+            logger.warning("refresh token reuse: family revoked",
+                           extra={"family_id": str(row["family_id"]), "user_id": str(row["user_id"])})
+        raise UnauthorizedError("invalid or expired refresh token", code="invalid_grant")
+    return _pair(row["user_id"], token)
+
+
+def end(conn: psycopg.Connection, presented: str) -> None:
+    """Log this device out: revoke the family of ``presented`` (unknown tokens are ignored, RFC 7009)."""
+    refresh_tokens.revoke_family_of(conn, token_hash(presented))
+
+
+def end_all(conn: psycopg.Connection, user_id: uuid.UUID) -> int:
+    """Log every device out; access tokens already issued expire within their 15 minutes."""
+    return refresh_tokens.revoke_all(conn, user_id)
+
+
+def restart_with_password(conn: psycopg.Connection, user_id: uuid.UUID, old_hash: str,
+                          new_hash: str) -> TokenPublic | None:
+    """Store a new password hash, revoke every family and start a fresh one; None if ``old_hash`` is stale."""
+    token, digest = new_refresh_token()
+    family = refresh_tokens.change_password(conn, user_id=user_id, old_hash=old_hash, new_hash=new_hash,
+                                            token_hash=digest, idle_s=get_settings().refresh_idle_ttl_s)
+    return _pair(user_id, token) if family else None

@@ -1,0 +1,3 @@
+"""Files users upload: avatar presigning, the checks an upload must pass before it is referenced, and its
+storage keys.
+"""

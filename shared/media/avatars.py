@@ -1,0 +1,162 @@
+"""Avatar uploads straight to the bucket, and the checks that decide whether one may be used.
+
+The browser uploads to S3 (presigned POST) or R2 (presigned PUT, since R2 has no POST policies);
+our API never carries the bytes. Nothing uploaded is trusted: ``confirm`` checks the key is the
+caller's, HEADs the object for its size and declared type, reads its first bytes for the magic
+number, and only then references it. A bad object is deleted at once, so it is never served.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from shared.clients import db
+from shared.clients import s3 as storage
+from shared.core.errors import NotFoundError, ServiceUnavailableError, ValidationFailedError
+from shared.core.settings import get_settings
+from shared.models.avatars import MAX_AVATAR_BYTES
+from shared.repositories import avatars as repo
+from shared.sync.notify import after_write
+
+EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}
+CONTENT_TYPES = {ext: ctype for ctype, ext in EXTENSIONS.items()}
+UPLOAD_EXPIRES_S = 300
+SNIFF_BYTES = 16
+_KEY_TAIL = re.compile(r"[0-9a-f]{32}\.(png|jpg|webp)")
+
+
+def user_prefix(user_id: uuid.UUID) -> str:
+    """Every object a user may upload lives under this prefix, and only theirs does."""
+    return f"avatars/{user_id}/"
+
+
+def new_key(user_id: uuid.UUID, content_type: str) -> str:
+    return f"{user_prefix(user_id)}{uuid.uuid4().hex}.{EXTENSIONS[content_type]}"
+
+
+def sniff(head: bytes) -> str | None:
+    """The image type the first bytes announce (PNG, JPEG, WebP), or None."""
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if len(head) >= 12 and head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+def presign_upload(user_id: uuid.UUID, content_type: str, content_length: int | None = None) -> dict[str, Any]:
+    """A presigned POST (S3) or PUT (R2) for a new key under the caller's prefix."""
+    s3, bucket = storage.get_s3(), get_settings().avatar_bucket
+    key = new_key(user_id, content_type)
+    base = {"key": key, "expires_in": UPLOAD_EXPIRES_S}
+    with _storage_errors():
+        if storage.is_r2():
+            params: dict[str, Any] = {"Bucket": bucket, "Key": key, "ContentType": content_type}
+            headers = {"content-type": content_type}
+            if content_length is not None:
+                params["ContentLength"] = content_length
+                headers["content-length"] = str(content_length)
+            url = s3.generate_presigned_url("put_object", Params=params, ExpiresIn=UPLOAD_EXPIRES_S)
+            return {**base, "method": "PUT", "url": url, "fields": {}, "headers": headers}
+        post = s3.generate_presigned_post(
+            bucket, key, Fields={"Content-Type": content_type},
+            Conditions=[{"Content-Type": content_type}, ["content-length-range", 1, MAX_AVATAR_BYTES]],
+            ExpiresIn=UPLOAD_EXPIRES_S,
+        )
+    return {**base, "method": "POST", "url": post["url"], "fields": post["fields"], "headers": {}}
+
+
+def confirm_upload(user_id: uuid.UUID, key: str) -> str:
+    """Verify the uploaded object and make it the avatar; returns the new avatar URL."""
+    expected = _own_key_type(user_id, key)
+    s3, bucket = storage.get_s3(), get_settings().avatar_bucket
+    with _storage_errors():
+        head = _head(s3, bucket, key)
+        problem = _problem(head, expected) or _magic_problem(s3, bucket, key, expected)
+        if problem:
+            s3.delete_object(Bucket=bucket, Key=key)
+            raise ValidationFailedError(f"the upload was rejected and deleted: {problem}", code="invalid_upload",
+                                        details={"key": key, "reason": problem})
+    url = get_settings().avatar_public_base_url.rstrip("/") + "/" + key
+    previous, change = db.run(lambda conn: repo.set_avatar(conn, user_id, url=url, key=key))
+    if previous is None:
+        raise NotFoundError("no such user")
+    if change is not None:
+        after_write(user_id, change)
+    if previous and previous != key:
+        _delete_quietly(s3, bucket, previous)
+    return url
+
+
+def remove_avatar(user_id: uuid.UUID) -> None:
+    """Forget the avatar and delete its object (a no-op when there is none)."""
+    previous, change = db.run(lambda conn: repo.clear_avatar(conn, user_id))
+    if change is not None:
+        after_write(user_id, change)
+    if previous:
+        _delete_quietly(storage.get_s3(), get_settings().avatar_bucket, previous)
+
+
+def _own_key_type(user_id: uuid.UUID, key: str) -> str:
+    """The content type the key's extension declares; 404 for anything not the caller's own key."""
+    prefix = user_prefix(user_id)
+    if not key.startswith(prefix) or not _KEY_TAIL.fullmatch(key[len(prefix):]):
+        raise NotFoundError("no such upload")
+    return CONTENT_TYPES[key.rsplit(".", 1)[1]]
+
+
+def _head(s3: Any, bucket: str, key: str) -> dict[str, Any]:
+    from botocore.exceptions import ClientError
+
+    try:
+        return s3.head_object(Bucket=bucket, Key=key)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            raise NotFoundError("no upload at that key (expired, or never uploaded)") from exc
+        raise
+
+
+def _problem(head: dict[str, Any], expected: str) -> str | None:
+    size = int(head.get("ContentLength", 0))
+    if size < 1 or size > MAX_AVATAR_BYTES:
+        return f"size {size} bytes is outside 1..{MAX_AVATAR_BYTES}"
+    declared = (head.get("ContentType") or "").split(";")[0].strip().lower()
+    if declared != expected:
+        return f"declared content type {declared or 'none'!r} does not match the key's {expected!r}"
+    return None
+
+
+def _magic_problem(s3: Any, bucket: str, key: str, expected: str) -> str | None:
+    body = s3.get_object(Bucket=bucket, Key=key, Range=f"bytes=0-{SNIFF_BYTES - 1}")["Body"]
+    actual = sniff(body.read(SNIFF_BYTES))
+    if actual != expected:
+        return f"the file content is {actual or 'not an image we accept'}, not {expected}"
+    return None
+
+
+def _delete_quietly(s3: Any, bucket: str, key: str) -> None:
+    """Delete a replaced object; a failure leaves an orphan (a lifecycle rule can sweep), not an error."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from shared.core.observability import logger
+
+    try:
+        s3.delete_object(Bucket=bucket, Key=key)
+    except (BotoCoreError, ClientError):
+        logger.warning("could not delete a replaced avatar", extra={"key": key})
+
+
+@contextmanager
+def _storage_errors() -> Iterator[None]:
+    """Storage outages become a 503 with a plain message, never a 500 with internals."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        yield
+    except (BotoCoreError, ClientError) as exc:
+        raise ServiceUnavailableError("file storage is unavailable, try again shortly") from exc

@@ -1,0 +1,3 @@
+"""The wire: pydantic request and response models, one module per resource (``XCreate`` / ``XUpdate`` /
+``XPublic``), and the closed vocabularies they validate (categories, time zones).
+"""

@@ -1,0 +1,110 @@
+"""Profiles on the wire: the owner's own profile, its update body, the character sheet, the public
+profile and the leaderboard. ``ProfilePublic`` is the one user document (GET /me/profile,
+/auth/me, registration's ``user``, the sync snapshot): one user, one shape.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from shared.models.categories import Category
+from shared.models.common import refuse_null
+from shared.models.skills import SkillPublic
+from shared.models.timezones import TimeZoneName
+
+DisplayName = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
+Bio = Annotated[str, StringConstraints(max_length=2000)]
+
+
+class ProfilePublic(BaseModel):
+    """What a user sees about themselves (GET /me/profile, /auth/me, registration, the sync snapshot).
+
+    Built from ``profile_json`` in SQL, so every route serves the same bytes; no field could carry
+    the password hash.
+    """
+
+    id: str
+    username: str
+    email: str
+    display_name: str | None
+    avatar_url: str | None
+    bio: str | None
+    privacy_settings: dict[str, Any]
+    timezone: str
+    digest_opt_out: bool
+    created_at: str
+    updated_at: str
+
+
+class PrivacySettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    profile_visibility: Literal["public", "private"]
+
+
+class ProfileUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    display_name: DisplayName | None = None
+    bio: Bio | None = None
+    privacy_settings: PrivacySettings | None = None
+    timezone: TimeZoneName | None = Field(default=None,
+                                          description="IANA name; weekly digests arrive Monday 08:00 there.")
+    digest_opt_out: bool | None = Field(default=None, description="True: no weekly digest emails.")
+
+    _not_null = field_validator("privacy_settings", "timezone", "digest_opt_out", mode="before")(refuse_null)
+
+    def changes(self) -> dict[str, Any]:
+        return {k: v for k, v in self.model_dump().items() if k in self.model_fields_set}
+
+
+class CategoryStats(BaseModel):
+    category: Category
+    skill_count: int
+    total_level: int
+    average_level: float
+    max_level: int
+
+
+class Radar(BaseModel):
+    axes: list[Category]
+    values: list[float]
+    metric: str
+    max: int
+
+
+class CharacterStats(BaseModel):
+    total_level: int
+    skill_count: int
+    character_level: int
+    next_level_at: int
+    categories: list[CategoryStats]
+    radar: Radar
+
+
+class PublicProfile(BaseModel):
+    username: str
+    display_name: str | None
+    avatar_url: str | None
+    bio: str | None
+    created_at: str
+    character: CharacterStats
+    skills: list[SkillPublic]
+
+
+class LeaderboardEntry(BaseModel):
+    rank: int
+    username: str
+    display_name: str | None
+    avatar_url: str | None
+    score: int
+    skill_count: int
+    total_level: int
+    character_level: int
+
+
+class Leaderboard(BaseModel):
+    category: Category | None
+    entries: list[LeaderboardEntry]

@@ -1,0 +1,125 @@
+"""Daily maintenance: delete what no client and no guarantee needs any more, so no table only grows.
+
+What goes (windows and their reasons in ``shared.core.settings``):
+* ``refresh_tokens`` that expired, and every token of a family revoked over a week ago; a family
+  goes with its last token. Unexpired rotated tokens of a live family stay: reusing one revokes it.
+* ``changes`` beyond the last ``sync_log_keep_versions`` of each user, moving the user's floor so
+  ``GET /sync?since=`` a compacted version answers with a snapshot (``repositories.sync``).
+* ``ws_connections`` that API Gateway has closed (past their 2 h maximum lifetime).
+* ``applied_operations``, ``sync_conflicts`` and ``digest_sends`` older than their windows.
+Kept for good: users' own data (skills, their level history including superseded levels).
+
+Every purge is a loop of small autocommit statements (``maintenance_batch_rows`` rows at most), so
+no statement holds locks for long, and the loop stops while there is still time for one more
+statement before the Lambda timeout; the next run carries on. Every statement is relative to
+``now()``, so a run twice in a row deletes nothing the second time.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from shared.clients import db
+from shared.core.observability import logger
+from shared.core.settings import Settings, get_settings
+from shared.repositories import connections, digests, operations, refresh_tokens, sync
+
+if TYPE_CHECKING:
+    import psycopg
+
+# A token is purged only this long after it expired, so a refresh racing the purge at the very
+# instant of expiry (its ``now()`` a little older than ours) cannot have its family deleted under it.
+EXPIRY_MARGIN_S = 3600
+COMPACT_USERS = 100  # users per compaction statement
+FIRST_ID = uuid.UUID(int=0)
+
+Counts = dict[str, int]
+# One batch: (rows deleted by kind, whether another batch is needed).
+Batch = Callable[["psycopg.Connection"], tuple[Counts, bool]]
+
+
+class Budget:
+    """Time left in the invocation; a statement starts only if it can finish (its timeout) in time."""
+
+    def __init__(self, remaining_ms: Callable[[], int], reserve_ms: int) -> None:
+        self.remaining_ms, self.reserve_ms = remaining_ms, reserve_ms
+
+    def allows_another(self) -> bool:
+        return self.remaining_ms() > self.reserve_ms
+
+
+def run(remaining_ms: Callable[[], int]) -> dict[str, Any]:
+    """Run every purge: the rows deleted per table, and ``complete`` (False: stopped for time or a
+    purge failed). A failing purge is logged and skipped, so it never starves the ones after it.
+
+    The reserve covers a statement that hits its timeout, the reconnect ``db.run`` makes after a
+    broken connection, and the statement's one retry.
+    """
+    settings = get_settings()
+    reserve_ms = 2 * settings.db_statement_timeout_ms + int(settings.db_connect_timeout_s * 1000) + 1000
+    budget = Budget(remaining_ms, reserve_ms)
+    counts: Counts = {}
+    complete = True
+    for name, batch in _batches(settings):
+        try:
+            complete = _drain(batch, budget, counts) and complete
+        except Exception as exc:  # one purge's failure must not stop the others
+            logger.exception("maintenance purge failed", extra={"purge": name, "error": type(exc).__name__})
+            complete = False
+    return {**counts, "complete": complete}
+
+
+def _drain(batch: Batch, budget: Budget, counts: Counts) -> bool:
+    """Run ``batch`` until it reports nothing left (True) or time runs out (False)."""
+    while budget.allows_another():
+        done, more = db.run(batch)
+        for key, value in done.items():
+            counts[key] = counts.get(key, 0) + value
+        if not more:
+            return True
+    return False
+
+
+def _batches(s: Settings) -> list[tuple[str, Batch]]:
+    """Every purge by name; change-log compaction last, as the one that can use the whole budget."""
+    limit = max(1, s.maintenance_batch_rows)
+
+    def tokens(conn: psycopg.Connection) -> tuple[Counts, bool]:
+        row = refresh_tokens.purge_dead(conn, limit=limit, margin_s=EXPIRY_MARGIN_S,
+                                        revoked_retention_s=s.refresh_revoked_retention_s)
+        return {"refresh_tokens": row["tokens"], "refresh_families": row["families"]}, row["batch"] >= limit
+
+    def single(key: str, purge: Callable[..., int], **params: int) -> Batch:
+        def batch(conn: psycopg.Connection) -> tuple[Counts, bool]:
+            deleted = purge(conn, limit=limit, **params)
+            return {key: deleted}, deleted >= limit
+        return batch
+
+    return [
+        ("refresh_tokens", tokens),
+        ("ws_connections", single("ws_connections", connections.purge_expired, max_lifetime_s=s.ws_max_lifetime_s)),
+        ("applied_operations", single("applied_operations", operations.purge_applied,
+                                      retention_s=s.sync_op_retention_s)),
+        ("sync_conflicts", single("sync_conflicts", operations.purge_conflicts,
+                                  retention_s=s.sync_conflict_retention_s)),
+        ("digest_sends", single("digest_sends", digests.purge_sends, retention_s=s.digest_send_retention_s)),
+        ("changes", _compaction(s.sync_log_keep_versions, limit)),
+    ]
+
+
+def _compaction(keep: int, limit: int) -> Batch:
+    """Pages of users over the log limit, in id order; at most ``limit`` changes rows per statement."""
+    users = min(COMPACT_USERS, limit)
+    step = max(1, limit // users)
+    after = FIRST_ID
+
+    def batch(conn: psycopg.Connection) -> tuple[Counts, bool]:
+        nonlocal after
+        row = sync.compact_due(conn, keep=keep, after=after, users=users, step=step)
+        after = row["resume_after"]
+        counts = {"changes": row["deleted"], "users_compacted": row["finished"]}
+        return counts, row["users"] >= users or row["unfinished"]
+
+    return batch

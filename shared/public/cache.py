@@ -1,0 +1,65 @@
+"""Redis cache of the public views: a profile, its card, and the leaderboards.
+
+Keys are derived from the lower-cased username (the views are looked up by username) and the
+leaderboard scope. A write calls ``invalidate(username)``, which drops every key the write can
+affect in ONE Redis call (a single multi-key DEL). Reads fail open: when Redis is unreachable the
+view is computed from Postgres instead of failing the request.
+
+Known window: a reader that fetched from Postgres just before a write commits may store the old
+view just after the write's DEL; the TTL bounds that staleness (PROFILE_TTL_S / LEADERBOARD_TTL_S).
+"""
+
+from __future__ import annotations
+
+from shared.core.observability import logger
+from shared.models.categories import CATEGORIES
+
+PROFILE_TTL_S = 300
+CARD_TTL_S = 300
+LEADERBOARD_TTL_S = 30
+PREFIX = "pub:v1"
+
+
+def profile_key(username: str) -> str:
+    return f"{PREFIX}:profile:{username.lower()}"
+
+
+def card_key(username: str) -> str:
+    return f"{PREFIX}:card:{username.lower()}"
+
+
+def leaderboard_key(category: str | None) -> str:
+    return f"{PREFIX}:leaderboard:{category or 'all'}"
+
+
+def keys_for(username: str | None) -> list[str]:
+    """Everything a write by ``username`` can change: their profile and card, and every leaderboard."""
+    user_keys = [profile_key(username), card_key(username)] if username else []
+    return [*user_keys, leaderboard_key(None), *(leaderboard_key(c) for c in CATEGORIES)]
+
+
+def get(key: str) -> str | None:
+    from shared.clients.redis import get_redis
+
+    try:
+        value = get_redis().get(key)
+    except Exception as exc:  # fail open: Postgres can still answer
+        logger.warning("cache read failed", extra={"key": key, "error": type(exc).__name__})
+        return None
+    return value if isinstance(value, str) else None
+
+
+def put(key: str, value: str, ttl_s: int) -> None:
+    from shared.clients.redis import get_redis
+
+    try:
+        get_redis().set(key, value, ex=ttl_s)
+    except Exception as exc:
+        logger.warning("cache write failed", extra={"key": key, "error": type(exc).__name__})
+
+
+def invalidate(username: str | None) -> None:
+    """Drop every public view a write by ``username`` may have changed: one DEL, one round trip."""
+    from shared.clients.redis import get_redis
+
+    get_redis().delete(*keys_for(username))

@@ -1,0 +1,41 @@
+"""``after_write``: the ONE place a committed write notifies the rest of the system.
+
+Every route that changes a user's data calls it once with the ``changes`` row it appended (see
+``shared.repositories.sql.WriteResult.change``: entity, entity_id, op, version, data, created_at,
+plus ``username`` for cache keys). Today it invalidates the cached public views in one Redis call;
+then pushes the change to the user's other devices over the WebSocket API, so no route needs to
+know who listens. Both run after the commit and never turn a committed write into an error.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from shared.core import context as request_context
+from shared.core.observability import logger
+from shared.public import cache as public_cache
+from shared.sync import fanout as realtime
+
+
+def after_write(user_id: uuid.UUID, change: dict[str, Any]) -> None:
+    """Invalidate the public views ``change`` may affect, then push it to the user's other devices.
+
+    The write has already committed, so neither step may turn it into an error response: a cache
+    failure is logged (short TTLs bound how long a stale public view survives), and a device that
+    misses the push catches up through ``GET /sync``.
+    """
+    try:
+        public_cache.invalidate(change.get("username"))
+    except Exception as exc:
+        logger.warning("cache invalidation failed", extra={"user_id": str(user_id), "error": type(exc).__name__,
+                                                           "version": change.get("version")})
+    realtime.publish_change(user_id, change, exclude_connection_id=request_context.connection_id.get())
+
+
+def after_conflict(user_id: uuid.UUID, notice: dict[str, Any]) -> None:
+    """Tell the user's other devices that an offline edit lost (or won) a last-write-wins conflict."""
+    try:
+        realtime.publish(user_id, notice, exclude_connection_id=request_context.connection_id.get())
+    except Exception as exc:  # the batch has committed; devices also see the result through GET /sync
+        logger.warning("conflict notice failed", extra={"user_id": str(user_id), "error": type(exc).__name__})
