@@ -25,6 +25,7 @@ from shared.clients import db
 print(json.dumps({
     "boto3": "boto3" in sys.modules,
     "fastapi": fastapi,
+    "argon2": "argon2" in sys.modules,
     "db_open": db._conn is not None,
     "cache_open": cache._client is not None,
     "modules": len(sys.modules),
@@ -34,6 +35,9 @@ print(json.dumps({
 # Every function template.yaml deploys (HTTP, WebSocket, scheduled, queue, custom resource): a new
 # function is covered the moment it is declared, with no list to keep by hand.
 MODULES = sorted({function_module(name) for name in functions()})
+# Only sign-up/sign-in hash passwords: argon2 anywhere else is cold start paid for nothing (it came
+# in once through an HTTP dependency that imported the accounts module).
+PASSWORD_HASHING = {"functions.auth.app"}
 HTTP_MODULES = {route.module for route in http_routes() if route.path != "$default"}  # not_found is plain
 
 
@@ -47,3 +51,5 @@ def test_importing_a_function_opens_nothing_and_skips_boto3(module):
     assert report["db_open"] is False and report["cache_open"] is False, f"{module} opens a client at import"
     if module not in HTTP_MODULES:  # WebSocket, scheduled, queue, custom resource, $default
         assert report["fastapi"] is False, f"{module} is a plain handler but imports FastAPI/Starlette"
+    if module not in PASSWORD_HASHING:
+        assert report["argon2"] is False, f"{module} imports password hashing it never uses"

@@ -13,7 +13,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from shared.core.errors import UnauthorizedError
-from shared.identity import accounts
+from shared.identity import ratelimit
 from shared.identity.tokens import Principal, verify_access_token
 
 _bearer = HTTPBearer(auto_error=False, description="An access token from /api/v1/auth/login")
@@ -41,7 +41,7 @@ def client_ip(request: Request) -> str:
 
 
 async def _throttled_ip(ip: Annotated[str, Depends(client_ip)]) -> str:
-    accounts.throttle_ip(ip)
+    ratelimit.throttle_auth_ip(ip)
     return ip
 
 

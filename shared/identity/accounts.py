@@ -28,17 +28,8 @@ from shared.repositories import users
 FIELD_BY_CONSTRAINT = {"users_username_key": "username", "users_email_key": "email"}
 
 
-def ip_rule() -> ratelimit.Rule:
-    return ratelimit.Rule("auth-ip", get_settings().auth_ip_requests_per_min)
-
-
 def login_rule() -> ratelimit.Rule:
     return ratelimit.Rule("login", get_settings().login_attempts_per_min)
-
-
-def throttle_ip(client_ip: str) -> None:
-    """The broad per-IP limit on every credential-handling route (fails closed)."""
-    ratelimit.check(ip_rule(), ratelimit.hashed(client_ip))
 
 
 # A hash of a random password nobody knows, at the configured parameters (a test keeps them in step).

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from shared.clients import redis as cache
 from shared.core.errors import RateLimitedError, ServiceUnavailableError
 from shared.core.observability import logger
+from shared.core.settings import get_settings
 
 if TYPE_CHECKING:
     from upstash_ratelimit.limiter import Response
@@ -89,3 +90,12 @@ def check(rule: Rule, identifier: str, *, fail_open: bool = False) -> Response |
         raise RateLimitedError("too many requests; retry later", headers=headers(response),
                                details={"limit": rule.name})
     return response
+
+
+def throttle_auth_ip(client_ip: str) -> None:
+    """The broad per-IP limit on every credential-handling route (fails closed).
+
+    Here rather than in ``accounts``: the HTTP dependency that draws it must not pull password
+    hashing into every function's cold start.
+    """
+    check(Rule("auth-ip", get_settings().auth_ip_requests_per_min), hashed(client_ip))
