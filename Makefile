@@ -53,3 +53,11 @@ deploy: build
 
 clean:
 	rm -rf $(VENV) .aws-sam .pytest_cache .ruff_cache
+
+# Issue 11: the database-facing tests again, through a real PgBouncer in transaction mode (no
+# ignore_startup_parameters) in front of the embedded Postgres. Needs the pgbouncer binary
+# (apt-get install pgbouncer / brew install pgbouncer); no root: it runs as the current user.
+POOLER_TESTS ?= tests/pooler tests/shared/repositories tests/shared/clients tests/shared/ops tests/functions tests/e2e
+.PHONY: test-pooler
+test-pooler: install ## the database-facing tests through PgBouncer (pool_mode = transaction)
+	ATRIBUO_POOLER=pgbouncer $(PY) -m pytest $(POOLER_TESTS)

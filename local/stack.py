@@ -56,6 +56,7 @@ class LocalStack:
     bridge: servers.ServerThread | servers.BridgeProcess | None = None
     postgres: servers.Postgres | None = None
     moto: Any = None
+    pooler: Any = None  # local.pooler.PgBouncer, when start_pooler() put one in front of Postgres
 
     def start(self) -> LocalStack:
         self.state_dir.mkdir(parents=True, exist_ok=True)
@@ -89,6 +90,17 @@ class LocalStack:
             self.bridge = servers.start_bridge(self.redis, token, self.bridge_port)
         self.bridge_port = self.bridge.port
         self.env.update(UPSTASH_REDIS_REST_URL=self.bridge.url, UPSTASH_REDIS_REST_TOKEN=token)
+        os.environ.update(self.env)
+
+    def start_pooler(self) -> None:
+        """Put a real PgBouncer (transaction mode) in front of the database: from now on every
+        client connects through it (``make test-pooler``). Start it after the migrations, as a
+        deploy does, so its server sessions carry the role's settings (migration 008)."""
+        from local.pooler import start_pgbouncer
+
+        self.pooler = start_pgbouncer(os.environ["DATABASE_URL"])
+        self._stoppers.append(self.pooler.stop)
+        self.env["DATABASE_URL"] = self.pooler.url
         os.environ.update(self.env)
 
     def set_websocket(self, http_url: str) -> None:

@@ -19,6 +19,9 @@ from shared.clients.registry import reset_all
 from tests.support.counting import redis_counter, sql_counter  # noqa: F401 - fixtures
 from tests.support.users import TEST_PASSWORD
 
+# tests/pooler/ asserts what only holds behind PgBouncer: collected by `make test-pooler` alone.
+collect_ignore = [] if os.environ.get("ATRIBUO_POOLER") == "pgbouncer" else ["pooler"]
+
 os.environ.setdefault("SAM_CLI_TELEMETRY", "0")
 for _key, _value in FAKE_AWS.items():
     os.environ[_key] = _value
@@ -33,6 +36,10 @@ def stack() -> Iterator[LocalStack]:
     from shared.ops.migrate import migrate
 
     migrate(db.get_conn())
+    if os.environ.get("ATRIBUO_POOLER") == "pgbouncer":  # make test-pooler
+        db.reset()
+        local.start_pooler()
+        reset_all()
     yield local
     reset_all()
     local.stop()

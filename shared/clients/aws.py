@@ -9,7 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from shared.clients import registry
+from shared.core.deadline import botocore_config, guard_botocore
 
+AWS_CONNECT_S, AWS_READ_S, AWS_ATTEMPTS = 2.0, 5.0, 3
 _clients: dict[str, Any] = {}
 
 
@@ -17,10 +19,11 @@ def client(service: str) -> Any:
     """The container's boto3 client for ``service`` ("sqs", "ses")."""
     if service not in _clients:
         import boto3
-        from botocore.config import Config
 
-        config = Config(retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=3, read_timeout=10)
-        _clients[service] = boto3.client(service, config=config)
+        # SQS and SES are called by the planner and the worker (minutes of timeout), page by page:
+        # three attempts of at most 2 + 5 s each, and never an attempt the invocation cannot finish.
+        config = botocore_config(connect_s=AWS_CONNECT_S, read_s=AWS_READ_S, attempts=AWS_ATTEMPTS)
+        _clients[service] = guard_botocore(boto3.client(service, config=config), AWS_CONNECT_S + AWS_READ_S)
     return _clients[service]
 
 

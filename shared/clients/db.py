@@ -2,16 +2,31 @@
 
 Why one plain connection and not a pool: a Lambda container serves one request at a time, and the
 pooling is done by the serverless Postgres in front (RDS Proxy, Neon or Supabase pgbouncer in
-transaction mode). That is also why ``prepare_threshold=None``: server-side prepared statements do
-not survive a transaction-mode pooler. The connection runs in autocommit; anything that needs more
-than one statement to be atomic uses ``transaction()``.
+transaction mode). Such a pooler hands each transaction to whichever server session is free, so this
+module keeps no session state at all:
+
+* no startup ``options`` (PgBouncer refuses them) and no session ``SET``: the server-side
+  ``statement_timeout`` is a per-role setting (migration 008), which every pooled server session
+  picks up when it logs in; an explicit transaction that needs another limit says ``SET LOCAL``
+  (``transaction(statement_timeout_ms=…)``), which ends with the transaction;
+* ``prepare_threshold=None``: server-side prepared statements do not survive the pooler either;
+* advisory locks only in their transaction-scoped form (``shared.ops.migrate``).
+
+A frozen server (or pooler) still ACKs TCP, so no socket option notices it. Every round trip is
+therefore bounded on the client: ``DeadlineConnection.wait`` gives psycopg's waiting loop a timeout
+(``DB_READ_TIMEOUT_S``, longer than the role's statement timeout, so a slow statement gets the
+server's own clean error first). When it expires the connection is dropped and
+``DatabaseDeadlineError`` (an ``OperationalError``, so the API answers the 503 envelope) is raised.
+
+The connection runs in autocommit; anything that needs more than one statement to be atomic uses
+``transaction()``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from shared.clients import registry
 from shared.core.errors import ServiceUnavailableError
@@ -22,22 +37,66 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 _conn: psycopg.Connection | None = None
+_connection_class: type | None = None
+
+
+def connection_class() -> type:
+    """``psycopg.Connection`` whose every wait on the server is bounded (built on first use, so
+    importing this module does not import psycopg)."""
+    global _connection_class
+    if _connection_class is not None:
+        return _connection_class
+    import psycopg
+    from psycopg import errors
+
+    class DatabaseDeadlineError(psycopg.OperationalError):
+        """The server did not answer within the client-side deadline; the connection was dropped."""
+
+    class DeadlineConnection(psycopg.Connection):
+        read_timeout_s: float | None = None
+
+        def wait(self, gen: Any, interval: float = 0.1, timeout: float | None = None) -> Any:
+            limit = self.read_timeout_s if timeout is None else timeout
+            limit = remaining_budget(limit)
+            try:
+                return super().wait(gen, interval=interval, timeout=limit)
+            except errors._WaitTimeout as exc:  # psycopg's wait timeout (Connection.wait docs)
+                # The server may be frozen mid-statement: the connection's state is unknown, so it is
+                # dropped (not cancelled: a cancel request needs the same frozen server to answer).
+                self.pgconn.finish()
+                raise DatabaseDeadlineError(f"the database did not answer within {limit:.1f} s") from exc
+
+    DeadlineConnection.DeadlineError = DatabaseDeadlineError  # type: ignore[attr-defined]
+    _connection_class = DeadlineConnection
+    return DeadlineConnection
+
+
+def deadline_error() -> type[Exception]:
+    """The exception a round trip past its deadline raises (a ``psycopg.OperationalError``)."""
+    return connection_class().DeadlineError  # type: ignore[attr-defined]
+
+
+def remaining_budget(limit: float | None) -> float | None:
+    """``limit``, shortened to what the current invocation has left (``shared.core.deadline``), if set."""
+    from shared.core.deadline import clamp
+
+    return clamp(limit)
 
 
 def _open() -> psycopg.Connection:
-    import psycopg
     from psycopg.rows import dict_row
 
     settings = get_settings()
-    return psycopg.connect(
+    conn = connection_class().connect(
         settings.database_dsn(),
         autocommit=True,
         prepare_threshold=None,
         row_factory=dict_row,
         connect_timeout=settings.db_connect_timeout_s,
-        options=f"-c statement_timeout={settings.db_statement_timeout_ms}",
         application_name=settings.powertools_service_name,
     )
+    conn.read_timeout_s = settings.db_read_timeout_s
+    return conn
 
 
 def get_conn() -> psycopg.Connection:
@@ -68,13 +127,16 @@ def run(work: Callable[[psycopg.Connection], T]) -> T:
 
     The retry only happens when the connection turned out to be broken, which means the server
     never committed anything of ``work`` (autocommit statements and explicit transactions both
-    either completed before the break or did not happen). Any other failure goes through.
+    either completed before the break or did not happen). A round trip past its deadline is not
+    retried: the time is spent, and the server is not answering. Any other failure goes through.
     """
     import psycopg
 
     try:
         return work(get_conn())
     except psycopg.OperationalError as exc:
+        if isinstance(exc, deadline_error()):
+            raise ServiceUnavailableError("the database did not answer in time") from exc
         if _conn is not None and not (_conn.closed or _conn.broken):
             raise
         try:
@@ -84,11 +146,33 @@ def run(work: Callable[[psycopg.Connection], T]) -> T:
 
 
 @contextmanager
-def transaction() -> Iterator[psycopg.Connection]:
-    """An explicit transaction on the container's connection: all of it commits, or none."""
+def read_timeout(conn: psycopg.Connection, seconds: float | None) -> Iterator[psycopg.Connection]:
+    """Give ``conn``'s round trips another client-side deadline for a while (migrations: longer)."""
+    previous = getattr(conn, "read_timeout_s", None)
+    conn.read_timeout_s = seconds  # type: ignore[attr-defined]
+    try:
+        yield conn
+    finally:
+        conn.read_timeout_s = previous  # type: ignore[attr-defined]
+
+
+@contextmanager
+def transaction(*, statement_timeout_ms: int | None = None) -> Iterator[psycopg.Connection]:
+    """An explicit transaction on the container's connection: all of it commits, or none.
+
+    ``statement_timeout_ms`` overrides the role's statement timeout with ``SET LOCAL``, which lasts
+    exactly as long as this transaction (and so is safe behind a transaction-mode pooler).
+    """
     conn = get_conn()
     with conn.transaction():
+        if statement_timeout_ms is not None:
+            set_local_statement_timeout(conn, statement_timeout_ms)
         yield conn
+
+
+def set_local_statement_timeout(conn: psycopg.Connection, milliseconds: int) -> None:
+    """``SET LOCAL statement_timeout``: only inside an explicit transaction, gone at its end."""
+    conn.execute("SELECT set_config('statement_timeout', %s, true)", (f"{int(milliseconds)}ms",))
 
 
 registry.register("db", reset)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from shared.clients import registry
+from shared.core.deadline import clamp_httpx_request
 from shared.core.settings import get_settings
 
 if TYPE_CHECKING:
@@ -29,6 +30,7 @@ def get_redis() -> Redis:
         url, token = settings.upstash_credentials()
         client = Redis(url=url, token=token, rest_retries=0, allow_telemetry=False)
         client._http._client.timeout = httpx.Timeout(settings.redis_timeout_s)
+        client._http._client.event_hooks["request"].append(clamp_httpx_request)  # and the invocation's
         _client = client
     return _client
 

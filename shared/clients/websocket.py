@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from shared.clients import registry
+from shared.core.deadline import botocore_config
 from shared.core.settings import get_settings
 
 FAN_OUT_THREADS = 32
@@ -24,10 +25,9 @@ def management_client() -> Any:
         if not endpoint:
             return None
         import boto3
-        from botocore.config import Config
 
-        config = Config(max_pool_connections=FAN_OUT_THREADS, connect_timeout=2, read_timeout=3,
-                        retries={"mode": "standard", "max_attempts": 2})
+        # Two attempts of at most 1 + 2 s per post (the fan-out posts in parallel).
+        config = botocore_config(connect_s=1.0, read_s=2.0, attempts=2, max_pool_connections=FAN_OUT_THREADS)
         _client = boto3.client("apigatewaymanagementapi", endpoint_url=endpoint, config=config)
     return _client
 

@@ -30,7 +30,12 @@ class Settings(BaseSettings):
     database_url: SecretStr | None = None
     database_url_secret: str | None = None
     db_connect_timeout_s: int = 3
+    # The server-side statement timeout is the database role's (migration 008 sets 5 s): a pooler in
+    # transaction mode keeps no per-connection setting. This is what the code budgets for it
+    # (maintenance); DB_READ_TIMEOUT_S, the client-side deadline of every round trip, is longer so
+    # that a slow statement gets the server's clean error first and only a silent server meets it.
     db_statement_timeout_ms: int = 5000
+    db_read_timeout_s: float = 6.0
 
     upstash_redis_rest_url: str | None = None
     upstash_redis_rest_token: SecretStr | None = None

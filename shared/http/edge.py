@@ -17,6 +17,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from shared.clients.failures import infrastructure_error
 from shared.core import context as request_context
+from shared.core import deadline
 from shared.core.errors import AppError, ValidationFailedError
 from shared.core.observability import logger
 from shared.http import cors
@@ -72,6 +73,7 @@ class EdgeMiddleware:
             return
         logger.append_keys(request_id=request_id)
         context_token = request_context.connection_id.set(_header(scope, b"x-connection-id"))
+        deadline_token = deadline.start(scope.get("aws.context"))  # every outbound call fits in it
         inner = self.with_cors if _header(scope, b"origin") is not None else self.app
         try:
             await inner(scope, _limited(receive, self.max_body), send_with_headers)
@@ -88,6 +90,7 @@ class EdgeMiddleware:
         finally:
             logger.remove_keys(["request_id"])
             request_context.connection_id.reset(context_token)
+            deadline.end(deadline_token)
 
 
 def _count_errors(status: int) -> None:

@@ -1,7 +1,7 @@
 """Count the work a request does: every SQL statement sent to Postgres, every HTTP call to Redis.
 
-``sql_counter`` swaps ``psycopg.connect`` for ``CountingConnection.connect`` (a real psycopg
-Connection subclass), so ``shared.clients.db`` opens its connection exactly as in production and every
+``sql_counter`` makes ``shared.clients.db`` open a ``CountingConnection`` (a subclass of its own
+connection class), so the connection is opened exactly as in production and every
 ``execute`` — plus the BEGIN and COMMIT/ROLLBACK of ``conn.transaction()`` — is recorded. With
 autocommit and one statement per call, statements = round trips. ``redis_counter`` hooks the
 Upstash client's httpx client: one recorded request = one Redis round trip (a pipeline is one).
@@ -47,8 +47,8 @@ class CountingCursor(psycopg.Cursor):
         return super().executemany(query, params_seq, **kwargs)
 
 
-class CountingConnection(psycopg.Connection):
-    """A psycopg Connection whose cursors and transactions report to ``SQL``."""
+class CountingMixin:
+    """Makes a psycopg Connection's cursors and transactions report to ``SQL``."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -71,7 +71,9 @@ def sql_counter(monkeypatch: pytest.MonkeyPatch) -> Counter:
     """Make ``shared.clients.db`` open a CountingConnection; the counter starts at zero."""
     from shared.clients import db
 
-    monkeypatch.setattr(psycopg, "connect", CountingConnection.connect)
+    base = db.connection_class()  # the class production connects with
+    counting = type("CountingConnection", (CountingMixin, base), {})
+    monkeypatch.setattr(db, "_connection_class", counting)
     db.reset()
     db.get_conn()
     SQL.reset()
