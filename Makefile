@@ -48,8 +48,8 @@ emails: install ## list the emails moto's SES "sent" in the running `make dev`
 build: ## sam build (needs the AWS SAM CLI, installed by `make install`)
 	$(VENV)/bin/sam build
 
-deploy: build
-	$(VENV)/bin/sam deploy --config-env $${ENV:-dev} --parameter-overrides AppVersion=$$(git rev-parse --short HEAD)
+deploy: build ## sam deploy ENV=dev|staging|prod: the stage's samconfig overrides plus AppVersion=<git commit>
+	$(VENV)/bin/sam deploy --config-env $${ENV:-dev} --parameter-overrides "$$($(PY) -m local.deploy overrides $${ENV:-dev})"
 
 clean:
 	rm -rf $(VENV) .aws-sam .pytest_cache .ruff_cache
@@ -61,3 +61,8 @@ POOLER_TESTS ?= tests/pooler tests/shared/repositories tests/shared/clients test
 .PHONY: test-pooler
 test-pooler: install ## the database-facing tests through PgBouncer (pool_mode = transaction)
 	ATRIBUO_POOLER=pgbouncer $(PY) -m pytest $(POOLER_TESTS)
+
+# Issue 11: the secrets (atribuo/<stage>/…) and the avatar bucket a stage needs before its first deploy.
+.PHONY: bootstrap
+bootstrap: install ## make bootstrap ENV=dev|staging|prod (DATABASE_URL, UPSTASH_REDIS_REST_URL/_TOKEN for those two)
+	$(PY) -m local.deploy bootstrap $${ENV:-dev}

@@ -1,0 +1,155 @@
+"""``make deploy ENV=…`` and ``make bootstrap ENV=…``: what a stage needs besides ``sam deploy``.
+
+``overrides <stage>`` prints the stage's ``parameter_overrides`` from samconfig.toml plus
+``AppVersion=<git commit>``: ``sam deploy --parameter-overrides`` *replaces* the config's overrides,
+so passing AppVersion alone would deploy a new stack with the template's defaults (Stage=dev).
+
+``bootstrap <stage>`` creates, with boto3, what must exist before the first deploy of a stage and is
+not part of the stack, leaving whatever already exists untouched (run it again safely):
+
+* ``atribuo/<stage>/jwt-keys``: a fresh RS256 key set ``{"keys": [{"kid", "private_pem"}]}``;
+* ``atribuo/<stage>/digest-signing``: ``{"keys": ["<random>"]}`` (the first key signs, all verify);
+* ``atribuo/<stage>/database``: the pooled Postgres URL, from ``DATABASE_URL``;
+* ``atribuo/<stage>/upstash``: ``{"url", "token"}`` from ``UPSTASH_REDIS_REST_URL``/``_TOKEN``;
+* the avatar bucket named by the stage's ``BucketName``, private (all public access blocked).
+
+The two external secrets can only come from the operator: without their variables they are reported
+as missing (exit status 1) and everything else is still created. No secret value is ever printed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+import tomllib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMCONFIG = ROOT / "samconfig.toml"
+STAGES = ("dev", "staging", "prod")
+
+
+def secret_name(stage: str, what: str) -> str:
+    """The stage-derived name template.yaml reads (DATABASE_URL_SECRET etc.)."""
+    return f"atribuo/{stage}/{what}"
+
+
+def stage_overrides(stage: str, config: Path = SAMCONFIG) -> dict[str, str]:
+    """``Key=Value`` pairs of the stage's ``parameter_overrides`` in samconfig.toml."""
+    if stage not in STAGES:
+        raise SystemExit(f"unknown stage {stage!r}: one of {', '.join(STAGES)}")
+    raw = tomllib.loads(config.read_text())[stage]["deploy"]["parameters"]["parameter_overrides"]
+    items = raw if isinstance(raw, list) else raw.split()
+    return dict(item.split("=", 1) for item in items)
+
+
+def deploy_overrides(stage: str, version: str | None = None) -> str:
+    """The whole ``--parameter-overrides`` value for ``make deploy``: the stage's, plus AppVersion."""
+    pairs = stage_overrides(stage)
+    if pairs.get("Stage") != stage:
+        raise SystemExit(f"samconfig.toml: [{stage}] must set Stage={stage}")
+    pairs["AppVersion"] = version or _git_version()
+    return " ".join(f"{key}={value}" for key, value in pairs.items())
+
+
+def _git_version() -> str:
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,  # noqa: S607
+                          cwd=ROOT, check=True).stdout.strip()
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True,  # noqa: S607
+                           text=True, cwd=ROOT, check=True).stdout.strip()
+    return f"{head}-dirty" if dirty else head
+
+
+def _generated(stage: str) -> dict[str, Callable[[], str | None]]:
+    """Each secret's value maker; None means the operator has to provide it."""
+    from shared.identity.keys import generate_key_set
+
+    def from_env(*names: str) -> Callable[[], str | None]:
+        def make() -> str | None:
+            values = [os.environ.get(name) for name in names]
+            if not all(values):
+                return None
+            if len(values) == 1:
+                return values[0]
+            return json.dumps({"url": values[0], "token": values[1]})
+        return make
+
+    return {
+        secret_name(stage, "jwt-keys"): lambda: generate_key_set((f"{stage}-{secrets.token_hex(4)}",)),
+        secret_name(stage, "digest-signing"): lambda: json.dumps({"keys": [secrets.token_urlsafe(32)]}),
+        secret_name(stage, "database"): from_env("DATABASE_URL"),
+        secret_name(stage, "upstash"): from_env("UPSTASH_REDIS_REST_URL", "UPSTASH_REDIS_REST_TOKEN"),
+    }
+
+
+PROVIDED_BY = {"database": "DATABASE_URL", "upstash": "UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN"}
+
+
+def bootstrap(stage: str, *, session: Any = None) -> dict[str, str]:
+    """Create what is missing for ``stage``; returns ``{resource: "created" | "exists" | "missing: …"}``."""
+    import boto3
+
+    session = session or boto3.session.Session()
+    manager = session.client("secretsmanager")
+    report: dict[str, str] = {}
+    for name, make in _generated(stage).items():
+        if _secret_exists(manager, name):
+            report[name] = "exists"
+            continue
+        value = make()
+        if value is None:
+            report[name] = f"missing: set {PROVIDED_BY[name.rsplit('/', 1)[1]]} and run again"
+            continue
+        manager.create_secret(Name=name, SecretString=value, Tags=[{"Key": "atribuo:stage", "Value": stage}])
+        report[name] = "created"
+    bucket = stage_overrides(stage)["BucketName"]
+    report[f"s3://{bucket}"] = _ensure_bucket(session.client("s3"), bucket)
+    return report
+
+
+def _secret_exists(manager: Any, name: str) -> bool:
+    try:
+        manager.describe_secret(SecretId=name)
+    except manager.exceptions.ResourceNotFoundException:
+        return False
+    return True
+
+
+def _ensure_bucket(s3: Any, bucket: str) -> str:
+    from botocore.exceptions import ClientError
+
+    try:
+        s3.head_bucket(Bucket=bucket)
+        return "exists"
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") not in ("404", "NoSuchBucket", "NotFound"):
+            raise  # 403: the name belongs to someone else; pick another BucketName in samconfig.toml
+    region = s3.meta.region_name
+    options = {} if region in (None, "us-east-1") else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+    s3.create_bucket(Bucket=bucket, **options)
+    s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration={
+        "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
+    return "created"
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 2 or argv[0] not in ("overrides", "bootstrap"):
+        print("usage: python -m local.deploy overrides|bootstrap <stage>", file=sys.stderr)
+        return 2
+    command, stage = argv
+    if command == "overrides":
+        print(deploy_overrides(stage))
+        return 0
+    report = bootstrap(stage)
+    for resource, state in report.items():
+        print(f"{resource}: {state}")
+    return 1 if any(state.startswith("missing") for state in report.values()) else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

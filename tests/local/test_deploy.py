@@ -1,0 +1,79 @@
+"""``make deploy`` passes the whole stage config plus AppVersion; ``make bootstrap`` creates a stage's
+secrets and bucket with boto3 (against moto), once, and never prints a secret."""
+
+from __future__ import annotations
+
+import json
+import shlex
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from local import deploy
+
+SECRETS = ("jwt-keys", "digest-signing", "database", "upstash")
+
+
+@pytest.fixture
+def aws(monkeypatch):
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)  # moto in-process, empty for this test
+    with mock_aws():
+        yield boto3.session.Session(region_name="us-east-1")
+
+
+@pytest.mark.parametrize("stage", deploy.STAGES)
+def test_deploy_overrides_keep_the_stage_config_and_add_the_version(stage):
+    pairs = dict(item.split("=", 1) for item in shlex.split(deploy.deploy_overrides(stage, version="abc1234")))
+    assert pairs["Stage"] == stage and pairs["AppVersion"] == "abc1234"
+    assert set(deploy.stage_overrides(stage)) <= set(pairs)
+
+
+def test_samconfig_gives_every_parameter_without_a_default_in_every_stage():
+    """`sam deploy --config-env <stage>` must not stop to ask (or fail) for a parameter."""
+    from local.template import load_template
+
+    required = {name for name, spec in load_template()["Parameters"].items() if "Default" not in spec}
+    for stage in deploy.STAGES:
+        assert required <= set(deploy.stage_overrides(stage)), stage
+        assert "localhost" not in deploy.stage_overrides(stage)["AllowedOrigins"] or stage == "dev"
+
+
+def test_bootstrap_creates_every_secret_and_the_private_bucket_once(aws, monkeypatch, capsys):
+    monkeypatch.setenv("DATABASE_URL", "postgresql://app:pw-db-123@pooler.example.com:6543/atribuo")
+    monkeypatch.setenv("UPSTASH_REDIS_REST_URL", "https://eu1-example.upstash.io")
+    monkeypatch.setenv("UPSTASH_REDIS_REST_TOKEN", "tok-upstash-456")
+    assert deploy.main(["bootstrap", "prod"]) == 0
+    printed = capsys.readouterr().out
+    manager = aws.client("secretsmanager")
+    values = {what: manager.get_secret_value(SecretId=f"atribuo/prod/{what}")["SecretString"] for what in SECRETS}
+    assert values["database"] == "postgresql://app:pw-db-123@pooler.example.com:6543/atribuo"
+    assert json.loads(values["upstash"]) == {"url": "https://eu1-example.upstash.io", "token": "tok-upstash-456"}
+    digest_keys = json.loads(values["digest-signing"])["keys"]
+    assert len(digest_keys) == 1 and len(digest_keys[0]) >= 40
+    key_set = json.loads(values["jwt-keys"])["keys"]
+    assert len(key_set) == 1 and key_set[0]["kid"].startswith("prod-") and "PRIVATE KEY" in key_set[0]["private_pem"]
+    assert all(value not in printed for value in [*values.values(), "pw-db-123", "tok-upstash-456", digest_keys[0]])
+    s3 = aws.client("s3")
+    block = s3.get_public_access_block(Bucket="atribuo-prod-avatars")["PublicAccessBlockConfiguration"]
+    assert all(block.values())
+
+    again = deploy.bootstrap("prod", session=aws)
+    assert set(again.values()) == {"exists"}
+    assert manager.get_secret_value(SecretId="atribuo/prod/jwt-keys")["SecretString"] == values["jwt-keys"]
+
+
+def test_bootstrap_without_the_operator_secrets_creates_the_rest_and_fails(aws, monkeypatch):
+    for name in ("DATABASE_URL", "UPSTASH_REDIS_REST_URL", "UPSTASH_REDIS_REST_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    assert deploy.main(["bootstrap", "dev"]) == 1
+    report = deploy.bootstrap("dev", session=aws)
+    assert report["atribuo/dev/jwt-keys"] == "exists" and report["atribuo/dev/digest-signing"] == "exists"
+    assert report["atribuo/dev/database"].startswith("missing: set DATABASE_URL")
+    assert report["atribuo/dev/upstash"].startswith("missing: set UPSTASH_REDIS_REST_URL")
+
+
+def test_the_template_reads_the_names_bootstrap_creates():
+    text = (deploy.ROOT / "template.yaml").read_text()
+    for what in SECRETS:
+        assert f"atribuo/${{Stage}}/{what}" in text, what
