@@ -42,7 +42,7 @@ def etag_sql(json_expr: str) -> str:
     """The strong ETag the API serves for an entity, computed by Postgres from its JSON.
 
     An entity's ETag is the first 128 bits of the SHA-256 of its canonical JSON text, which is
-    Postgres' ``jsonb`` text (``shared.responses.entity_etag`` computes the same in Python), so a
+    Postgres' ``jsonb`` text (``shared.http.preconditions.entity_etag`` computes the same in Python), so a
     write statement can check ``If-Match`` itself, inside the one statement that writes.
     """
     return f"""('"' || left(encode(sha256(convert_to(({json_expr})::text, 'UTF8')), 'hex'), 32) || '"')"""
