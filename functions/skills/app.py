@@ -19,6 +19,7 @@ from shared.clients import db
 from shared.core.errors import NotFoundError
 from shared.http.app import api_router, create_app
 from shared.http.auth import CurrentUser
+from shared.http.idempotency import keyed_id
 from shared.http.preconditions import Precondition, entity_json, precondition_failed
 from shared.http.responses import no_content, private_json, sync_headers
 from shared.models.categories import Category
@@ -63,7 +64,9 @@ async def list_skills(request: Request, user: CurrentUser, category: Category | 
 async def create_skill(request: Request, user: CurrentUser, body: SkillCreate) -> Response:
     """Create a skill; its first history row records the starting level (and ``note``)."""
     fields = body.model_dump()
-    result = _written(user, db.run(lambda conn: skills.create_skill(conn, user, **fields)))
+    skill_id = keyed_id(user)  # with an Idempotency-Key, a re-run finds the skill its first run made
+    result = _written(user, db.run(lambda conn: skills.create_skill(conn, user, skill_id=skill_id,
+                                                                    existing_ok=skill_id is not None, **fields)))
     return entity_json(request, result.entity or {}, result.sync_version or 0, status=201)
 
 

@@ -164,6 +164,11 @@ _NO_LOSS = ("lost AS (SELECT NULL::text AS entity, NULL::uuid AS entity_id, NULL
 _ID_OWNED = (", EXISTS (SELECT 1 FROM skills k WHERE k.id = %(skill_id)s::uuid AND k.owner_id = %(owner_id)s)"
              " AS id_owned")
 
+# ``existing_ok``: the id was derived from the request's Idempotency-Key, so a skill of the owner's
+# with this id is what an earlier run of the same request created: answer with it ("unchanged").
+_OWN_EXISTING = (f"CASE WHEN %(existing_ok)s THEN (SELECT {skill_json('k')} FROM skills k"
+                 " WHERE k.id = %(skill_id)s::uuid AND k.owner_id = %(owner_id)s) END")
+
 CREATE_SKILL = """
 WITH ins AS (
     INSERT INTO skills (id, owner_id, name, category, level, description, created_at, updated_at)
@@ -176,7 +181,7 @@ WITH ins AS (
 prog AS (
     INSERT INTO skill_progress (skill_id, owner_id, previous_level, new_level, note)
     SELECT id, owner_id, NULL, level, %(note)s::text FROM ins
-),""" + _NO_LOSS + _BUMP_AND_LOG.format(source="ins", op="upsert", data=skill_json("ins"), current="NULL",
+),""" + _NO_LOSS + _BUMP_AND_LOG.format(source="ins", op="upsert", data=skill_json("ins"), current=_OWN_EXISTING,
                                         stale="false", extra=_ID_OWNED)
 
 UPDATE_SKILL = f"""
@@ -258,8 +263,8 @@ def timeline(conn: psycopg.Connection, owner_id: uuid.UUID, *, since: datetime |
     return _owner_version(rows), page([r for r in rows if r["item"] is not None], limit, "progress")
 
 
-_NO_PRECONDITION = {"guard": None, "if_match": None, "attempt": None, "record_conflict": False, "op_id": None,
-                    "source": "rest"}
+_NO_PRECONDITION = {"existing_ok": False, "guard": None, "if_match": None, "attempt": None,
+                    "record_conflict": False, "op_id": None, "source": "rest"}
 
 
 def _write(conn: psycopg.Connection, statement: str, params: dict[str, Any]) -> WriteResult:
@@ -273,7 +278,7 @@ def _write(conn: psycopg.Connection, statement: str, params: dict[str, Any]) -> 
         raise _duplicate("name" if "skills_owner_name_key" in str(exc) else "id") from exc
     except psycopg.errors.ForeignKeyViolation as exc:
         raise UnauthorizedError("the account behind this token no longer exists") from exc
-    if row is not None and row.get("id_owned"):
+    if row is not None and row.get("id_owned") and not params.get("existing_ok"):
         raise _duplicate("id")
     return write_result(row)
 
@@ -285,15 +290,18 @@ def _duplicate(field: str) -> ConflictError:
 
 def create_skill(conn: psycopg.Connection, owner_id: uuid.UUID, *, name: str, category: str, level: int,
                  description: str | None = None, note: str | None = None, skill_id: uuid.UUID | None = None,
-                 updated_at: datetime | None = None) -> WriteResult:
+                 updated_at: datetime | None = None, existing_ok: bool = False) -> WriteResult:
     """Insert a skill with its first history row (previous level NULL); status ``applied``.
 
     ``skill_id``: a client-generated id (offline creation); ``updated_at``: the client's clock.
     Raises ConflictError on a duplicate name (case-insensitive) or an id of the owner's; an id of
-    another user's skill is ``not_found``, the answer for a skill that does not exist.
+    another user's skill is ``not_found``, the answer for a skill that does not exist. With
+    ``existing_ok`` (an id derived from an Idempotency-Key) the owner's skill with that id is the
+    answer, status ``unchanged``.
     """
     params = {"owner_id": owner_id, "skill_id": skill_id, "name": name, "category": str(category),
-              "level": level, "description": description, "note": note, "updated_at": updated_at}
+              "level": level, "description": description, "note": note, "updated_at": updated_at,
+              "existing_ok": existing_ok}
     return _write(conn, CREATE_SKILL, params)
 
 
