@@ -16,6 +16,7 @@ from shared.clients import db
 from shared.core.errors import NotFoundError
 from shared.http.app import api_router, create_app
 from shared.http.auth import CurrentUser
+from shared.http.preconditions import Precondition, entity_json, precondition_failed
 from shared.http.responses import private_json, respond
 from shared.models.categories import Category
 from shared.models.profiles import CharacterStats, Leaderboard, ProfilePublic, ProfileUpdate, PublicProfile
@@ -23,7 +24,7 @@ from shared.public import cache as public_cache
 from shared.public import views as public_views
 from shared.public.character import build_stats
 from shared.repositories import profiles
-from shared.sync.notify import after_write
+from shared.sync.notify import after_conflict, after_write, conflict_notice
 
 router = api_router(tags=["profiles"])
 PUBLIC_PROFILE_CACHING = "public, no-cache"  # always revalidate: a 304 from Redis is cheap
@@ -34,17 +35,27 @@ LEADERBOARD_CACHING = f"public, max-age={public_cache.LEADERBOARD_TTL_S}"
 @router.get("/me/profile", response_model=ProfilePublic)
 async def get_profile(request: Request, user: CurrentUser) -> Response:
     version, profile = db.run(lambda conn: profiles.get_profile(conn, user))
-    return private_json(request, profile, version)
+    return entity_json(request, profile, version)
 
 
-@router.patch("/me/profile", response_model=ProfilePublic)
-async def update_profile(request: Request, user: CurrentUser, body: ProfileUpdate) -> Response:
-    """Change display name, bio or visibility; public views are invalidated at once."""
+@router.patch("/me/profile", response_model=ProfilePublic,
+              responses={412: {"description": "If-Match / If-Unmodified-Since failed: details.current is the "
+                                              "stored profile, details.conflict the recorded conflict"}})
+async def update_profile(request: Request, user: CurrentUser, body: ProfileUpdate,
+                         precondition: Precondition) -> Response:
+    """Change display name, bio or visibility; public views are invalidated at once.
+
+    With ``If-Match`` (the profile's ETag) or ``If-Unmodified-Since``, a profile changed meanwhile
+    is a 412 carrying its current state; without, last write wins."""
     changes = body.changes()
-    result = db.run(lambda conn: profiles.update_profile(conn, user, changes))
+    result = db.run(lambda conn: profiles.update_profile(conn, user, changes, **precondition.as_params()))
+    if result.status == "stale":
+        if result.conflict is not None:
+            after_conflict(user, conflict_notice(result.conflict), result.conflict.get("connections"))
+        raise precondition_failed(result)
     if result.change is not None:
         after_write(user, result.change)
-    return private_json(request, result.entity, result.sync_version or 0)
+    return entity_json(request, result.entity or {}, result.sync_version or 0)
 
 
 @router.get("/me/stats", response_model=CharacterStats)

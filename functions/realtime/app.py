@@ -8,6 +8,7 @@ POST /api/v1/sync/batch     → apply a device's offline queue (``shared.sync.ba
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 
 import shared.core.coldstart  # noqa: F401 - first: pauses the GC during the imports below
@@ -17,11 +18,12 @@ from mangum import Mangum
 
 from shared.http.app import api_router, create_app
 from shared.http.auth import CurrentUser
-from shared.http.responses import no_store_json
+from shared.http.responses import no_content, no_store_json
 from shared.identity.tickets import connect_ticket
 from shared.models.realtime import TicketPublic
-from shared.models.sync import BatchResult, SyncBatch, SyncChangesPublic, SyncSnapshotPublic
-from shared.sync import delta
+from shared.models.sync import BatchResult, ConflictPage, SyncBatch, SyncChangesPublic, SyncSnapshotPublic
+from shared.repositories.cursors import DEFAULT_LIMIT, MAX_LIMIT
+from shared.sync import delta, inbox
 from shared.sync.batch import announce, apply_batch
 
 router = api_router(tags=["realtime"])
@@ -51,6 +53,24 @@ async def sync_batch(user_id: CurrentUser, batch: SyncBatch) -> Response:
     result, outcomes = apply_batch(user_id, batch)
     announce(user_id, outcomes)
     return no_store_json(result, sync_version=result.version)
+
+
+@router.get("/sync/conflicts", response_model=ConflictPage)
+async def list_conflicts(
+    user_id: CurrentUser,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size, 1..100.")] = DEFAULT_LIMIT,
+    cursor: Annotated[str | None, Query(max_length=512, description="next_cursor of the previous page.")] = None,
+) -> Response:
+    """The caller's unacknowledged conflicts, oldest first (``GET /sync`` delivers them too)."""
+    body, version = inbox.page(user_id, limit=limit, cursor=cursor)
+    return no_store_json(body, sync_version=version)
+
+
+@router.post("/sync/conflicts/{conflict_id}/ack", status_code=204,
+             responses={404: {"description": "no such conflict (or another user's)"}})
+async def acknowledge_conflict(user_id: CurrentUser, conflict_id: uuid.UUID) -> Response:
+    """Clear a conflict from the inbox on every device (a tombstone in the change log); again: no-op."""
+    return no_content(inbox.acknowledge(user_id, conflict_id))
 
 
 app = create_app(router)

@@ -19,13 +19,15 @@ from shared.clients import db
 from shared.core.errors import NotFoundError
 from shared.http.app import api_router, create_app
 from shared.http.auth import CurrentUser
+from shared.http.idempotency import keyed_id
+from shared.http.preconditions import Precondition, entity_json, precondition_failed
 from shared.http.responses import no_content, private_json, sync_headers
 from shared.models.categories import Category
 from shared.models.skills import ProgressPage, SkillCreate, SkillPage, SkillPublic, SkillSort, SkillUpdate
 from shared.repositories import skills
 from shared.repositories.cursors import DEFAULT_LIMIT, MAX_LIMIT
 from shared.repositories.sql import WriteResult
-from shared.sync.notify import after_write
+from shared.sync.notify import after_conflict, after_write, conflict_notice
 
 router = api_router(tags=["skills"])
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size, 1..100.")]
@@ -40,6 +42,10 @@ def _missing(version: int | None) -> NotFoundError:
 def _written(user: uuid.UUID, result: WriteResult) -> WriteResult:
     if result.status == "not_found":
         raise _missing(result.sync_version)
+    if result.status == "stale":  # a precondition failed: recorded as a conflict by the statement
+        if result.conflict is not None:
+            after_conflict(user, conflict_notice(result.conflict), result.conflict.get("connections"))
+        raise precondition_failed(result)
     if result.change is not None:
         after_write(user, result.change)
     return result
@@ -58,8 +64,10 @@ async def list_skills(request: Request, user: CurrentUser, category: Category | 
 async def create_skill(request: Request, user: CurrentUser, body: SkillCreate) -> Response:
     """Create a skill; its first history row records the starting level (and ``note``)."""
     fields = body.model_dump()
-    result = _written(user, db.run(lambda conn: skills.create_skill(conn, user, **fields)))
-    return private_json(request, result.entity, result.sync_version or 0, status=201)
+    skill_id = keyed_id(user)  # with an Idempotency-Key, a re-run finds the skill its first run made
+    result = _written(user, db.run(lambda conn: skills.create_skill(conn, user, skill_id=skill_id,
+                                                                    existing_ok=skill_id is not None, **fields)))
+    return entity_json(request, result.entity or {}, result.sync_version or 0, status=201)
 
 
 @router.get("/skills/{skill_id}", response_model=SkillPublic)
@@ -67,20 +75,31 @@ async def get_skill(request: Request, user: CurrentUser, skill_id: uuid.UUID) ->
     version, item = db.run(lambda conn: skills.get_skill(conn, user, skill_id))
     if item is None:
         raise _missing(version)
-    return private_json(request, item, version)
+    return entity_json(request, item, version)
 
 
-@router.patch("/skills/{skill_id}", response_model=SkillPublic)
-async def update_skill(request: Request, user: CurrentUser, skill_id: uuid.UUID, body: SkillUpdate) -> Response:
-    """Change some fields; a new ``level`` (with an optional ``note``) adds a history row atomically."""
+PRECONDITION_FAILED = {412: {"description": "If-Match / If-Unmodified-Since failed: details.current is the "
+                                              "stored skill, details.conflict the recorded conflict"}}
+
+
+@router.patch("/skills/{skill_id}", response_model=SkillPublic, responses=PRECONDITION_FAILED)
+async def update_skill(request: Request, user: CurrentUser, skill_id: uuid.UUID, body: SkillUpdate,
+                       precondition: Precondition) -> Response:
+    """Change some fields; a new ``level`` (with an optional ``note``) adds a history row atomically.
+
+    With ``If-Match`` (the skill's ETag) or ``If-Unmodified-Since``, a skill changed meanwhile is
+    a 412 carrying its current state; without, last write wins."""
     changes = body.changes()
-    result = _written(user, db.run(lambda conn: skills.update_skill(conn, user, skill_id, changes, note=body.note)))
-    return private_json(request, result.entity, result.sync_version or 0)
+    result = _written(user, db.run(lambda conn: skills.update_skill(conn, user, skill_id, changes, note=body.note,
+                                                                    **precondition.as_params())))
+    return entity_json(request, result.entity or {}, result.sync_version or 0)
 
 
-@router.delete("/skills/{skill_id}", status_code=204)
-async def delete_skill(user: CurrentUser, skill_id: uuid.UUID) -> Response:
-    result = _written(user, db.run(lambda conn: skills.delete_skill(conn, user, skill_id)))
+@router.delete("/skills/{skill_id}", status_code=204, responses=PRECONDITION_FAILED)
+async def delete_skill(user: CurrentUser, skill_id: uuid.UUID, precondition: Precondition) -> Response:
+    """Delete a skill and its history; ``If-Match`` / ``If-Unmodified-Since`` as for PATCH."""
+    result = _written(user, db.run(lambda conn: skills.delete_skill(conn, user, skill_id,
+                                                                    **precondition.as_params())))
     return no_content(result.sync_version or 0)
 
 

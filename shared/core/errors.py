@@ -65,3 +65,7 @@ class RateLimitedError(AppError):
 
 class ServiceUnavailableError(AppError):
     status_code, code = 503, "service_unavailable"
+
+
+class PreconditionFailedError(AppError):
+    status_code, code = 412, "precondition_failed"

@@ -103,6 +103,9 @@ class Settings(BaseSettings):
     sync_op_retention_s: int = 30 * 24 * 3600
     sync_conflict_retention_s: int = 90 * 24 * 3600
     digest_send_retention_s: int = 8 * 7 * 24 * 3600
+    # * idempotency_key_ttl_s (issue 13): a client retries a write within minutes of losing its
+    #   answer; a day covers a phone that was offline overnight. Older keys run as new requests.
+    idempotency_key_ttl_s: int = 24 * 3600
 
     @field_validator("database_url", "upstash_redis_rest_token", "digest_signing_secret")
     @classmethod

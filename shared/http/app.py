@@ -20,6 +20,7 @@ from shared.core.errors import AppError
 from shared.core.settings import get_settings
 from shared.http import errors
 from shared.http.edge import EdgeMiddleware
+from shared.http.idempotency import IdempotencyMiddleware
 
 API_PREFIX = "/api/v1"
 
@@ -42,6 +43,7 @@ def create_app(*routers: APIRouter, title: str = "Atribuo API") -> FastAPI:
     app.add_exception_handler(AppError, errors.app_error)
     app.add_exception_handler(RequestValidationError, errors.validation_error)
     app.add_exception_handler(StarletteHTTPException, errors.http_error)
+    app.add_middleware(IdempotencyMiddleware)  # inside the edge: its headers and gates apply to replays too
     app.add_middleware(EdgeMiddleware, max_body=settings.max_body_bytes, origins=settings.origins)
     from shared.core.coldstart import ready  # lazily: importing it pauses the GC, which ready() resumes
 

@@ -42,9 +42,10 @@ def _plain(value: Any) -> Any:
 
 def respond(request: Request, body: bytes, *, status: int = 200, media_type: str = "application/json",
             cache_control: str = PRIVATE, sync_version: int | None = None,
-            headers: dict[str, str] | None = None) -> Response:
-    """The body with ETag and Cache-Control; a 304 when a GET's ``If-None-Match`` already has it."""
-    etag = etag_of(body)
+            headers: dict[str, str] | None = None, etag: str | None = None) -> Response:
+    """The body with ETag (``etag``, else the body's hash) and Cache-Control; a 304 when a GET's
+    ``If-None-Match`` already has it."""
+    etag = etag or etag_of(body)
     all_headers = {"ETag": etag, "Cache-Control": cache_control, **sync_headers(sync_version), **(headers or {})}
     if cache_control.startswith("private"):
         all_headers["Vary"] = "Authorization"

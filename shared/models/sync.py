@@ -8,16 +8,16 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
-from shared.models.profiles import ProfilePublic
+from shared.models.profiles import ProfilePublic, ProfileUpdate
 from shared.models.skills import SkillCreate, SkillPublic, SkillUpdate
 
 OpId = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._:-]+$")]
 
 
 class SkillOperation(BaseModel):
-    """One queued mutation. ``data`` is validated exactly like the matching REST body."""
+    """One queued skill mutation. ``data`` is validated exactly like the matching REST body."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -28,16 +28,14 @@ class SkillOperation(BaseModel):
     updated_at: AwareDatetime
     base_updated_at: AwareDatetime | None = None
 
-    @model_validator(mode="after")
-    def _data_fits_the_type(self) -> SkillOperation:
-        """Validate ``data`` as the REST body of the same mutation, so errors name the field at the edge."""
+    def check_data(self) -> None:
+        """Validate ``data`` as the REST body of the same mutation (errors located under ``data``)."""
         if self.type == "skill.create":
             self.create_body()
         elif self.type == "skill.update":
             self.update_body()
         elif self.data:
             raise ValueError("a delete carries no data")
-        return self
 
     def create_body(self) -> SkillCreate:
         return SkillCreate.model_validate(self.data)
@@ -46,21 +44,39 @@ class SkillOperation(BaseModel):
         return SkillUpdate.model_validate(self.data)
 
 
-class SyncBatch(BaseModel):
+class ProfileOperation(BaseModel):
+    """One queued profile edit: ``data`` is a ``PATCH /me/profile`` body; each field it sets is
+    written unless that field was written later than ``updated_at`` (field-level last-write-wins)."""
+
     model_config = ConfigDict(extra="forbid")
 
-    operations: list[SkillOperation] = Field(min_length=1, max_length=100)
+    op_id: OpId
+    type: Literal["profile.update"]
+    data: dict[str, Any] = Field(default_factory=dict)
+    updated_at: AwareDatetime
 
-    @field_validator("operations")
-    @classmethod
-    def _unique_ids(cls, ops: list[SkillOperation]) -> list[SkillOperation]:
-        if len({op.op_id for op in ops}) != len(ops):
-            raise ValueError("op_id values must be unique within a batch")
-        return ops
+    def check_data(self) -> None:
+        self.update_body()
+
+    def update_body(self) -> ProfileUpdate:
+        return ProfileUpdate.model_validate(self.data)
+
+
+Operation = SkillOperation | ProfileOperation
+
+
+class SyncBatch(BaseModel):
+    """The offline queue. Each operation is validated on its own when the batch runs: an invalid
+    one is ``rejected`` with its field errors and the others still apply, so one bad entry never
+    blocks a device's queue (the item schemas: ``SkillOperation``, ``ProfileOperation``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    operations: list[Any] = Field(min_length=1, max_length=100)
 
 
 class OperationResult(BaseModel):
-    op_id: str
+    op_id: str | None
     status: Literal["applied", "unchanged", "conflict", "not_found", "rejected"]
     resolution: Literal["incoming_won", "stored_won"] | None = None
     entity: dict[str, Any] | None = None
@@ -93,8 +109,29 @@ class SyncChangesPublic(BaseModel):
     next: int | None
 
 
+class ConflictPublic(BaseModel):
+    """A write that lost: ``winner`` is the state kept, ``loser`` the one refused (None: a delete).
+    In the change log as ``entity: "conflict"`` (``entity_id`` = ``id``) until acknowledged."""
+
+    id: uuid.UUID
+    entity: Literal["skill", "profile"]
+    entity_id: uuid.UUID
+    source: Literal["batch", "rest"]
+    op_id: str | None
+    resolution: Literal["incoming_won", "stored_won"]
+    winner: dict[str, Any] | None
+    loser: dict[str, Any] | None
+    created_at: datetime
+
+
+class ConflictPage(BaseModel):
+    items: list[ConflictPublic]
+    next_cursor: str | None
+
+
 class SyncSnapshotPublic(BaseModel):
     mode: Literal["snapshot"] = "snapshot"
     version: int
     skills: list[SkillPublic]
     profile: ProfilePublic
+    conflicts: list[ConflictPublic] = Field(description="pending (unacknowledged) conflicts")

@@ -101,7 +101,7 @@ def _batches(s: Settings) -> list[tuple[str, Batch]]:
         ("refresh_tokens", tokens),
         ("ws_connections", single("ws_connections", connections.purge_expired, max_lifetime_s=s.ws_max_lifetime_s)),
         ("applied_operations", single("applied_operations", operations.purge_applied,
-                                      retention_s=s.sync_op_retention_s)),
+                                      retention_s=s.sync_op_retention_s, key_ttl_s=s.idempotency_key_ttl_s)),
         ("sync_conflicts", single("sync_conflicts", operations.purge_conflicts,
                                   retention_s=s.sync_conflict_retention_s)),
         ("digest_sends", single("digest_sends", digests.purge_sends, retention_s=s.digest_send_retention_s)),

@@ -39,15 +39,40 @@ SELECT id, entity, entity_id, op_id, resolution, winner, loser, created_at FROM 
 WHERE owner_id = %(owner_id)s AND entity_id = %(entity_id)s ORDER BY id
 """
 
+# Idempotency-Key (shared.http.idempotency): the same once-only claim, with the request's hash stored
+# at once (a concurrent different request is told apart from an in-flight retry) and a key older
+# than its time to live claimed afresh. ``result`` is the stored answer when one is (NULL: the row
+# was claimed by a transaction this statement's snapshot does not see: in flight).
+CLAIM_REQUEST = """
+WITH claimed AS (
+    INSERT INTO applied_operations (owner_id, op_id, result)
+    VALUES (%(owner_id)s, %(op_id)s, jsonb_build_object('request', %(request)s::text))
+    ON CONFLICT (owner_id, op_id) DO UPDATE SET result = EXCLUDED.result, created_at = now()
+    WHERE applied_operations.created_at < now() - make_interval(secs => %(ttl_s)s)
+    RETURNING op_id
+)
+SELECT EXISTS (SELECT 1 FROM claimed) AS claimed,
+       (SELECT result FROM applied_operations WHERE owner_id = %(owner_id)s AND op_id = %(op_id)s) AS result
+"""
+# Free a claim whose request ended without an answer worth keeping (never a stored one).
+RELEASE_REQUEST = """
+DELETE FROM applied_operations
+WHERE owner_id = %(owner_id)s AND op_id = %(op_id)s AND NOT result ? 'status'
+"""
+
 # Scheduled purges, one page each (the predicate repeated outside the page re-checks a row that
 # changed meanwhile). Once an operation's record is gone a late replay is applied again, and
 # last-write-wins by ``updated_at`` makes that harmless; see shared.core.settings for the windows.
-PURGE_APPLIED = """
+# Idempotency keys (op ids starting with "@") go after ``key_ttl_s``, batch operations after
+# ``retention_s`` (the longer window).
+_EXPIRED = """created_at < now() - make_interval(secs => least(%(retention_s)s, %(key_ttl_s)s))
+        AND (op_id LIKE '@%%' OR created_at < now() - make_interval(secs => %(retention_s)s))"""
+PURGE_APPLIED = f"""
 DELETE FROM applied_operations
 WHERE (owner_id, op_id) IN (
         SELECT owner_id, op_id FROM applied_operations
-        WHERE created_at < now() - make_interval(secs => %(retention_s)s) LIMIT %(limit)s)
-  AND created_at < now() - make_interval(secs => %(retention_s)s)
+        WHERE {_EXPIRED} LIMIT %(limit)s)
+  AND {_EXPIRED}
 """
 PURGE_CONFLICTS = """
 DELETE FROM sync_conflicts
@@ -85,9 +110,25 @@ def conflicts_for(conn: psycopg.Connection, owner_id: uuid.UUID, entity_id: uuid
     return conn.execute(CONFLICTS, {"owner_id": owner_id, "entity_id": entity_id}).fetchall()
 
 
-def purge_applied(conn: psycopg.Connection, *, retention_s: int, limit: int) -> int:
-    """Forget up to ``limit`` operation records older than ``retention_s``; returns how many."""
-    return conn.execute(PURGE_APPLIED, {"retention_s": retention_s, "limit": limit}).rowcount
+def purge_applied(conn: psycopg.Connection, *, retention_s: int, limit: int, key_ttl_s: int | None = None) -> int:
+    """Forget up to ``limit`` operation records older than ``retention_s`` (idempotency keys: older
+    than ``key_ttl_s``); returns how many."""
+    params = {"retention_s": retention_s, "limit": limit,
+              "key_ttl_s": retention_s if key_ttl_s is None else key_ttl_s}
+    return conn.execute(PURGE_APPLIED, params).rowcount
+
+
+def claim_request(conn: psycopg.Connection, owner_id: uuid.UUID, op_id: str, request: str, *,
+                  ttl_s: int) -> tuple[bool, Row | None]:
+    """``(claimed, stored result)`` for an Idempotency-Key: claimed = this request runs first."""
+    row = conn.execute(CLAIM_REQUEST, {"owner_id": owner_id, "op_id": op_id, "request": request,
+                                       "ttl_s": ttl_s}).fetchone()
+    assert row is not None
+    return bool(row["claimed"]), row["result"]
+
+
+def release_request(conn: psycopg.Connection, owner_id: uuid.UUID, op_id: str) -> None:
+    conn.execute(RELEASE_REQUEST, {"owner_id": owner_id, "op_id": op_id})
 
 
 def purge_conflicts(conn: psycopg.Connection, *, retention_s: int, limit: int) -> int:

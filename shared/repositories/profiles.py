@@ -9,14 +9,18 @@ same UPDATE (so only when something really changed) and appends the ``changes`` 
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from shared.core.errors import UnauthorizedError
+from shared.repositories.conflicts import CONFLICT_CTES
 from shared.repositories.sql import (
     CHANGE_RETURNING,
     LIVE_CONNECTIONS,
     Row,
     WriteResult,
+    etag_sql,
     iso,
     profile_json,
     skill_json,
@@ -64,30 +68,69 @@ ORDER BY t.score DESC, u.username
 LIMIT %(limit)s
 """
 
-_NEW_VALUES = """(
-    CASE WHEN %(set_display_name)s THEN %(display_name)s::text ELSE u.display_name END,
-    CASE WHEN %(set_bio)s THEN %(bio)s::text ELSE u.bio END,
-    u.privacy_settings || %(privacy)s::jsonb,
-    COALESCE(%(timezone)s::text, u.timezone),
-    COALESCE(%(digest_opt_out)s::boolean, u.digest_opt_out))"""
+PROFILE_FIELDS = ("display_name", "bio", "privacy_settings", "timezone", "digest_opt_out")
+
+
+def _wins(field: str) -> str:
+    """Whether the write sets ``field``: it was sent and, for a timed write (``at``: an offline
+    profile operation), is not older than the field's last write (field-level last-write-wins)."""
+    return (f"(%(set_{field})s AND (%(at)s::timestamptz IS NULL OR %(at)s::timestamptz >="
+            f" COALESCE((u.profile_field_times->>'{field}')::timestamptz, '-infinity')))")
+
+
+# The write's preconditions on the locked row (REST If-Match / If-Unmodified-Since), as for skills.
+_GUARD_OK = ("((%(guard)s::timestamptz IS NULL OR u.updated_at <= %(guard)s::timestamptz)"
+             f" AND (%(if_match)s::text[] IS NULL OR {etag_sql(profile_json('u'))} = ANY(%(if_match)s::text[])))")
+_OLD = "(c.display_name, c.bio, c.privacy_settings, c.timezone, c.digest_opt_out)"
+_NEW = """(
+    CASE WHEN c.w_display_name THEN %(display_name)s::text ELSE c.display_name END,
+    CASE WHEN c.w_bio THEN %(bio)s::text ELSE c.bio END,
+    CASE WHEN c.w_privacy_settings THEN c.privacy_settings || %(privacy)s::jsonb ELSE c.privacy_settings END,
+    CASE WHEN c.w_timezone THEN %(timezone)s::text ELSE c.timezone END,
+    CASE WHEN c.w_digest_opt_out THEN %(digest_opt_out)s::boolean ELSE c.digest_opt_out END)"""
+_STAMPS = ("jsonb_strip_nulls(jsonb_build_object(" + ", ".join(
+    f"'{f}', CASE WHEN c.w_{f} THEN {iso('COALESCE(%(at)s::timestamptz, now())')} END" for f in PROFILE_FIELDS) + "))")
+_LOST_FIELDS = ("array_remove(ARRAY[" + ", ".join(
+    f"CASE WHEN %(set_{f})s AND NOT c.w_{f} THEN '{f}' END" for f in PROFILE_FIELDS) + "], NULL)")
+
+# One statement: lock the row, decide per field, write (bumping the version only when something
+# changed) and log the change; or, when a precondition fails and the caller wants it recorded, log
+# the refused write as a conflict (with its own version bump). The two UPDATEs of the row exclude
+# each other (``c.ok``).
 UPDATE_PROFILE = f"""
-WITH upd AS (
-    UPDATE users u SET (display_name, bio, privacy_settings, timezone, digest_opt_out) = {_NEW_VALUES},
-        sync_version = u.sync_version + 1, updated_at = now()
-    WHERE u.id = %(owner_id)s AND (u.display_name, u.bio, u.privacy_settings, u.timezone, u.digest_opt_out)
-          IS DISTINCT FROM {_NEW_VALUES}
+WITH c AS (
+    SELECT u.*, {_GUARD_OK} AS ok, {", ".join(f"{_wins(f)} AS w_{f}" for f in PROFILE_FIELDS)}
+    FROM users u WHERE u.id = %(owner_id)s
+    FOR UPDATE
+),
+upd AS (
+    UPDATE users u SET (display_name, bio, privacy_settings, timezone, digest_opt_out) = {_NEW},
+        profile_field_times = u.profile_field_times || {_STAMPS},
+        sync_version = u.sync_version + 1,
+        updated_at = CASE WHEN %(at)s::timestamptz IS NULL THEN now()
+                          ELSE greatest(u.updated_at, %(at)s::timestamptz) END
+    FROM c WHERE u.id = c.id AND c.ok AND {_OLD} IS DISTINCT FROM {_NEW}
     RETURNING u.*
 ),
 chg AS (
     INSERT INTO changes (owner_id, version, entity, entity_id, op, data)
     SELECT id, sync_version, 'profile', id, 'upsert', {profile_json('upd')} FROM upd
     {CHANGE_RETURNING}
-)
-SELECT COALESCE(upd.sync_version, u.sync_version) AS sync_version, u.username,
-       (SELECT data FROM chg) AS entity, (SELECT change FROM chg) AS change,
-       {profile_json('u')} AS current, false AS stale, {LIVE_CONNECTIONS}
-FROM users u LEFT JOIN upd ON upd.id = u.id
-WHERE u.id = %(owner_id)s
+),
+lost AS (
+    SELECT 'profile'::text AS entity, c.id AS entity_id, {profile_json('c')} AS winner,
+           {profile_json('c')} || %(attempt)s::jsonb AS loser
+    FROM c WHERE %(record_conflict)s AND NOT c.ok
+),
+ver AS (
+    UPDATE users u SET sync_version = u.sync_version + 1 FROM lost WHERE u.id = lost.entity_id
+    RETURNING u.id, u.sync_version
+),{CONFLICT_CTES}
+SELECT COALESCE((SELECT sync_version FROM upd), (SELECT sync_version FROM ver), u.sync_version) AS sync_version,
+       u.username, (SELECT data FROM chg) AS entity, (SELECT change FROM chg) AS change,
+       {profile_json('u')} AS current, NOT u.ok AS stale, (SELECT change FROM cchg) AS conflict_change,
+       (SELECT {_LOST_FIELDS} FROM c) AS lost_fields, {LIVE_CONNECTIONS}
+FROM c u
 """
 
 
@@ -117,18 +160,28 @@ def leaderboard(conn: psycopg.Connection, category: str | None = None, limit: in
     return conn.execute(LEADERBOARD, {"category": category, "limit": limit}).fetchall()
 
 
-def update_profile(conn: psycopg.Connection, owner_id: uuid.UUID, changes: dict[str, Any]) -> WriteResult:
+def update_profile(conn: psycopg.Connection, owner_id: uuid.UUID, changes: dict[str, Any], *,
+                   at: datetime | None = None, if_unmodified_since: datetime | None = None,
+                   if_match: list[str] | None = None, record_conflict: bool = False,
+                   op_id: str | None = None) -> WriteResult:
     """Apply ``changes`` (display_name, bio, privacy_settings, timezone, digest_opt_out) in one statement.
 
-    ``privacy_settings`` is merged into the stored object. Status ``applied`` or ``unchanged``.
+    ``privacy_settings`` is merged into the stored object. Status ``applied`` or ``unchanged``; with
+    a precondition (``if_unmodified_since``, ``if_match``) that fails, ``stale`` (recorded as a
+    conflict with ``record_conflict``). ``at`` makes it an offline operation made at that time:
+    each field is written only if it was not written later (field-level last-write-wins); the
+    fields that lost are in ``lost_fields(result)``.
     """
     from psycopg.types.json import Jsonb
 
-    params = {"owner_id": owner_id, "set_display_name": "display_name" in changes,
-              "display_name": changes.get("display_name"), "set_bio": "bio" in changes, "bio": changes.get("bio"),
+    params = {"owner_id": owner_id, "display_name": changes.get("display_name"), "bio": changes.get("bio"),
               "privacy": Jsonb(changes.get("privacy_settings") or {}), "timezone": changes.get("timezone"),
-              "digest_opt_out": changes.get("digest_opt_out")}
-    result = write_result(conn.execute(UPDATE_PROFILE, params).fetchone())
+              "digest_opt_out": changes.get("digest_opt_out"), "at": at, "guard": if_unmodified_since,
+              "if_match": if_match, "record_conflict": record_conflict, "attempt": Jsonb(changes),
+              "op_id": op_id, "source": "rest" if op_id is None else "batch",
+              **{f"set_{field}": field in changes for field in PROFILE_FIELDS}}
+    row = conn.execute(UPDATE_PROFILE, params).fetchone()
+    result = write_result(row)
     if result.sync_version is None:
         raise UnauthorizedError("the account behind this token no longer exists")
-    return result
+    return replace(result, lost_fields=tuple(row["lost_fields"] if row else ()))

@@ -22,12 +22,14 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from shared.core.errors import ConflictError, UnauthorizedError
+from shared.repositories.conflicts import CONFLICT_CTES
 from shared.repositories.cursors import decode_cursor, page
 from shared.repositories.sql import (
     CHANGE_RETURNING,
     LIVE_CONNECTIONS,
     Row,
     WriteResult,
+    etag_sql,
     iso,
     skill_json,
     write_result,
@@ -118,29 +120,54 @@ LEFT JOIN LATERAL ({PROGRESS_PAGE.format(where=_SINCE)}) s ON true
 WHERE u.id = %(owner_id)s
 """
 
-# The tail every skill write shares: bump the owner's version only if `{source}` produced a row,
-# log the change, and report (new version, new JSON, change, JSON before, staleness).
+# The tail every skill write shares: bump the owner's version only if `{source}` produced a row (or
+# the statement recorded a refused write as a conflict: `lost`), log the change (or the conflict), and
+# report (new version, new JSON, change, JSON before, staleness, the conflict's change).
 _BUMP_AND_LOG = """
 ver AS (
     UPDATE users SET sync_version = sync_version + 1
-    WHERE id = %(owner_id)s AND EXISTS (SELECT 1 FROM {source})
+    WHERE id = %(owner_id)s AND (EXISTS (SELECT 1 FROM {source}) OR EXISTS (SELECT 1 FROM lost))
     RETURNING id, username, sync_version
 ),
 chg AS (
     INSERT INTO changes (owner_id, version, entity, entity_id, op, data)
     SELECT ver.id, ver.sync_version, 'skill', {source}.id, '{op}', {data} FROM ver, {source}
     """ + CHANGE_RETURNING + """
-)
+),""" + CONFLICT_CTES + """
 SELECT COALESCE(ver.sync_version, u.sync_version) AS sync_version, u.username,
        (SELECT data FROM chg) AS entity, (SELECT change FROM chg) AS change,
-       {current} AS current, {stale} AS stale, """ + LIVE_CONNECTIONS + """
+       {current} AS current, {stale} AS stale, (SELECT change FROM cchg) AS conflict_change{extra},
+       """ + LIVE_CONNECTIONS + """
 FROM users u LEFT JOIN ver ON ver.id = u.id
 WHERE u.id = %(owner_id)s
 """
 _CURRENT = f"(SELECT {skill_json('cur')} FROM cur)"
-_STALE = "(SELECT %(guard)s::timestamptz IS NOT NULL AND cur.updated_at > %(guard)s::timestamptz FROM cur)"
 _LOCK_CURRENT = "cur AS (SELECT x.* FROM skills x WHERE x.id = %(skill_id)s AND x.owner_id = %(owner_id)s FOR UPDATE)"
-_GUARD_OK = "(%(guard)s::timestamptz IS NULL OR cur.updated_at <= %(guard)s::timestamptz)"
+# The write's preconditions, checked on the locked row: ``guard`` (the stored ``updated_at`` is not
+# newer; the batch's last-write-wins and HTTP If-Unmodified-Since) and ``if_match`` (the stored
+# entity's ETag is one of the client's).
+_GUARD_OK = ("((%(guard)s::timestamptz IS NULL OR cur.updated_at <= %(guard)s::timestamptz)"
+             f" AND (%(if_match)s::text[] IS NULL OR {etag_sql(skill_json('cur'))} = ANY(%(if_match)s::text[])))")
+_STALE = f"(SELECT NOT {_GUARD_OK} FROM cur)"
+# A refused write that the caller wants recorded (REST preconditions): the stored state won, the
+# attempted one (``attempt`` merged over it; NULL for a delete) lost.
+_LOST = f"""
+lost AS (
+    SELECT 'skill'::text AS entity, cur.id AS entity_id, {skill_json('cur')} AS winner,
+           {skill_json('cur')} || %(attempt)s::jsonb AS loser
+    FROM cur WHERE %(record_conflict)s AND NOT {_GUARD_OK}
+),"""
+_NO_LOSS = ("lost AS (SELECT NULL::text AS entity, NULL::uuid AS entity_id, NULL::jsonb AS winner,"
+            " NULL::jsonb AS loser WHERE false),")
+# A client-chosen id that is taken: by one of the owner's skills (a 409 naming ``id``), or by someone
+# else's, which must look exactly like a skill that does not exist (``not_found``, nothing changed).
+_ID_OWNED = (", EXISTS (SELECT 1 FROM skills k WHERE k.id = %(skill_id)s::uuid AND k.owner_id = %(owner_id)s)"
+             " AS id_owned")
+
+# ``existing_ok``: the id was derived from the request's Idempotency-Key, so a skill of the owner's
+# with this id is what an earlier run of the same request created: answer with it ("unchanged").
+_OWN_EXISTING = (f"CASE WHEN %(existing_ok)s THEN (SELECT {skill_json('k')} FROM skills k"
+                 " WHERE k.id = %(skill_id)s::uuid AND k.owner_id = %(owner_id)s) END")
 
 CREATE_SKILL = """
 WITH ins AS (
@@ -148,13 +175,14 @@ WITH ins AS (
     VALUES (COALESCE(%(skill_id)s::uuid, gen_random_uuid()), %(owner_id)s, %(name)s, %(category)s,
             %(level)s, %(description)s, COALESCE(%(updated_at)s::timestamptz, now()),
             COALESCE(%(updated_at)s::timestamptz, now()))
+    ON CONFLICT (id) DO NOTHING
     RETURNING *
 ),
 prog AS (
     INSERT INTO skill_progress (skill_id, owner_id, previous_level, new_level, note)
     SELECT id, owner_id, NULL, level, %(note)s::text FROM ins
-),
-""" + _BUMP_AND_LOG.format(source="ins", op="upsert", data=skill_json("ins"), current="NULL", stale="false")
+),""" + _NO_LOSS + _BUMP_AND_LOG.format(source="ins", op="upsert", data=skill_json("ins"), current=_OWN_EXISTING,
+                                        stale="false", extra=_ID_OWNED)
 
 UPDATE_SKILL = f"""
 WITH {_LOCK_CURRENT},
@@ -176,16 +204,16 @@ upd AS (
 prog AS (
     INSERT INTO skill_progress (skill_id, owner_id, previous_level, new_level, note)
     SELECT id, owner_id, previous_level, level, %(note)s::text FROM upd WHERE level <> previous_level
-),
-""" + _BUMP_AND_LOG.format(source="upd", op="upsert", data=skill_json("upd"), current=_CURRENT, stale=_STALE)
+),""" + _LOST + _BUMP_AND_LOG.format(source="upd", op="upsert", data=skill_json("upd"), current=_CURRENT,
+                                     stale=_STALE, extra="")
 
 DELETE_SKILL = f"""
 WITH {_LOCK_CURRENT},
 del AS (
     DELETE FROM skills s USING cur WHERE s.id = cur.id AND {_GUARD_OK}
     RETURNING s.id
-),
-""" + _BUMP_AND_LOG.format(source="del", op="delete", data="NULL::jsonb", current=_CURRENT, stale=_STALE)
+),""" + _LOST + _BUMP_AND_LOG.format(source="del", op="delete", data="NULL::jsonb", current=_CURRENT,
+                                     stale=_STALE, extra="")
 
 
 def _owner_version(rows: list[Row]) -> int:
@@ -235,47 +263,68 @@ def timeline(conn: psycopg.Connection, owner_id: uuid.UUID, *, since: datetime |
     return _owner_version(rows), page([r for r in rows if r["item"] is not None], limit, "progress")
 
 
+_NO_PRECONDITION = {"existing_ok": False, "guard": None, "if_match": None, "attempt": None,
+                    "record_conflict": False, "op_id": None, "source": "rest"}
+
+
 def _write(conn: psycopg.Connection, statement: str, params: dict[str, Any]) -> WriteResult:
-    """Run one write statement; a duplicate name is a 409 naming ``name``."""
+    """Run one write statement; a duplicate name (or own id) is a 409 naming the field."""
     import psycopg
 
+    params = {**_NO_PRECONDITION, **params}
     try:
-        return write_result(conn.execute(statement, params).fetchone())
+        row = conn.execute(statement, params).fetchone()
     except psycopg.errors.UniqueViolation as exc:
-        field = "name" if "skills_owner_name_key" in str(exc) else "id"
-        details = [{"field": f"body.{field}", "message": "already exists", "type": "unique"}]
-        raise ConflictError(f"a skill with this {field} already exists", details=details) from exc
+        raise _duplicate("name" if "skills_owner_name_key" in str(exc) else "id") from exc
     except psycopg.errors.ForeignKeyViolation as exc:
         raise UnauthorizedError("the account behind this token no longer exists") from exc
+    if row is not None and row.get("id_owned") and not params.get("existing_ok"):
+        raise _duplicate("id")
+    return write_result(row)
+
+
+def _duplicate(field: str) -> ConflictError:
+    details = [{"field": f"body.{field}", "message": "already exists", "type": "unique"}]
+    return ConflictError(f"a skill with this {field} already exists", details=details)
 
 
 def create_skill(conn: psycopg.Connection, owner_id: uuid.UUID, *, name: str, category: str, level: int,
                  description: str | None = None, note: str | None = None, skill_id: uuid.UUID | None = None,
-                 updated_at: datetime | None = None) -> WriteResult:
+                 updated_at: datetime | None = None, existing_ok: bool = False) -> WriteResult:
     """Insert a skill with its first history row (previous level NULL); status ``applied``.
 
     ``skill_id``: a client-generated id (offline creation); ``updated_at``: the client's clock.
-    Raises ConflictError on a duplicate name (case-insensitive) or id.
+    Raises ConflictError on a duplicate name (case-insensitive) or an id of the owner's; an id of
+    another user's skill is ``not_found``, the answer for a skill that does not exist. With
+    ``existing_ok`` (an id derived from an Idempotency-Key) the owner's skill with that id is the
+    answer, status ``unchanged``.
     """
     params = {"owner_id": owner_id, "skill_id": skill_id, "name": name, "category": str(category),
-              "level": level, "description": description, "note": note, "updated_at": updated_at}
+              "level": level, "description": description, "note": note, "updated_at": updated_at,
+              "existing_ok": existing_ok}
     return _write(conn, CREATE_SKILL, params)
 
 
 def update_skill(conn: psycopg.Connection, owner_id: uuid.UUID, skill_id: uuid.UUID, changes: dict[str, Any], *,
                  note: str | None = None, updated_at: datetime | None = None,
-                 if_unmodified_since: datetime | None = None) -> WriteResult:
+                 if_unmodified_since: datetime | None = None, if_match: list[str] | None = None,
+                 record_conflict: bool = False) -> WriteResult:
     """Apply ``changes`` (a subset of name/category/level/description; present key = set it).
 
     A level change writes a history row (previous, new, ``note``) in the same statement. Values equal
-    to the stored ones → ``unchanged``; ``if_unmodified_since`` older than the stored ``updated_at``
-    → ``stale`` with the stored state. Raises ConflictError on a duplicate name.
+    to the stored ones → ``unchanged``; ``if_unmodified_since`` older than the stored ``updated_at``,
+    or ``if_match`` (ETags) not holding the stored entity's → ``stale`` with the stored state, and
+    with ``record_conflict`` the refusal is logged as a conflict (``WriteResult.conflict``) by the
+    same statement. Raises ConflictError on a duplicate name.
     """
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise ValueError(f"not editable: {sorted(unknown)}")
+    from psycopg.types.json import Jsonb
+
     params = {"owner_id": owner_id, "skill_id": skill_id, "note": note, "updated_at": updated_at,
-              "guard": if_unmodified_since, "set_description": "description" in changes,
+              "guard": if_unmodified_since, "if_match": if_match, "record_conflict": record_conflict,
+              "attempt": Jsonb(changes), "set_description": "description" in changes,
               **{field: None for field in EDITABLE}, **changes}
     if params["category"] is not None:
         params["category"] = str(params["category"])
@@ -283,7 +332,10 @@ def update_skill(conn: psycopg.Connection, owner_id: uuid.UUID, skill_id: uuid.U
 
 
 def delete_skill(conn: psycopg.Connection, owner_id: uuid.UUID, skill_id: uuid.UUID, *,
-                 if_unmodified_since: datetime | None = None) -> WriteResult:
-    """Delete a skill (its history goes with it) and log a tombstone; ``not_found``/``stale`` change nothing."""
-    params = {"owner_id": owner_id, "skill_id": skill_id, "guard": if_unmodified_since}
+                 if_unmodified_since: datetime | None = None, if_match: list[str] | None = None,
+                 record_conflict: bool = False) -> WriteResult:
+    """Delete a skill (its history goes with it) and log a tombstone; ``not_found``/``stale`` change
+    nothing (but a recorded conflict, as in ``update_skill``)."""
+    params = {"owner_id": owner_id, "skill_id": skill_id, "guard": if_unmodified_since, "if_match": if_match,
+              "record_conflict": record_conflict}
     return _write(conn, DELETE_SKILL, params)

@@ -38,6 +38,16 @@ def profile_json(alias: str) -> str:
             f" 'updated_at', {iso(f'{a}.updated_at')})")
 
 
+def etag_sql(json_expr: str) -> str:
+    """The strong ETag the API serves for an entity, computed by Postgres from its JSON.
+
+    An entity's ETag is the first 128 bits of the SHA-256 of its canonical JSON text, which is
+    Postgres' ``jsonb`` text (``shared.http.preconditions.entity_etag`` computes the same in Python), so a
+    write statement can check ``If-Match`` itself, inside the one statement that writes.
+    """
+    return f"""('"' || left(encode(sha256(convert_to(({json_expr})::text, 'UTF8')), 'hex'), 32) || '"')"""
+
+
 # The owner's open WebSocket connections, read by the write statement itself, so the fan-out that
 # follows a write needs no second round trip (``u`` is the owner's ``users`` row).
 LIVE_CONNECTIONS = ("(SELECT coalesce(array_agg(c.connection_id ORDER BY c.connected_at), ARRAY[]::text[])"
@@ -67,6 +77,8 @@ class WriteResult:
     entity: Row | None
     sync_version: int | None
     change: Row | None = None
+    conflict: Row | None = None  # stale only, when the statement recorded the refusal as a conflict
+    lost_fields: tuple[str, ...] = ()  # profile operations: the fields a later write kept
 
 
 def write_result(row: Row | None) -> WriteResult:
@@ -83,4 +95,9 @@ def write_result(row: Row | None) -> WriteResult:
         return WriteResult("applied", row["entity"], row["sync_version"], {**change, **extra})
     if row["current"] is None:
         return WriteResult("not_found", None, row["sync_version"])
-    return WriteResult("stale" if row["stale"] else "unchanged", row["current"], row["sync_version"])
+    if row["stale"]:
+        conflict = row.get("conflict_change")
+        if conflict is not None:
+            conflict = {**conflict, "username": row["username"], "connections": row.get("connections")}
+        return WriteResult("stale", row["current"], row["sync_version"], conflict=conflict)
+    return WriteResult("unchanged", row["current"], row["sync_version"])

@@ -15,6 +15,7 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING, Any
 
+from shared.repositories.conflicts import conflict_json
 from shared.repositories.sql import profile_json, skill_json
 
 if TYPE_CHECKING:
@@ -39,6 +40,10 @@ SELECT u.sync_version AS version,
            FROM skills s WHERE s.owner_id = u.id
        ) END AS skills,
        CASE WHEN u.snapshot THEN (SELECT {profile_json('p')} FROM users p WHERE p.id = u.id) END AS profile,
+       CASE WHEN u.snapshot THEN (
+           SELECT coalesce(jsonb_agg({conflict_json('x')} ORDER BY x.id), '[]'::jsonb)
+           FROM sync_conflicts x WHERE x.owner_id = u.id AND x.acked_at IS NULL
+       ) END AS conflicts,
        CASE WHEN NOT u.snapshot THEN (
            SELECT coalesce(json_agg(c ORDER BY c.version), '[]'::json)
            FROM (SELECT {CHANGE_COLUMNS} FROM changes
@@ -98,7 +103,8 @@ SELECT (SELECT count(*) FROM due) AS users, (SELECT count(*) FROM gone) AS delet
 
 
 def read(conn: psycopg.Connection, user_id: uuid.UUID, since: int | None, limit: int) -> Row | None:
-    """``{"version", "mode", "skills", "profile", "changes"}`` (JSON fields decoded), None if no user.
+    """``{"version", "mode", "skills", "profile", "conflicts", "changes"}`` (JSON fields decoded), None
+    if no user. A snapshot carries the pending (unacknowledged) conflicts.
 
     In ``changes`` mode at most ``limit`` changes are returned, in version order.
     """

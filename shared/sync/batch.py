@@ -20,10 +20,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic import ValidationError
+
 from shared.clients import db
 from shared.core.errors import AppError
-from shared.models.sync import BatchResult, OperationResult, SkillOperation, SyncBatch
-from shared.repositories import operations, skills, users
+from shared.models.sync import BatchResult, Operation, OperationResult, ProfileOperation, SkillOperation, SyncBatch
+from shared.repositories import conflicts, operations, profiles, skills, users
 
 Row = dict[str, Any]
 
@@ -37,9 +39,41 @@ class Outcome:
     conflicts: list[Row] = field(default_factory=list)
 
 
+def parse(raw: Any, index: int, seen: set[str]) -> Operation | OperationResult:
+    """The operation at ``index``, or its ``rejected`` result naming each bad field as a 422 would
+    (``body.operations.<index>.<field>``); a repeated ``op_id`` is rejected after its first use."""
+    op_id = raw.get("op_id") if isinstance(raw, dict) and isinstance(raw.get("op_id"), str) else None
+    is_profile = isinstance(raw, dict) and str(raw.get("type", "")).startswith("profile.")
+    model: type[SkillOperation] | type[ProfileOperation] = ProfileOperation if is_profile else SkillOperation
+    prefix: tuple[Any, ...] = ()
+    try:
+        op = model.model_validate(raw)
+        prefix = ("data",)
+        op.check_data()
+    except ValidationError as exc:
+        return _rejected(op_id, index, [(prefix + tuple(e["loc"]), e["msg"], e["type"]) for e in exc.errors()])
+    except ValueError as exc:
+        return _rejected(op_id, index, [(("data",), str(exc), "value_error")])
+    if op.op_id in seen:
+        return _rejected(op_id, index, [(("op_id",), "op_id values must be unique within a batch", "duplicate")])
+    seen.add(op.op_id)
+    return op
+
+
+def _rejected(op_id: str | None, index: int, errors: list[tuple[tuple[Any, ...], str, str]]) -> OperationResult:
+    details = [{"field": ".".join(str(p) for p in ("body", "operations", index, *loc)), "message": msg, "type": kind}
+               for loc, msg, kind in errors]
+    error = {"code": "validation_error", "message": f"invalid input: {', '.join(d['field'] for d in details)}",
+             "details": details}
+    return OperationResult(op_id=op_id, status="rejected", error=error)
+
+
 def apply_batch(owner_id: uuid.UUID, batch: SyncBatch) -> tuple[BatchResult, list[Outcome]]:
-    """Apply each operation in its own transaction (claim, apply, store result), in order."""
-    outcomes = [_apply_once(owner_id, op) for op in batch.operations]
+    """Validate each operation, then apply each valid one in its own transaction (claim, apply,
+    store result), in order; invalid ones are rejected without being claimed."""
+    seen: set[str] = set()
+    parsed = [parse(raw, index, seen) for index, raw in enumerate(batch.operations)]
+    outcomes = [Outcome(op) if isinstance(op, OperationResult) else _apply_once(owner_id, op) for op in parsed]
     version = users.sync_version(db.get_conn(), owner_id) or 0
     return BatchResult(version=version, results=[o.result for o in outcomes]), outcomes
 
@@ -55,14 +89,18 @@ def announce(owner_id: uuid.UUID, outcomes: list[Outcome]) -> None:
             after_conflict(owner_id, notice)
 
 
-def _apply_once(owner_id: uuid.UUID, op: SkillOperation) -> Outcome:
+def _apply_once(owner_id: uuid.UUID, op: Operation) -> Outcome:
     with db.transaction() as conn:
         if not operations.claim(conn, owner_id, op.op_id):
             stored = OperationResult.model_validate(operations.stored_result(conn, owner_id, op.op_id))
             return Outcome(stored.model_copy(update={"replayed": True}))
         try:
             with conn.transaction():  # a savepoint: a rejected operation still records its result
-                outcome = _apply(conn, owner_id, op, min(op.updated_at, datetime.now(UTC)))
+                at = min(op.updated_at, datetime.now(UTC))
+                if isinstance(op, ProfileOperation):
+                    outcome = _apply_profile(conn, owner_id, op, at)
+                else:
+                    outcome = _apply(conn, owner_id, op, at)
         except AppError as exc:
             error = {"code": exc.code, "message": exc.message, "details": exc.details}
             outcome = Outcome(OperationResult(op_id=op.op_id, status="rejected", error=error))
@@ -92,28 +130,45 @@ def _apply(conn: Any, owner_id: uuid.UUID, op: SkillOperation, at: datetime) -> 
         return _stored_wins(conn, owner_id, op, res.entity or current, res.sync_version)
     changes = [res.change] if res.change else []
     if op.base_updated_at is not None and _stamp(current) != op.base_updated_at:
-        notice = _log(conn, owner_id, op, "incoming_won", winner=res.entity, loser=current)
-        return Outcome(_result(op, "conflict", res.entity, res.sync_version, "incoming_won"), changes, [notice])
+        notice, version = _log(conn, owner_id, op, "incoming_won", winner=res.entity, loser=current)
+        return Outcome(_result(op, "conflict", res.entity, version, "incoming_won"), changes, [notice])
     return Outcome(_result(op, res.status, res.entity, res.sync_version), changes)
+
+
+def _apply_profile(conn: Any, owner_id: uuid.UUID, op: ProfileOperation, at: datetime) -> Outcome:
+    """Field-level last-write-wins: fields written later than ``at`` keep their value; the ones
+    that lost are kept as the loser of a recorded conflict (the rest apply)."""
+    sent = op.update_body().changes()
+    res = profiles.update_profile(conn, owner_id, sent, at=at, op_id=op.op_id)
+    changes = [res.change] if res.change else []
+    if not res.lost_fields:
+        return Outcome(_result(op, res.status, res.entity, res.sync_version), changes)
+    loser = {**(res.entity or {}), **{f: sent[f] for f in res.lost_fields}}
+    notice, version = _log(conn, owner_id, op, "stored_won", entity="profile", entity_id=owner_id,
+                           winner=res.entity, loser=loser)
+    return Outcome(_result(op, "conflict", res.entity, version, "stored_won"), changes, [notice])
 
 
 def _stored_wins(conn: Any, owner_id: uuid.UUID, op: SkillOperation, current: Row, version: int | None) -> Outcome:
     loser = None if op.type == "skill.delete" else {**current, **op.update_body().changes()}
     if loser is not None and loser.get("level") != current.get("level"):
         operations.keep_superseded_level(conn, owner_id, op.skill_id, int(loser["level"]), op.data.get("note"))
-    notice = _log(conn, owner_id, op, "stored_won", winner=current, loser=loser)
+    notice, version = _log(conn, owner_id, op, "stored_won", winner=current, loser=loser)
     return Outcome(_result(op, "conflict", current, version, "stored_won"), conflicts=[notice])
 
 
-def _log(conn: Any, owner_id: uuid.UUID, op: SkillOperation, resolution: str, *, winner: Row | None,
-         loser: Row | None) -> Row:
-    operations.log_conflict(conn, owner_id, entity_id=op.skill_id, op_id=op.op_id, resolution=resolution,
-                            winner=winner, loser=loser)
-    return {"type": "conflict", "entity": "skill", "entity_id": str(op.skill_id), "op_id": op.op_id,
-            "resolution": resolution, "winner": winner, "loser": loser}
+def _log(conn: Any, owner_id: uuid.UUID, op: Operation, resolution: str, *, winner: Row | None,
+         loser: Row | None, entity: str = "skill", entity_id: uuid.UUID | None = None) -> tuple[Row, int]:
+    """Record the conflict (and its change-log entry): the ``conflict`` notice and the new version."""
+    from shared.sync.notify import conflict_notice
+
+    target = entity_id if entity_id is not None else getattr(op, "skill_id", None)
+    row = conflicts.record(conn, owner_id, entity=entity, entity_id=target, resolution=resolution,  # type: ignore[arg-type]
+                           winner=winner, loser=loser, op_id=op.op_id, source="batch")
+    return conflict_notice(row["change"]), int(row["sync_version"])
 
 
-def _result(op: SkillOperation, status: str, entity: Row | None, version: int | None,
+def _result(op: Operation, status: str, entity: Row | None, version: int | None,
             resolution: str | None = None) -> OperationResult:
     return OperationResult(op_id=op.op_id, status=status, entity=entity, version=version,  # type: ignore[arg-type]
                            resolution=resolution)  # type: ignore[arg-type]

@@ -33,9 +33,22 @@ def after_write(user_id: uuid.UUID, change: dict[str, Any]) -> None:
     realtime.publish_change(user_id, change, exclude_connection_id=request_context.connection_id.get())
 
 
-def after_conflict(user_id: uuid.UUID, notice: dict[str, Any]) -> None:
-    """Tell the user's other devices that an offline edit lost (or won) a last-write-wins conflict."""
+def conflict_notice(change: dict[str, Any]) -> dict[str, Any]:
+    """The ``conflict`` WebSocket message for a conflict's change-log entry (``entity = 'conflict'``)."""
+    return {"type": "conflict", "version": change.get("version"), **(change.get("data") or {})}
+
+
+def after_conflict(user_id: uuid.UUID, notice: dict[str, Any], connections: list[str] | None = None) -> None:
+    """Tell the user's other devices that an edit lost (or won) a conflict. The notice is also in
+    the change log, so a device that misses this push gets it from ``GET /sync``."""
     try:
-        realtime.publish(user_id, notice, exclude_connection_id=request_context.connection_id.get())
+        realtime.publish(user_id, notice, exclude_connection_id=request_context.connection_id.get(),
+                         connection_ids=connections)
     except Exception as exc:  # the batch has committed; devices also see the result through GET /sync
         logger.warning("conflict notice failed", extra={"user_id": str(user_id), "error": type(exc).__name__})
+
+
+def after_acknowledged(user_id: uuid.UUID, change: dict[str, Any]) -> None:
+    """A conflict was acknowledged (a tombstone in the change log): the other devices clear it too.
+    No public view depends on the inbox, so no cache is touched."""
+    realtime.publish_change(user_id, change, exclude_connection_id=request_context.connection_id.get())

@@ -123,10 +123,8 @@ def test_the_recorded_offline_batch_applies_once_and_replays_identically(make_us
 
 @pytest.mark.parametrize("body", [
     {"operations": []},
-    {"operations": [{"op_id": "x", "type": "skill.update", "skill_id": "not-a-uuid", "data": {},
-                     "updated_at": "2026-11-20T18:30:00Z"}]},
-    {"operations": [{"op_id": "x", "type": "skill.create", "skill_id": "5f0c6a52-8d1e-4b8e-9a0a-1c2d3e4f5a6b",
-                     "data": {"name": "X", "category": "nope", "level": 2}, "updated_at": "2026-11-20T18:30:00Z"}]},
+    {"operations": "not a list"},
+    {"operations": [{}] * 101},
     {"operations": [], "owner_id": "5f0c6a52-8d1e-4b8e-9a0a-1c2d3e4f5a6b"},
 ])
 def test_a_bad_batch_is_a_422_naming_the_field_and_changes_nothing(make_user, body):

@@ -105,7 +105,7 @@ def test_a_run_cut_short_carries_on_next_time(make_user, settings):
 
 
 @pytest.mark.parametrize(("statement", "params", "index"), [
-    ("PURGE_APPLIED", {"retention_s": 60, "limit": 10}, "applied_operations_created_idx"),
+    ("PURGE_APPLIED", {"retention_s": 60, "key_ttl_s": 30, "limit": 10}, "applied_operations_created_idx"),
     ("PURGE_CONFLICTS", {"retention_s": 60, "limit": 10}, "sync_conflicts_created_idx"),
     ("PURGE_EXPIRED", {"max_lifetime_s": 60, "limit": 10}, "ws_connections_expires_idx"),
 ])

@@ -6,7 +6,6 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from pydantic import ValidationError
 
 from shared.clients import db
 from shared.models.sync import SyncBatch
@@ -120,20 +119,74 @@ def test_deleting_an_edited_skill_with_an_older_delete_keeps_the_skill(owner):
     assert state(owner, sid)[1]["level"] == 6
 
 
-@pytest.mark.parametrize("bad", [
-    {"op_id": "x", "type": "skill.update", "skill_id": str(uuid.uuid4()), "data": {"level": 11},
-     "updated_at": T0.isoformat()},
-    {"op_id": "x", "type": "skill.create", "skill_id": str(uuid.uuid4()), "data": {"name": "n"},
-     "updated_at": T0.isoformat()},
-    {"op_id": "x", "type": "skill.update", "skill_id": str(uuid.uuid4()), "data": {}, "updated_at": "2026-11-01T12:00"},
-    {"op_id": "bad id!", "type": "skill.delete", "skill_id": str(uuid.uuid4()), "updated_at": T0.isoformat()},
+@pytest.mark.parametrize(("bad", "field"), [
+    ({"op_id": "x", "type": "skill.update", "skill_id": str(uuid.uuid4()), "data": {"level": 11},
+      "updated_at": T0.isoformat()}, "body.operations.1.data.level"),
+    ({"op_id": "x", "type": "skill.create", "skill_id": str(uuid.uuid4()), "data": {"name": "n"},
+      "updated_at": T0.isoformat()}, "body.operations.1.data.category"),
+    ({"op_id": "x", "type": "skill.update", "skill_id": str(uuid.uuid4()), "data": {},
+      "updated_at": "2026-11-01T12:00"}, "body.operations.1.updated_at"),
+    ({"op_id": "bad id!", "type": "skill.delete", "skill_id": str(uuid.uuid4()), "updated_at": T0.isoformat()},
+     "body.operations.1.op_id"),
+    ({"op_id": "x", "type": "profile.update", "data": {"bio": "b" * 2001}, "updated_at": T0.isoformat()},
+     "body.operations.1.data.bio"),
+    ("not an object", "body.operations.1"),
 ])
-def test_invalid_operations_are_refused_before_anything_runs(bad):
-    with pytest.raises(ValidationError):
-        batch(bad)
-
-
-def test_duplicate_op_ids_in_one_batch_are_refused():
+def test_an_invalid_operation_is_rejected_with_its_field_and_the_others_apply(owner, bad, field):
     sid = uuid.uuid4()
-    with pytest.raises(ValidationError):
-        batch(create("same", sid, T0), update("same", sid, T0, level=2))
+    result, _ = apply_batch(owner, batch(create("c1", sid, T0), bad, update("u1", sid, T0, level=5)))
+    statuses = [r.status for r in result.results]
+    assert statuses == ["applied", "rejected", "applied"], result
+    error = result.results[1].error
+    assert error["code"] == "validation_error" and field in [d["field"] for d in error["details"]], error
+    assert set(error["details"][0]) == {"field", "message", "type"}  # the shape of a 422's details
+    assert state(owner, sid)[1]["level"] == 5
+
+
+def test_a_repeated_op_id_in_one_batch_is_rejected_after_its_first_use(owner):
+    sid = uuid.uuid4()
+    result, _ = apply_batch(owner, batch(create("same", sid, T0), update("same", sid, T0, level=2)))
+    assert [r.status for r in result.results] == ["applied", "rejected"]
+    assert result.results[1].error["details"][0]["field"] == "body.operations.1.op_id"
+    assert state(owner, sid)[1]["level"] == 3
+
+
+def test_create_with_another_users_skill_id_answers_like_a_missing_skill(owner, make_user):
+    other = make_user("someone")[0]["id"]
+    taken = uuid.uuid4()
+    apply_batch(other, batch(create("theirs", taken, T0)))
+    before = state(other, taken)
+    foreign, _ = apply_batch(owner, batch(create("c1", taken, T0, name="Mine")))
+    missing, _ = apply_batch(owner, batch(update("u1", uuid.uuid4(), T0, level=2)))
+    strip = {"op_id"}
+    assert foreign.results[0].model_dump(exclude=strip) == missing.results[0].model_dump(exclude=strip)
+    assert foreign.results[0].status == "not_found" and foreign.version == missing.version == 0
+    assert state(other, taken) == before
+    own, _ = apply_batch(owner, batch(create("c2", sid := uuid.uuid4(), T0, name="A"),
+                                      create("c3", sid, T0, name="B")))
+    assert own.results[1].status == "rejected" and own.results[1].error["details"][0]["field"] == "body.id"
+
+
+def profile_op(op_id: str, at: datetime, **data) -> dict:
+    return {"op_id": op_id, "type": "profile.update", "data": data, "updated_at": at.isoformat()}
+
+
+def test_profile_operations_are_field_level_last_write_wins(owner):
+    from shared.repositories import profiles
+
+    first, outcomes = apply_batch(owner, batch(profile_op("p1", T0 + timedelta(minutes=9), bio="newer bio")))
+    assert first.results[0].status == "applied" and outcomes[0].changes[0]["entity"] == "profile"
+    # an older offline edit: its bio lost to the newer one, its display name (untouched since) applies
+    older, outcomes = apply_batch(owner, batch(profile_op("p2", T0 + timedelta(minutes=2), bio="older bio",
+                                                          display_name="Offline Name")))
+    result = older.results[0]
+    assert result.status == "conflict" and result.resolution == "stored_won"
+    assert (result.entity["bio"], result.entity["display_name"]) == ("newer bio", "Offline Name")
+    assert outcomes[0].conflicts[0]["loser"]["bio"] == "older bio"
+    _, stored = profiles.get_profile(db.get_conn(), owner)
+    assert (stored["bio"], stored["display_name"]) == ("newer bio", "Offline Name")
+    # a newer edit of the same field wins
+    newest, _ = apply_batch(owner, batch(profile_op("p3", T0 + timedelta(minutes=20), bio="newest")))
+    assert newest.results[0].status == "applied" and newest.results[0].entity["bio"] == "newest"
+    replay, _ = apply_batch(owner, batch(profile_op("p2", T0, bio="ignored")))
+    assert replay.results[0].replayed and replay.results[0].status == "conflict"
