@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from bench.scale_seed import seed
-from shared import db
+from shared.clients import db
 from shared.repositories import profiles
 from shared.repositories import skills as repo
 
