@@ -7,10 +7,11 @@ produced by Postgres itself (``INSERT … SELECT generate_series``): at 1M users
 keys off for the load (``session_replication_role = replica``, superuser only: the embedded
 Postgres) and the maintained scores rebuilt once at the end (``skill_scores_rebuild()``).
 
-Shape, chosen to match the product's documents: 60% of users in UTC and the rest spread over 24
-zones (so the digest planner has a big zone to page through), 10% private, 1% opted out of digests,
-every 500th user with a change log over the compaction threshold, skills and history spread over
-the last 60 days (so about a ninth of the history is in any digest week).
+Shape: 60% of users in UTC and the rest spread over 24 zones (so the digest planner has a big zone
+to page through), 10% private, 1% opted out of digests, every 500th user with a change log over the
+compaction threshold, skills and history spread over the last 60 days (so about a ninth of the
+history is in any digest week), and one sign-in of three refresh tokens per user (2% of sign-ins
+revoked weeks ago, 2% of tokens long expired: what the maintenance purge looks for).
 """
 
 from __future__ import annotations
@@ -66,6 +67,24 @@ FROM generate_series(%(first)s::int, %(last)s::int) AS i, generate_series(1, {SK
      generate_series(1, {HISTORY_PER_SKILL}) AS k
 """
 
+# One sign-in per user, three tokens in it (two rotated, one live); 2% of sign-ins revoked weeks ago
+# and 2% of tokens long expired: what the maintenance purge looks for among everything else.
+FAMILIES = """
+INSERT INTO refresh_families (id, user_id, created_at, revoked_at, revoked_reason)
+SELECT md5('f' || i)::uuid, md5('u' || i)::uuid, now() - interval '40 days',
+       CASE WHEN mod(i, 50) = 7 THEN now() - interval '30 days' END,
+       CASE WHEN mod(i, 50) = 7 THEN 'logout' END
+FROM generate_series(%(first)s::int, %(last)s::int) AS i
+"""
+TOKENS = f"""
+INSERT INTO refresh_tokens (token_hash, family_id, user_id, created_at, rotated_at, expires_at)
+SELECT sha256(('t' || i || ':' || k)::bytea), md5('f' || i)::uuid, md5('u' || i)::uuid,
+       now() - make_interval(days => 4 - k), CASE WHEN k < 3 THEN now() - make_interval(days => 3 - k) END,
+       CASE WHEN mod({R.format(x='i * 3 + k')}, 50) = 0 THEN now() - interval '10 days'
+            ELSE now() + make_interval(days => 26 + k) END
+FROM generate_series(%(first)s::int, %(last)s::int) AS i, generate_series(1, 3) AS k
+"""
+
 CHUNK = 50_000  # users per statement: bounded memory and progress at any size
 
 
@@ -85,7 +104,7 @@ def seed(conn: psycopg.Connection, users: int, *, progress: bool = False) -> Non
         for first in range(1, users + 1, CHUNK):
             params = {"first": first, "last": min(users, first + CHUNK - 1), "zones": list(ZONES),
                       "zone_count": len(ZONES), "categories": list(CATEGORIES)}
-            for statement in (USERS, SKILLS, HISTORY):
+            for statement in (USERS, SKILLS, HISTORY, FAMILIES, TOKENS):
                 conn.execute(statement, params)
             if progress:
                 print(f"  seeded {params['last']:,} users", flush=True)

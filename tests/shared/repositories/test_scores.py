@@ -1,5 +1,5 @@
 """Maintained leaderboard scores (migration 011) on real Postgres: exact after every kind of write,
-ranks and ties, privacy, and plans that read an index instead of the whole store."""
+ranks and ties, privacy. (Their plans at size: test_plans.py.)"""
 
 from __future__ import annotations
 
@@ -7,9 +7,6 @@ import uuid
 from collections import defaultdict
 from typing import Any
 
-import pytest
-
-from bench.scale_seed import seed
 from shared.clients import db
 from shared.repositories import profiles
 from shared.repositories import skills as repo
@@ -95,41 +92,3 @@ def test_board_ranks_ties_by_username_and_shows_public_profiles_only(make_user):
     assert [(r["rank"], r["username"], r["score"], r["skill_count"], r["total_level"]) for r in mind] == [
         (1, "alice", 9, 1, 10), (2, "bob", 7, 1, 8), (2, "carol", 7, 1, 8)]
     assert profiles.leaderboard(conn, "music", limit=3) == []
-
-
-def scans(plan: dict[str, Any]) -> list[tuple[str, str | None, str | None]]:
-    """Every (node type, relation, index) in an EXPLAIN (FORMAT JSON) plan."""
-    found = [(plan["Node Type"], plan.get("Relation Name"), plan.get("Index Name"))]
-    for child in plan.get("Plans", []):
-        found += scans(child)
-    return found
-
-
-def explain(statement: str, params: dict[str, Any]) -> list[tuple[str, str | None, str | None]]:
-    row = db.get_conn().execute("EXPLAIN (FORMAT JSON) " + statement, params).fetchone()
-    return scans(row["QUERY PLAN"][0]["Plan"])
-
-
-@pytest.fixture
-def seeded() -> int:
-    """10,000 users x 8 skills x 5 history rows: enough rows that the planner's costs are the real
-    ones (enable_seqscan stays on; a sequential scan would be chosen if it were cheaper)."""
-    users = 10_000
-    seed(db.get_conn(), users)
-    return users
-
-
-def test_leaderboard_reads_the_board_index_not_the_tables(seeded):
-    for board in ("", "music"):
-        nodes = explain(profiles.LEADERBOARD, {"board": board, "limit": 100})
-        assert not [n for n in nodes if n[0] == "Seq Scan"], nodes
-        assert ("Index Scan", "skill_scores", "skill_scores_board_idx") in nodes, nodes
-        assert not any(n[1] == "skills" for n in nodes), nodes
-    scores = recomputed()
-    assert stored() == scores
-    # The page equals the top 100 computed here from the skills, with board-wide ranks.
-    overall = sorted((-score, name) for (_, board), (score, _, name, public) in scores.items()
-                     if board == "" and public)
-    expected = [(1 + sum(1 for s, _ in overall if s < score), name, -score) for score, name in overall[:100]]
-    board = profiles.leaderboard(db.get_conn(), None, limit=100)
-    assert [(r["rank"], r["username"], r["score"]) for r in board] == expected
