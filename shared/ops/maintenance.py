@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 # instant of expiry (its ``now()`` a little older than ours) cannot have its family deleted under it.
 EXPIRY_MARGIN_S = 3600
 COMPACT_USERS = 100  # users per compaction statement
+COMPACT_SCAN = 2000  # users read per compaction statement, due or not (bounded at any table size)
 FIRST_ID = uuid.UUID(int=0)
 
 Counts = dict[str, int]
@@ -117,9 +118,9 @@ def _compaction(keep: int, limit: int) -> Batch:
 
     def batch(conn: psycopg.Connection) -> tuple[Counts, bool]:
         nonlocal after
-        row = sync.compact_due(conn, keep=keep, after=after, users=users, step=step)
+        row = sync.compact_due(conn, keep=keep, after=after, users=users, step=step, scan=COMPACT_SCAN)
         after = row["resume_after"]
         counts = {"changes": row["deleted"], "users_compacted": row["finished"]}
-        return counts, row["users"] >= users or row["unfinished"]
+        return counts, row["more"]
 
     return batch

@@ -1,8 +1,11 @@
 """Redis cache of the public views: a profile, its card, and the leaderboards.
 
 Keys are derived from the lower-cased username (the views are looked up by username) and the
-leaderboard scope. A write calls ``invalidate(username)``, which drops every key the write can
-affect in ONE Redis call (a single multi-key DEL). Reads fail open: when Redis is unreachable the
+leaderboard scope. A write calls ``invalidate(username, leaderboards=…)``, which drops the keys the
+write can affect in ONE Redis call (a single multi-key DEL): the writer's profile and card always,
+the leaderboards only for a profile write (a skill write of one user must not empty every board:
+they refresh on their short TTL). Rebuilds after a miss are single-flight (``shared.public.flight``).
+Reads fail open: when Redis is unreachable the
 view is computed from Postgres instead of failing the request.
 
 Known window: a reader that fetched from Postgres just before a write commits may store the old
@@ -32,10 +35,16 @@ def leaderboard_key(category: str | None) -> str:
     return f"{PREFIX}:leaderboard:{category or 'all'}"
 
 
-def keys_for(username: str | None) -> list[str]:
-    """Everything a write by ``username`` can change: their profile and card, and every leaderboard."""
+def leaderboard_keys() -> list[str]:
+    return [leaderboard_key(None), *(leaderboard_key(c) for c in CATEGORIES)]
+
+
+def keys_for(username: str | None, *, leaderboards: bool = False) -> list[str]:
+    """What a write by ``username`` must drop: their profile and card; and every leaderboard when
+    asked (a profile write: name, avatar or visibility shown on the boards). Skill writes leave the
+    boards to their short TTL (issue 14): a board is a ranking, refreshed every LEADERBOARD_TTL_S."""
     user_keys = [profile_key(username), card_key(username)] if username else []
-    return [*user_keys, leaderboard_key(None), *(leaderboard_key(c) for c in CATEGORIES)]
+    return [*user_keys, *(leaderboard_keys() if leaderboards else [])]
 
 
 def get(key: str) -> str | None:
@@ -58,8 +67,10 @@ def put(key: str, value: str, ttl_s: int) -> None:
         logger.warning("cache write failed", extra={"key": key, "error": type(exc).__name__})
 
 
-def invalidate(username: str | None) -> None:
-    """Drop every public view a write by ``username`` may have changed: one DEL, one round trip."""
+def invalidate(username: str | None, *, leaderboards: bool = False) -> None:
+    """Drop the public views a write by ``username`` may have changed: one DEL, one round trip."""
     from shared.clients.redis import get_redis
 
-    get_redis().delete(*keys_for(username))
+    keys = keys_for(username, leaderboards=leaderboards)
+    if keys:
+        get_redis().delete(*keys)

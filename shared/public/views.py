@@ -14,6 +14,7 @@ from collections.abc import Callable
 from shared.clients import db
 from shared.core.encoding import json_bytes
 from shared.public import cache as public_cache
+from shared.public import flight
 from shared.public.card import render_card
 from shared.public.character import aggregate, build_stats, character_level
 from shared.repositories import profiles
@@ -23,14 +24,9 @@ LEADERBOARD_SIZE = 100
 
 
 def cached(key: str, ttl_s: int, build: Callable[[], str | None]) -> str | None:
-    """The cached body under ``key``, else ``build()`` stored for ``ttl_s`` seconds (unless None)."""
-    hit = public_cache.get(key)
-    if hit is not None:
-        return hit
-    value = build()
-    if value is not None:
-        public_cache.put(key, value, ttl_s)
-    return value
+    """The cached body under ``key``, else ``build()`` (run by one caller at a time, see
+    ``shared.public.flight``) stored for ``ttl_s`` seconds (unless None)."""
+    return flight.cached(key, ttl_s, build)
 
 
 def _build_profile(username: str) -> str | None:

@@ -26,15 +26,28 @@ WHERE extract(isodow FROM %(at)s::timestamptz AT TIME ZONE name) = 1
 """
 
 # A keyset page over users_digest_due_idx (timezone, id); only users with something to report.
+# Zone by zone, in name order, so every scan is an index range (timezone = z AND id > …) that starts
+# at the page's position: `timezone = ANY(…) AND (timezone, id) > (…)` made Postgres 16 walk each
+# zone from its first entry. The zones come sorted and the lateral keeps each zone's rows in id
+# order, so the outer ORDER BY is an incremental sort per zone and the LIMIT stops the walk: a page
+# reads about `limit` users whatever the size of the zone or the table. `OFFSET 0` keeps each
+# activity check a per-user index probe (without it the planner may hash all of this week's rows).
 DUE_USERS_PAGE = """
-SELECT u.id, u.timezone FROM users u
-WHERE NOT u.digest_opt_out AND u.timezone = ANY(%(zones)s::text[])
-  AND (u.timezone, u.id) > (%(after_tz)s, %(after_id)s::uuid)
-  AND (EXISTS (SELECT 1 FROM skill_progress p WHERE p.owner_id = u.id AND NOT p.superseded
-                 AND p.created_at >= %(since)s AND p.created_at < %(until)s)
-       OR EXISTS (SELECT 1 FROM skills s WHERE s.owner_id = u.id
-                 AND s.created_at >= %(since)s AND s.created_at < %(until)s))
-ORDER BY u.timezone, u.id
+SELECT z.name AS timezone, d.id
+FROM (SELECT name FROM unnest(%(zones)s::text[]) AS z(name) WHERE name >= %(after_tz)s
+      GROUP BY name ORDER BY name) z
+CROSS JOIN LATERAL (
+    SELECT u.id FROM users u
+    WHERE NOT u.digest_opt_out AND u.timezone = z.name
+      AND u.id > CASE WHEN z.name = %(after_tz)s THEN %(after_id)s::uuid ELSE %(first_id)s::uuid END
+      AND (EXISTS (SELECT 1 FROM skill_progress p WHERE p.owner_id = u.id AND NOT p.superseded
+                     AND p.created_at >= %(since)s AND p.created_at < %(until)s OFFSET 0)
+           OR EXISTS (SELECT 1 FROM skills s WHERE s.owner_id = u.id
+                     AND s.created_at >= %(since)s AND s.created_at < %(until)s OFFSET 0))
+    ORDER BY u.id
+    LIMIT %(limit)s
+) d
+ORDER BY z.name, d.id
 LIMIT %(limit)s
 """
 
@@ -140,8 +153,8 @@ def due_zones(conn: psycopg.Connection, at: datetime, hour: int) -> list[Row]:
 def due_users_page(conn: psycopg.Connection, *, zones: list[str], after: tuple[str, uuid.UUID] | None,
                    since: datetime, until: datetime, limit: int) -> list[Row]:
     after_tz, after_id = after or ("", FIRST_ID)
-    params = {"zones": zones, "after_tz": after_tz, "after_id": after_id, "since": since, "until": until,
-              "limit": limit}
+    params = {"zones": zones, "after_tz": after_tz, "after_id": after_id, "first_id": FIRST_ID, "since": since,
+              "until": until, "limit": limit}
     return conn.execute(DUE_USERS_PAGE, params).fetchall()
 
 

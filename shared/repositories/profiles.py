@@ -52,20 +52,21 @@ FROM users u
 WHERE lower(u.username) = lower(%(username)s) AND {PUBLIC}
 """
 
+# One board of the maintained scores (migration 011): the first %(limit)s entries of
+# skill_scores_board_idx (category, score DESC, username) WHERE public, then a primary-key lookup of
+# each entry's user and overall row. '' is the overall board. The page is a prefix of the board,
+# so rank() over it is the board-wide rank (ties share one). The users join re-tests visibility,
+# so a drifted copy could only shorten a page, never show a private profile.
 LEADERBOARD = f"""
-SELECT rank() OVER (ORDER BY t.score DESC)::int AS rank, u.username, u.display_name, u.avatar_url,
-       t.score::int AS score, t.skill_count::int AS skill_count, t.total_level::int AS total_level
-FROM (
-    SELECT owner_id,
-           sum(level) FILTER (WHERE %(category)s::text IS NULL OR category = %(category)s::text) AS score,
-           count(*) FILTER (WHERE %(category)s::text IS NULL OR category = %(category)s::text) AS skill_count,
-           sum(level) AS total_level
-    FROM skills GROUP BY owner_id
-) t
-JOIN users u ON u.id = t.owner_id
-WHERE t.skill_count > 0 AND {PUBLIC}
-ORDER BY t.score DESC, u.username
-LIMIT %(limit)s
+SELECT rank() OVER (ORDER BY b.score DESC)::int AS rank, u.username, u.display_name, u.avatar_url,
+       b.score, b.skill_count, t.score AS total_level
+FROM (SELECT owner_id, score, skill_count, username FROM skill_scores
+      WHERE category = %(board)s AND public
+      ORDER BY score DESC, username LIMIT %(limit)s) b
+JOIN users u ON u.id = b.owner_id
+JOIN skill_scores t ON t.owner_id = b.owner_id AND t.category = ''
+WHERE {PUBLIC}
+ORDER BY b.score DESC, b.username
 """
 
 PROFILE_FIELDS = ("display_name", "bio", "privacy_settings", "timezone", "digest_opt_out")
@@ -157,7 +158,7 @@ def public_profile(conn: psycopg.Connection, username: str) -> Row | None:
 
 def leaderboard(conn: psycopg.Connection, category: str | None = None, limit: int = 100) -> list[Row]:
     """Public users ranked by total level, or by total level within ``category`` (ties share a rank)."""
-    return conn.execute(LEADERBOARD, {"category": category, "limit": limit}).fetchall()
+    return conn.execute(LEADERBOARD, {"board": category or "", "limit": limit}).fetchall()
 
 
 def update_profile(conn: psycopg.Connection, owner_id: uuid.UUID, changes: dict[str, Any], *,

@@ -91,12 +91,16 @@ RETURNING family_id
 # Rotated tokens that have not expired stay: reusing one of those is what revokes a live family.
 # One batch: up to ``limit`` tokens of each kind, and the families this batch leaves without tokens
 # (never a cascade, so the batch bounds the rows deleted). ``batch`` < ``limit`` means nothing is left.
+# Both token lookups by family are per-family probes of refresh_tokens_family_idx: `OFFSET 0` keeps
+# the planner from turning them into hash joins that read every token of every user on each batch
+# (issue 14: that made each batch cost O(all tokens)).
 PURGE_DEAD = """
 WITH batch AS (
     (SELECT token_hash, family_id FROM refresh_tokens
      WHERE expires_at < now() - make_interval(secs => %(margin_s)s) LIMIT %(limit)s)
     UNION
-    (SELECT t.token_hash, t.family_id FROM refresh_families f JOIN refresh_tokens t ON t.family_id = f.id
+    (SELECT t.token_hash, t.family_id FROM refresh_families f
+     CROSS JOIN LATERAL (SELECT token_hash, family_id FROM refresh_tokens t WHERE t.family_id = f.id OFFSET 0) t
      WHERE f.revoked_at < now() - make_interval(secs => %(revoked_retention_s)s) LIMIT %(limit)s)
 ), gone AS (
     DELETE FROM refresh_tokens t USING batch b WHERE t.token_hash = b.token_hash RETURNING t.family_id
@@ -104,7 +108,7 @@ WITH batch AS (
     DELETE FROM refresh_families f
     WHERE f.id IN (SELECT family_id FROM gone)
       AND NOT EXISTS (SELECT 1 FROM refresh_tokens t
-                      WHERE t.family_id = f.id AND t.token_hash NOT IN (SELECT token_hash FROM batch))
+                      WHERE t.family_id = f.id AND t.token_hash NOT IN (SELECT token_hash FROM batch) OFFSET 0)
     RETURNING f.id
 )
 SELECT (SELECT count(*) FROM batch) AS batch, (SELECT count(*) FROM gone) AS tokens,

@@ -71,15 +71,24 @@ SELECT u.changes_compacted_before AS compacted_before, (SELECT count(*) FROM gon
 
 # The scheduled compaction: the same rule as COMPACT for every user whose log holds more than
 # ``keep`` versions (it holds max(F, 1) … sync_version), one statement per page of users. Users are
-# walked in id order after ``after``; each statement moves a user's floor up by at most ``step``
-# versions (one ``changes`` row per version), so it deletes at most ``users`` x ``step`` rows and
-# holds those users' rows (which every write of theirs updates) only briefly. The floor never moves
-# down, even against a concurrent compaction (``greatest`` re-reads the locked row).
-# ``resume_after``: where the next page starts — before the first user this page did not finish.
+# walked in id order after ``after`` through a window of at most ``scan`` users (a primary-key range
+# scan), so a statement reads a bounded number of rows however few users are due and however many
+# users there are (issue 14: the unbounded search for ``users`` due users read 10^6 rows at 1M users
+# for 2 s). Of the window, up to ``users`` due users are compacted; each statement moves a user's
+# floor up by at most ``step`` versions (one ``changes`` row per version), so it deletes at most
+# ``users`` x ``step`` rows and holds those users' rows (which every write of theirs updates) only
+# briefly. The floor never moves down, even against a concurrent compaction (``greatest`` re-reads
+# the locked row). Not an index on the log length: it would have to include sync_version, which every
+# write updates, and turn each write's users UPDATE from HOT into one that rewrites every users index.
+# ``resume_after``: where the next page starts — before the first user this page did not finish,
+# else after the last due user taken (a full page) or after the window. ``more``: not at the end yet.
 COMPACT_DUE = """
-WITH due AS (
-    SELECT id, sync_version - %(keep)s + 1 AS target FROM users
-    WHERE id > %(after)s AND sync_version - %(keep)s + 1 > greatest(changes_compacted_before, 1)
+WITH win AS (
+    SELECT id, sync_version, changes_compacted_before FROM users
+    WHERE id > %(after)s ORDER BY id LIMIT %(scan)s
+), due AS (
+    SELECT id, sync_version - %(keep)s + 1 AS target FROM win
+    WHERE sync_version - %(keep)s + 1 > greatest(changes_compacted_before, 1)
     ORDER BY id LIMIT %(users)s
 ), moved AS (
     UPDATE users u
@@ -93,12 +102,19 @@ WITH due AS (
     RETURNING 1
 ), unfinished AS (  -- (no min()/max() for uuid before Postgres 16)
     SELECT (SELECT id FROM moved WHERE floor < target ORDER BY id LIMIT 1) AS first
+), counts AS (
+    SELECT (SELECT count(*) FROM win) AS scanned, (SELECT count(*) FROM due) AS users
 )
-SELECT (SELECT count(*) FROM due) AS users, (SELECT count(*) FROM gone) AS deleted,
+SELECT counts.users, (SELECT count(*) FROM gone) AS deleted,
        (SELECT count(*) FROM moved WHERE floor >= target) AS finished,
-       (SELECT first FROM unfinished) IS NOT NULL AS unfinished,
-       coalesce((SELECT m.id FROM moved m, unfinished x WHERE x.first IS NULL OR m.id < x.first
-                 ORDER BY m.id DESC LIMIT 1), %(after)s) AS resume_after
+       x.first IS NOT NULL AS unfinished,
+       x.first IS NOT NULL OR counts.users >= %(users)s OR counts.scanned >= %(scan)s AS more,
+       coalesce(CASE WHEN x.first IS NOT NULL THEN
+                         (SELECT m.id FROM moved m WHERE m.id < x.first ORDER BY m.id DESC LIMIT 1)
+                     WHEN counts.users >= %(users)s THEN (SELECT id FROM due ORDER BY id DESC LIMIT 1)
+                     ELSE (SELECT id FROM win ORDER BY id DESC LIMIT 1) END,
+                %(after)s) AS resume_after
+FROM counts, unfinished x
 """
 
 
@@ -116,13 +132,13 @@ def compact(conn: psycopg.Connection, user_id: uuid.UUID, keep: int) -> Row | No
     return conn.execute(COMPACT, {"user_id": user_id, "keep": max(0, keep)}).fetchone()
 
 
-def compact_due(conn: psycopg.Connection, *, keep: int, after: uuid.UUID, users: int, step: int) -> Row:
-    """One page of the all-users compaction: ``{"users", "deleted", "finished", "unfinished",
-    "resume_after"}`` (``finished``: users whose log is now down to ``keep`` versions).
-
-    Done when ``users`` < the page size and nothing is ``unfinished``.
+def compact_due(conn: psycopg.Connection, *, keep: int, after: uuid.UUID, users: int, step: int,
+                scan: int = 5000) -> Row:
+    """One page of the all-users compaction: ``{"users", "deleted", "finished", "unfinished", "more",
+    "resume_after"}`` (``users``: due users taken; ``finished``: users whose log is now down to
+    ``keep`` versions). Reads at most ``scan`` users. Done when ``more`` is false.
     """
-    params = {"keep": max(0, keep), "after": after, "users": users, "step": max(1, step)}
+    params = {"keep": max(0, keep), "after": after, "users": users, "step": max(1, step), "scan": max(1, scan)}
     row = conn.execute(COMPACT_DUE, params).fetchone()
     assert row is not None
     return row

@@ -2,9 +2,10 @@
 
 Every route that changes a user's data calls it once with the ``changes`` row it appended (see
 ``shared.repositories.sql.WriteResult.change``: entity, entity_id, op, version, data, created_at,
-plus ``username`` for cache keys). Today it invalidates the cached public views in one Redis call;
-then pushes the change to the user's other devices over the WebSocket API, so no route needs to
-know who listens. Both run after the commit and never turn a committed write into an error.
+plus ``username`` for cache keys). It invalidates the cached public views in one Redis call (the
+leaderboards only for profile writes), then pushes the change to the user's other devices over the
+WebSocket API, so no route needs to know who listens. Both run after the commit and never turn a
+committed write into an error.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ def after_write(user_id: uuid.UUID, change: dict[str, Any]) -> None:
     misses the push catches up through ``GET /sync``.
     """
     try:
-        public_cache.invalidate(change.get("username"))
+        public_cache.invalidate(change.get("username"), leaderboards=change.get("entity") == "profile")
     except Exception as exc:
         logger.warning("cache invalidation failed", extra={"user_id": str(user_id), "error": type(exc).__name__,
                                                            "version": change.get("version")})

@@ -8,6 +8,7 @@ import pytest
 
 from functions.profiles.app import handler
 from functions.skills.app import handler as skills_handler
+from shared.clients.redis import get_redis
 from shared.public import cache as public_cache
 from tests.support import http_event, invoke
 from tests.support.skills import call, db_one, from_event, snapshot, sync_version
@@ -131,9 +132,13 @@ def test_a_write_is_visible_on_public_views_immediately(alice, redis_counter):
     assert next(s for s in fresh["skills"] if s["name"] == "Python")["level"] == 10
     assert fresh["character"]["total_level"] == 19
     assert call(handler, "GET", "/api/v1/users/alice/card.svg").body != card
+    # The boards are not emptied by skill writes: they refresh on their short TTL (issue 14).
+    assert call(handler, "GET", "/api/v1/leaderboard").json == board
+    get_redis().delete(public_cache.leaderboard_key(None))  # as its TTL would
     assert call(handler, "GET", "/api/v1/leaderboard").json["entries"][0]["score"] == 19 != board["entries"][0]["score"]
     call(handler, "PATCH", "/api/v1/me/profile", headers, {"display_name": "Alicia"})
     assert call(handler, "GET", "/api/v1/users/alice").json["display_name"] == "Alicia"
+    assert call(handler, "GET", "/api/v1/leaderboard").json["entries"][0]["display_name"] == "Alicia"  # profile
 
 
 def test_private_profile_card_and_leaderboard_entry_are_invisible(alice, make_user):

@@ -76,10 +76,26 @@ def test_each_compaction_statement_deletes_at_most_users_times_step(make_user):
         statements += 1
         assert row["deleted"] <= 2 * 4
         after = row["resume_after"]
-        if row["users"] < 2 and not row["unfinished"]:
+        if not row["more"]:
             break
     assert statements <= 3 * 10 + 1  # 40 versions each, 4 per statement, plus the final empty page
     assert all(log_versions(user_id) == list(range(41, 51)) for user_id in user_ids)
+
+
+def test_each_compaction_statement_reads_a_bounded_window_of_users(make_user):
+    """However few users are due, a statement looks at ``scan`` users at most and moves on."""
+    user_ids = sorted(make_user(f"user{i}")[0]["id"] for i in range(7))
+    add_changes(user_ids[5], 15)  # the only user over the limit, near the end of the walk
+    after, windows = maintenance.FIRST_ID, []
+    while True:
+        row = sync.compact_due(db.get_conn(), keep=10, after=after, users=2, step=100, scan=2)
+        windows.append((row["users"], row["resume_after"]))
+        after = row["resume_after"]
+        if not row["more"]:
+            break
+    # 7 users, 2 per window: 4 statements; the third window (users 4 and 5) found the due one.
+    assert windows == [(0, user_ids[1]), (0, user_ids[3]), (1, user_ids[5]), (0, user_ids[6])]
+    assert log_versions(user_ids[5]) == list(range(6, 16))
 
 
 def test_the_floor_never_moves_down(make_user, settings):
