@@ -7,21 +7,30 @@ httpx client has no timeout, so we give it one: a slow cache must not hold a Lam
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 from shared.clients import registry
 from shared.core.deadline import clamp_httpx_request
-from shared.core.settings import get_settings
+from shared.core.settings import SECRET_MAX_AGE_S, get_settings
 
 if TYPE_CHECKING:
     from upstash_redis import Redis
 
 _client: Redis | None = None
+_credentials: tuple[str, str] | None = None
+_checked_at = 0.0
+_clock = time.monotonic
 
 
 def get_redis() -> Redis:
-    """The container's Upstash client."""
-    global _client
+    """The container's Upstash client. Every SECRET_MAX_AGE_S the credentials are read again (from
+    the secret cache): a rotated token or a moved endpoint reaches a warm container without a redeploy."""
+    global _client, _credentials, _checked_at
+    if _client is not None and _clock() - _checked_at >= SECRET_MAX_AGE_S:
+        _checked_at = _clock()
+        if get_settings().upstash_credentials() != _credentials:
+            reset()
     if _client is None:
         import httpx
         from upstash_redis import Redis
@@ -31,16 +40,16 @@ def get_redis() -> Redis:
         client = Redis(url=url, token=token, rest_retries=0, allow_telemetry=False)
         client._http._client.timeout = httpx.Timeout(settings.redis_timeout_s)
         client._http._client.event_hooks["request"].append(clamp_httpx_request)  # and the invocation's
-        _client = client
+        _client, _credentials, _checked_at = client, (url, token), _clock()
     return _client
 
 
 def reset() -> None:
     """Forget the client (tests; the local stack after its bridge moved)."""
-    global _client
+    global _client, _credentials
     if _client is not None:
         _client.close()
-    _client = None
+    _client, _credentials = None, None
 
 
 registry.register("redis", reset)

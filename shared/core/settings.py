@@ -127,13 +127,14 @@ class Settings(BaseSettings):
             raise RuntimeError("set DATABASE_URL or DATABASE_URL_SECRET")
         return _fetch_secret(self.database_url_secret)
 
-    def jwt_key_set(self) -> str:
-        """The JSON key set ``{"keys": [{"kid", "private_pem"}, …]}``; the first key signs."""
+    def jwt_key_set(self, *, fresh: bool = False) -> str:
+        """The JSON key set ``{"keys": [{"kid", "private_pem"}, …]}``; the first key signs.
+        ``fresh``: bypass the secret cache (a token named a kid the cached set lacks)."""
         if self.jwt_keys is not None:
             return self.jwt_keys.get_secret_value()
         if not self.jwt_keys_secret:
             raise RuntimeError("set JWT_KEYS or JWT_KEYS_SECRET")
-        return _fetch_secret(self.jwt_keys_secret)
+        return _fetch_secret(self.jwt_keys_secret, fresh=fresh)
 
     def upstash_credentials(self) -> tuple[str, str]:
         """(REST URL, token): from the environment, or a JSON secret ``{"url": …, "token": …}``."""
@@ -144,20 +145,28 @@ class Settings(BaseSettings):
         data = json.loads(_fetch_secret(self.upstash_secret))
         return data["url"], data["token"]
 
-    def digest_signing_key(self) -> bytes:
-        """The HMAC key for unsubscribe links: from the environment or (in AWS) Secrets Manager."""
+    def digest_signing_keys(self) -> list[bytes]:
+        """The HMAC keys for unsubscribe links, from the environment or (in AWS) Secrets Manager:
+        ``{"keys": ["new", "old", …]}`` (the first signs, every one verifies, so a rotation keeps
+        the links already emailed working) or, as before, one plain key."""
         if self.digest_signing_secret is not None:
-            return self.digest_signing_secret.get_secret_value().encode()
-        if not self.digest_signing_secret_arn:
+            raw = self.digest_signing_secret.get_secret_value()
+        elif self.digest_signing_secret_arn:
+            raw = _fetch_secret(self.digest_signing_secret_arn)
+        else:
             raise RuntimeError("set DIGEST_SIGNING_SECRET or DIGEST_SIGNING_SECRET_ARN")
-        return _fetch_secret(self.digest_signing_secret_arn).encode()
+        keys = json.loads(raw)["keys"] if raw.lstrip().startswith("{") else [raw]
+        if not keys or any(not key or key.strip().lower() in PLACEHOLDERS for key in keys):
+            raise RuntimeError("the digest signing key list is empty or holds a placeholder")
+        return [key.encode() for key in keys]
 
 
-def _fetch_secret(name: str) -> str:
-    """Read a secret through Powertools parameters, cached for SECRET_MAX_AGE_S seconds."""
+def _fetch_secret(name: str, *, fresh: bool = False) -> str:
+    """Read a secret through Powertools parameters, cached for SECRET_MAX_AGE_S seconds (a rotated
+    value reaches a warm container within that); ``fresh`` bypasses the cache."""
     from aws_lambda_powertools.utilities import parameters
 
-    return str(parameters.get_secret(name, max_age=SECRET_MAX_AGE_S))
+    return str(parameters.get_secret(name, max_age=SECRET_MAX_AGE_S, force_fetch=fresh))
 
 
 @lru_cache(maxsize=1)

@@ -1,6 +1,7 @@
 """Signed one-click unsubscribe tokens: the user id plus an HMAC over a purpose and that id.
 
-Stdlib HMAC-SHA256 (truncated to 128 bits), keyed by DIGEST_SIGNING_SECRET, with the purpose in the
+Stdlib HMAC-SHA256 (truncated to 128 bits), keyed by DIGEST_SIGNING_SECRET (a key list: the first
+signs, every one verifies, so rotating the key keeps old links working), with the purpose in the
 MAC so a token minted for anything else can never unsubscribe anyone. No expiry: a link in a months-
 old email must still work. The token is URL-safe base64 of 16 id bytes + 16 MAC bytes.
 """
@@ -19,13 +20,14 @@ PURPOSE = b"atribuo/digest-unsubscribe/v1:"
 MAC_BYTES = 16
 
 
-def _mac(user_id: uuid.UUID) -> bytes:
-    key = get_settings().digest_signing_key()
+def _mac(user_id: uuid.UUID, key: bytes) -> bytes:
     return hmac.new(key, PURPOSE + user_id.bytes, hashlib.sha256).digest()[:MAC_BYTES]
 
 
 def make_token(user_id: uuid.UUID) -> str:
-    return base64.urlsafe_b64encode(user_id.bytes + _mac(user_id)).decode().rstrip("=")
+    """Signed with the first configured key."""
+    key = get_settings().digest_signing_keys()[0]
+    return base64.urlsafe_b64encode(user_id.bytes + _mac(user_id, key)).decode().rstrip("=")
 
 
 def read_token(token: str) -> uuid.UUID | None:
@@ -37,7 +39,9 @@ def read_token(token: str) -> uuid.UUID | None:
     if len(raw) != 16 + MAC_BYTES or base64.urlsafe_b64encode(raw).decode().rstrip("=") != token:
         return None  # only the canonical spelling: base64's unused low bits must not make a second valid token
     user_id = uuid.UUID(bytes=raw[:16])
-    return user_id if hmac.compare_digest(raw[16:], _mac(user_id)) else None
+    keys = get_settings().digest_signing_keys()
+    valid = [hmac.compare_digest(raw[16:], _mac(user_id, key)) for key in keys]  # every key, no early exit
+    return user_id if any(valid) else None
 
 
 def unsubscribe_url(user_id: uuid.UUID) -> str:

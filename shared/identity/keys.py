@@ -1,4 +1,4 @@
-"""The RS256 keys: loaded once per container from settings, published as a JWKS.
+"""The RS256 keys: loaded from settings (re-read after a few minutes), published as a JWKS.
 
 Rotation: add the new key *after* the current one and deploy (it is published, so tokens it will
 sign can be verified everywhere); then move it first (it signs); drop the old key once the last
@@ -15,6 +15,7 @@ that signs (``auth``).
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -29,41 +30,67 @@ class SigningKey:
     private_key: Any
 
 
-@lru_cache(maxsize=1)
-def _configured_keys() -> tuple[dict[str, str], ...]:
-    """The key set as configured, read once, so signing and verifying always see the same set."""
-    keys = json.loads(get_settings().jwt_key_set())["keys"]
-    if not keys:
-        raise RuntimeError("the JWT key set is empty")
-    kids = [item["kid"] for item in keys]
-    if len(set(kids)) != len(kids):
-        raise RuntimeError("the JWT key set repeats a kid")
-    return tuple(keys)
+# Rotation without a redeploy (issue 11): the key set is re-read after KEY_SET_MAX_AGE_S (the secret
+# cache's age), and a token whose kid is unknown makes the container re-read it at once, bypassing
+# that cache — at most once per RELOAD_MIN_INTERVAL_S, so a flood of made-up kids costs one Secrets
+# Manager call per interval, not one per request.
+KEY_SET_MAX_AGE_S = 300
+RELOAD_MIN_INTERVAL_S = 30
+_clock = time.monotonic
+_loaded: tuple[float, tuple[tuple[str, str], ...]] | None = None
+_last_forced_reload = float("-inf")
 
 
-@lru_cache(maxsize=1)
+def _configured_keys(*, fresh: bool = False) -> tuple[tuple[str, str], ...]:
+    """The key set as configured, ``(kid, private_pem)`` pairs, signing key first; re-read when older
+    than KEY_SET_MAX_AGE_S (or ``fresh``), so signing and verifying always see the same set."""
+    global _loaded
+    now = _clock()
+    if fresh or _loaded is None or now - _loaded[0] >= KEY_SET_MAX_AGE_S:
+        keys = json.loads(get_settings().jwt_key_set(fresh=fresh))["keys"]
+        if not keys:
+            raise RuntimeError("the JWT key set is empty")
+        kids = [item["kid"] for item in keys]
+        if len(set(kids)) != len(kids):
+            raise RuntimeError("the JWT key set repeats a kid")
+        _loaded = (now, tuple((item["kid"], item["private_pem"]) for item in keys))
+    return _loaded[1]
+
+
+@lru_cache(maxsize=2)
+def _public_keys(configured: tuple[tuple[str, str], ...]) -> dict[str, Any]:
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    return {kid: load_pem_private_key(pem.encode(), password=None, unsafe_skip_rsa_key_validation=True).public_key()
+            for kid, pem in configured}
+
+
 def verification_keys() -> dict[str, Any]:
     """The public key of every configured key by ``kid`` (the signing key first)."""
+    return _public_keys(_configured_keys())
+
+
+@lru_cache(maxsize=2)
+def _signing_key(kid: str, pem: str) -> SigningKey:
     from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
-    return {
-        item["kid"]: load_pem_private_key(item["private_pem"].encode(), password=None,
-                                          unsafe_skip_rsa_key_validation=True).public_key()
-        for item in _configured_keys()
-    }
+    return SigningKey(kid, load_pem_private_key(pem.encode(), password=None))
 
 
-@lru_cache(maxsize=1)
 def signing_key() -> SigningKey:
     """The first configured key, fully validated: it is the one that signs."""
-    from cryptography.hazmat.primitives.serialization import load_pem_private_key
-
-    first = _configured_keys()[0]
-    return SigningKey(first["kid"], load_pem_private_key(first["private_pem"].encode(), password=None))
+    return _signing_key(*_configured_keys()[0])
 
 
 def public_key(kid: str) -> Any | None:
-    return verification_keys().get(kid)
+    """The public key for ``kid``; an unknown kid re-reads the key set first (rate-limited): a key
+    added by a rotation is accepted without waiting for the cache to age or the container to die."""
+    global _last_forced_reload
+    key = verification_keys().get(kid)
+    if key is None and _clock() - _last_forced_reload >= RELOAD_MIN_INTERVAL_S:
+        _last_forced_reload = _clock()
+        key = _public_keys(_configured_keys(fresh=True)).get(kid)
+    return key
 
 
 def jwks() -> dict[str, Any]:
@@ -92,9 +119,10 @@ def generate_key_set(kids: tuple[str, ...] = ("local-1",)) -> str:
 
 
 def reset() -> None:
-    _configured_keys.cache_clear()
-    verification_keys.cache_clear()
-    signing_key.cache_clear()
+    global _loaded, _last_forced_reload
+    _loaded, _last_forced_reload = None, float("-inf")
+    _public_keys.cache_clear()
+    _signing_key.cache_clear()
 
 
 # Cached per container like a client; the registry forgets it too (a key rotation reaches new
