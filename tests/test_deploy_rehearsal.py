@@ -1,0 +1,312 @@
+"""A deploy rehearsal, offline: SAM's own translator turns template.yaml into the CloudFormation a
+deploy would submit, and these invariants are checked on the result.
+
+* every function has a log group with retention (the name Lambda writes to) and JSON platform logs;
+* schedules carry no fixed names (they are unique per account and region: a second stage would clash);
+* each function's IAM grants and environment cover what its code reaches, derived from the code:
+  the import closure of its handler (which of ``shared.clients``, the key set and the unsubscribe
+  keys it can touch) and, for ``shared.clients.aws``, the AWS services its reachable code names;
+* the migrations run before every function that uses the database is updated;
+* every reference in the result points at something that exists (alarms, policies, log groups);
+* cfn-lint with the serverless rules is clean on the source template.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from fnmatch import fnmatch
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from local.template import ROOT, functions
+
+TEMPLATE = ROOT / "template.yaml"
+PARAMETERS = {
+    "Stage": "prod", "BucketName": "atribuo-prod-avatars", "AvatarPublicBaseUrl": "https://cdn.atribuo.app",
+    "AWS::Region": "eu-west-1", "AWS::AccountId": "123456789012", "AWS::Partition": "aws",
+    "AWS::StackName": "atribuo-prod", "AWS::URLSuffix": "amazonaws.com",
+}
+SECRET_READ = "secretsmanager:GetSecretValue"
+# What reaching a module requires: (IAM action, a fragment of the granted resource) and environment.
+GRANTS: dict[str, list[tuple[str, str]]] = {
+    "shared.clients.db": [(SECRET_READ, "atribuo/${Stage}/database-")],
+    "shared.clients.redis": [(SECRET_READ, "atribuo/${Stage}/upstash-")],
+    "shared.clients.s3": [("s3:GetObject", "${BucketName}/avatars/*"), ("s3:PutObject", "${BucketName}/avatars/*"),
+                          ("s3:DeleteObject", "${BucketName}/avatars/*")],
+    "shared.clients.websocket": [("execute-api:ManageConnections", "/POST/@connections/*")],
+}
+ENVIRONMENT: dict[str, list[str]] = {
+    "shared.clients.db": ["DATABASE_URL_SECRET"],
+    "shared.clients.redis": ["UPSTASH_SECRET"],
+    "shared.clients.s3": ["AVATAR_BUCKET"],
+    "shared.clients.websocket": ["WEBSOCKET_MANAGEMENT_URL"],
+}
+# Secrets that are not a client's: needed when code the handler can reach calls the settings method.
+SETTINGS_SECRETS: dict[str, tuple[list[tuple[str, str]], list[str]]] = {
+    "jwt_key_set": ([(SECRET_READ, "atribuo/${Stage}/jwt-keys-")], ["JWT_KEYS_SECRET"]),
+    "digest_signing_keys": ([(SECRET_READ, "atribuo/${Stage}/digest-signing-")], ["DIGEST_SIGNING_SECRET_ARN"]),
+}
+AWS_SERVICES: dict[str, tuple[list[tuple[str, str]], list[str]]] = {
+    "sqs": ([("sqs:SendMessage", "DigestQueue")], ["DIGEST_QUEUE_URL"]),
+    "ses": ([("ses:SendEmail", ":identity/*")], ["DIGEST_FROM_EMAIL"]),
+}
+
+
+class _NoManagedPolicies:
+    """The translator asks IAM for AWS managed policy names; the template uses none by name."""
+
+    def load(self) -> dict[str, str]:
+        return {}
+
+
+@cache
+def transformed() -> dict[str, Any]:
+    from samtranslator.translator.transform import transform
+    from samtranslator.yaml_helper import yaml_parse
+
+    os.environ.setdefault("AWS_DEFAULT_REGION", PARAMETERS["AWS::Region"])  # the translator asks boto3
+    template = yaml_parse(TEMPLATE.read_text())
+    for name, resource in template["Resources"].items():  # what `sam package` does to local folders
+        properties = resource.get("Properties", {})
+        for key in ("CodeUri", "ContentUri"):
+            if isinstance(properties.get(key), str):
+                properties[key] = f"s3://rehearsal-bucket/{name}.zip"
+    return transform(template, dict(PARAMETERS), _NoManagedPolicies())
+
+
+def lambda_functions() -> dict[str, dict[str, Any]]:
+    return {name: res for name, res in transformed()["Resources"].items() if res["Type"] == "AWS::Lambda::Function"}
+
+
+def test_the_transform_yields_every_function():
+    assert set(lambda_functions()) == set(functions())
+
+
+# --- the code's reach --------------------------------------------------------------------------------
+
+def _module_path(module: str) -> Path | None:
+    base = ROOT.joinpath(*module.split("."))
+    for path in (base.with_suffix(".py"), base / "__init__.py"):
+        if path.is_file():
+            return path
+    return None
+
+
+def _imports(path: Path, module: str) -> set[str]:
+    """Every module ``path`` imports anywhere (lazy imports inside functions included)."""
+    found: set[str] = set()
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*parts, base] if base else parts)
+            found.add(base)
+            found.update(f"{base}.{alias.name}" for alias in node.names)
+    return {name for name in found if name.split(".")[0] in ("shared", "functions") and _module_path(name)}
+
+
+@cache
+def closure(handler_module: str) -> frozenset[str]:
+    seen: set[str] = set()
+    todo = [handler_module]
+    while todo:
+        module = todo.pop()
+        if module in seen or (path := _module_path(module)) is None:
+            continue
+        seen.add(module)
+        todo.extend(_imports(path, module) - seen)
+    return frozenset(seen)
+
+
+@cache
+def reachable(handler_module: str) -> tuple[frozenset[str], frozenset[str]]:
+    """(functions and methods, AWS services): what the handler can reach by name within its import
+    closure, and the service of every ``aws.client("<service>")`` call among them. By name only, so
+    it over-approximates (two functions of one name are both reached), never under-approximates."""
+    trees = {m: ast.parse(p.read_text()) for m in closure(handler_module) if (p := _module_path(m))}
+    bodies: dict[str, list[ast.AST]] = {}
+    for tree in trees.values():
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                bodies.setdefault(node.name, []).append(node)
+
+    def names_in(node: ast.AST) -> set[str]:
+        return ({n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+                | {n.attr for n in ast.walk(node) if isinstance(n, ast.Attribute)})
+
+    found: set[str] = set()
+    todo = list(names_in(trees[handler_module]))
+    while todo:
+        name = todo.pop()
+        if name in found or name not in bodies:
+            continue
+        found.add(name)
+        for body in bodies[name]:
+            todo.extend(names_in(body) - found)
+    services = set()
+    for name in found:
+        for body in bodies[name]:
+            for call in (n for n in ast.walk(body) if isinstance(n, ast.Call)):
+                func = call.func
+                if (isinstance(func, ast.Attribute) and func.attr == "client" and isinstance(func.value, ast.Name)
+                        and func.value.id == "aws" and call.args and isinstance(call.args[0], ast.Constant)):
+                    services.add(call.args[0].value)
+    return frozenset(found), frozenset(services)
+
+
+def handler_module(function: str) -> str:
+    return "functions." + functions()[function]["Properties"]["CodeUri"].strip("/").split("/")[-1] + ".app"
+
+
+def test_the_reach_analysis_sees_what_the_code_does():
+    """Guards the analysis itself: known facts about the code come out of it."""
+    assert "shared.clients.s3" in closure(handler_module("UploadsFunction"))
+    assert "shared.clients.db" not in closure(handler_module("NotFoundFunction"))
+    assert reachable(handler_module("DigestPlannerFunction"))[1] == {"sqs"}
+    assert reachable(handler_module("DigestWorkerFunction"))[1] == {"ses"}
+    assert "digest_signing_keys" in reachable(handler_module("DigestWorkerFunction"))[0]
+    assert "digest_signing_keys" not in reachable(handler_module("DigestPlannerFunction"))[0]
+    assert "jwt_key_set" in reachable(handler_module("SkillsFunction"))[0]
+
+
+def _grants(function: dict[str, Any]) -> list[tuple[str, str]]:
+    """(action, resource as JSON text) for every Allow statement of the function's role."""
+    resources = transformed()["Resources"]
+    role = resources[function["Properties"]["Role"]["Fn::GetAtt"][0]]["Properties"]
+    documents = [policy["PolicyDocument"] for policy in role.get("Policies", [])]
+    for arn in role.get("ManagedPolicyArns", []):
+        if isinstance(arn, dict) and "Ref" in arn:
+            documents.append(resources[arn["Ref"]]["Properties"]["PolicyDocument"])
+    pairs = []
+    for document in documents:
+        for statement in document["Statement"]:
+            if statement.get("Effect") != "Allow":
+                continue
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            for action in actions:
+                pairs.append((action, json.dumps(statement.get("Resource"))))
+    return pairs
+
+
+def _environment(function: dict[str, Any]) -> set[str]:
+    return set(function["Properties"].get("Environment", {}).get("Variables", {}))
+
+
+@pytest.mark.parametrize("name", sorted(functions()))
+def test_each_function_may_do_what_its_code_reaches(name):
+    function = lambda_functions()[name]
+    module = handler_module(name)
+    reach = closure(module)
+    needed: list[tuple[str, str]] = []
+    env: list[str] = []
+    for client, grants in GRANTS.items():
+        if client in reach:
+            needed += grants
+            env += ENVIRONMENT[client]
+    names, services = reachable(module)
+    for method, (grants, variables) in SETTINGS_SECRETS.items():
+        if method in names:
+            needed += grants
+            env += variables
+    for service in services:
+        needed += AWS_SERVICES[service][0]
+        env += AWS_SERVICES[service][1]
+    granted = _grants(function)
+    missing = [(action, fragment) for action, fragment in needed
+               if not any(fnmatch(action, a) and fragment in resource for a, resource in granted)]
+    assert not missing, f"{name} reaches code that needs {missing}"
+    assert set(env) <= _environment(function), f"{name} lacks {set(env) - _environment(function)}"
+
+
+# --- logs, schedules, ordering, references ---------------------------------------------------------
+
+def test_every_function_has_a_log_group_with_retention_and_json_logs():
+    groups = {json.dumps(res["Properties"].get("LogGroupName")): res["Properties"]
+              for res in transformed()["Resources"].values() if res["Type"] == "AWS::Logs::LogGroup"}
+    for name, function in lambda_functions().items():
+        group = groups.get(json.dumps({"Fn::Sub": f"/aws/lambda/${{{name}}}"}))
+        assert group is not None and group.get("RetentionInDays"), f"{name} has no log group with retention"
+        assert function["Properties"].get("LoggingConfig", {}).get("LogFormat") == "JSON", name
+
+
+def test_schedules_carry_no_fixed_names():
+    schedules = [res for res in transformed()["Resources"].values() if res["Type"] == "AWS::Scheduler::Schedule"]
+    assert len(schedules) == 2
+    assert all("Name" not in schedule["Properties"] for schedule in schedules)
+
+
+def test_migrations_run_before_the_functions_that_use_the_database():
+    resources = transformed()["Resources"]
+    migrations = resources["Migrations"]
+    assert "MigrateFunctionLogs" in _depends_on(migrations)
+    assert migrations["Properties"]["ServiceTimeout"] <= 900
+    assert "SharedLayer" in json.dumps(migrations["Properties"])  # a new shared layer re-runs them
+    users = [name for name in functions() if "shared.clients.db" in closure(handler_module(name))
+             and name != "MigrateFunction"]
+    assert len(users) >= 10
+    for name in users:
+        assert "Migrations" in _depends_on(lambda_functions()[name]), name
+
+
+def _depends_on(resource: dict[str, Any]) -> list[str]:
+    value = resource.get("DependsOn", [])
+    return [value] if isinstance(value, str) else list(value)
+
+
+def test_every_reference_points_at_something_that_exists():
+    """Alarms' dimensions and actions, policies, log groups, integrations: a Ref, GetAtt or ${} that
+    names nothing fails the deploy only at the end of a long rollout."""
+    output = transformed()
+    known = set(output["Resources"]) | set(output.get("Parameters", {})) | {
+        "AWS::Region", "AWS::AccountId", "AWS::Partition", "AWS::StackName", "AWS::URLSuffix", "AWS::NoValue",
+        "AWS::StackId"}
+    dangling = []
+
+    def visit(node: Any, where: str) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "Ref" and isinstance(value, str) and value not in known:
+                    dangling.append((where, value))
+                elif key == "Fn::GetAtt":
+                    target = value[0] if isinstance(value, list) else value.split(".")[0]
+                    if target not in output["Resources"]:
+                        dangling.append((where, target))
+                elif key == "Fn::Sub":
+                    text, local = (value, {}) if isinstance(value, str) else (value[0], value[1])
+                    for name in re.findall(r"\$\{([^}!]+)\}", text):
+                        if name.split(".")[0] not in known and name not in local:
+                            dangling.append((where, name))
+                visit(value, where)
+        elif isinstance(node, list):
+            for item in node:
+                visit(item, where)
+
+    for name, resource in output["Resources"].items():
+        visit(resource, name)
+        for dependency in _depends_on(resource):
+            if dependency not in output["Resources"]:
+                dangling.append((name, dependency))
+    visit(output.get("Outputs", {}), "Outputs")
+    assert not dangling
+
+
+def test_cfn_lint_with_the_serverless_rules_is_clean():
+    cfn_lint = shutil.which("cfn-lint", path=str(Path(sys.executable).parent)) or shutil.which("cfn-lint")
+    assert cfn_lint, "cfn-lint is a dev dependency; `make install` provides it"
+    env = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1"}
+    result = subprocess.run([cfn_lint, str(TEMPLATE), "--append-rules", "cfn_lint_serverless.rules"],
+                            capture_output=True, text=True, env=env, timeout=300, cwd=ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
