@@ -310,3 +310,20 @@ def test_cfn_lint_with_the_serverless_rules_is_clean():
     result = subprocess.run([cfn_lint, str(TEMPLATE), "--append-rules", "cfn_lint_serverless.rules"],
                             capture_output=True, text=True, env=env, timeout=300, cwd=ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_function_and_queue_is_watched_and_every_alarm_notifies_the_topic():
+    resources = transformed()["Resources"]
+    alarms = [res["Properties"] for res in resources.values() if res["Type"] == "AWS::CloudWatch::Alarm"]
+    watched = {(alarm.get("MetricName"), json.dumps(alarm.get("Dimensions"))) for alarm in alarms}
+    for name in lambda_functions():
+        for metric in ("Errors", "Throttles"):
+            assert (metric, json.dumps([{"Name": "FunctionName", "Value": {"Ref": name}}])) in watched, (name, metric)
+    for queue, metric in (("DigestDeadLetterQueue", "ApproximateNumberOfMessagesVisible"),
+                          ("DigestQueue", "ApproximateAgeOfOldestMessage")):
+        dimension = [{"Name": "QueueName", "Value": {"Fn::GetAtt": [queue, "QueueName"]}}]
+        assert (metric, json.dumps(dimension)) in watched, queue
+    assert {"Latency", None} <= {alarm.get("MetricName") for alarm in alarms}  # p95 latency; the 5xx rate (math)
+    for alarm in alarms:
+        assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}] == alarm["OKActions"]
+    assert resources["AlarmTopic"]["Type"] == "AWS::SNS::Topic"
