@@ -15,6 +15,14 @@ not part of the stack, leaving whatever already exists untouched (run it again s
 
 The two external secrets can only come from the operator: without their variables they are reported
 as missing (exit status 1) and everything else is still created. No secret value is ever printed.
+
+Key rotation (docs/operations.md), each step one ``put-secret-value`` that running containers pick up
+(an unknown kid at once, everything else within the 5-minute secret cache):
+
+* ``add-key <stage> jwt-keys``: a fresh key *last*: published and verifying, not signing yet;
+* ``promote-key <stage> jwt-keys``: the last key becomes the first, the one that signs;
+* ``add-key <stage> digest-signing``: a fresh key *first*: new links use it, old links still verify;
+* ``retire-keys <stage> jwt-keys|digest-signing``: keep only the first key.
 """
 
 from __future__ import annotations
@@ -137,9 +145,46 @@ def _ensure_bucket(s3: Any, bucket: str) -> str:
     return "created"
 
 
+ROTATABLE = ("jwt-keys", "digest-signing")
+
+
+def rotate(command: str, stage: str, what: str, *, session: Any = None) -> list[str]:
+    """Apply one rotation step to ``atribuo/<stage>/<what>``; returns the key ids in order (JWT kids,
+    or ``key-1``… for HMAC keys, never a key)."""
+    import boto3
+
+    if what not in ROTATABLE or (command == "promote-key" and what != "jwt-keys"):
+        raise SystemExit(f"{command} does not apply to {what}")
+    manager = (session or boto3.session.Session()).client("secretsmanager")
+    name = secret_name(stage, what)
+    raw = manager.get_secret_value(SecretId=name)["SecretString"]
+    if what == "jwt-keys":
+        from shared.identity.keys import generate_key_set
+
+        keys = json.loads(raw)["keys"]
+        if command == "add-key":
+            keys.append(json.loads(generate_key_set((f"{stage}-{secrets.token_hex(4)}",)))["keys"][0])
+        elif command == "promote-key":
+            keys.insert(0, keys.pop())
+        else:
+            keys = keys[:1]
+        ids = [key["kid"] for key in keys]
+    else:
+        keys = json.loads(raw)["keys"] if raw.lstrip().startswith("{") else [raw]
+        keys = [secrets.token_urlsafe(32), *keys] if command == "add-key" else keys[:1]
+        ids = [f"key-{index + 1}" for index in range(len(keys))]
+    manager.put_secret_value(SecretId=name, SecretString=json.dumps({"keys": keys}))
+    return ids
+
+
 def main(argv: list[str]) -> int:
+    if len(argv) == 3 and argv[0] in ("add-key", "promote-key", "retire-keys"):
+        print(f"{secret_name(argv[1], argv[2])}: " + ", ".join(rotate(*argv)))
+        return 0
     if len(argv) != 2 or argv[0] not in ("overrides", "bootstrap"):
-        print("usage: python -m local.deploy overrides|bootstrap <stage>", file=sys.stderr)
+        print("usage: python -m local.deploy overrides|bootstrap <stage>\n"
+              "       python -m local.deploy add-key|promote-key|retire-keys <stage> jwt-keys|digest-signing",
+              file=sys.stderr)
         return 2
     command, stage = argv
     if command == "overrides":

@@ -77,3 +77,41 @@ def test_the_template_reads_the_names_bootstrap_creates():
     text = (deploy.ROOT / "template.yaml").read_text()
     for what in SECRETS:
         assert f"atribuo/${{Stage}}/{what}" in text, what
+
+
+def test_rotating_the_jwt_keys_publishes_then_promotes_then_retires(aws, monkeypatch):
+    from shared.identity.keys import generate_key_set
+
+    manager = aws.client("secretsmanager")
+    manager.create_secret(Name="atribuo/prod/jwt-keys", SecretString=generate_key_set(("prod-old",)))
+    added = deploy.rotate("add-key", "prod", "jwt-keys", session=aws)
+    assert added[0] == "prod-old" and len(added) == 2  # published, not signing yet
+    assert deploy.rotate("promote-key", "prod", "jwt-keys", session=aws) == [added[1], "prod-old"]
+    assert deploy.rotate("retire-keys", "prod", "jwt-keys", session=aws) == [added[1]]
+    monkeypatch.setenv("JWT_KEYS", manager.get_secret_value(SecretId="atribuo/prod/jwt-keys")["SecretString"])
+    from shared.clients.registry import reset_all
+    from shared.identity import keys
+
+    reset_all()
+    assert keys.signing_key().kid == added[1]
+
+
+def test_rotating_the_digest_keys_signs_with_the_new_one_and_still_verifies_the_old(aws, monkeypatch):
+    import uuid
+
+    from shared.clients.registry import reset_all
+    from shared.digests.unsubscribe import make_token, read_token
+
+    manager = aws.client("secretsmanager")
+    manager.create_secret(Name="atribuo/dev/digest-signing", SecretString="an-old-plain-key-" + "q" * 30)
+    monkeypatch.setenv("DIGEST_SIGNING_SECRET", "an-old-plain-key-" + "q" * 30)
+    reset_all()
+    user = uuid.uuid4()
+    old_link = make_token(user)
+    assert deploy.rotate("add-key", "dev", "digest-signing", session=aws) == ["key-1", "key-2"]
+    monkeypatch.setenv("DIGEST_SIGNING_SECRET", manager.get_secret_value(SecretId="atribuo/dev/digest-signing")
+                       ["SecretString"])
+    reset_all()
+    assert read_token(old_link) == user and make_token(user) != old_link
+    with pytest.raises(SystemExit):
+        deploy.rotate("promote-key", "dev", "digest-signing", session=aws)
