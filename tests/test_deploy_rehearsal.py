@@ -327,3 +327,24 @@ def test_every_function_and_queue_is_watched_and_every_alarm_notifies_the_topic(
     for alarm in alarms:
         assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}] == alarm["OKActions"]
     assert resources["AlarmTopic"]["Type"] == "AWS::SNS::Topic"
+
+
+def test_every_function_that_pushes_to_devices_counts_its_failed_pushes_into_the_alarmed_metric():
+    resources = transformed()["Resources"]
+    publishers = {name for name in functions() if "shared.sync.fanout" in closure(handler_module(name))}
+    assert len(publishers) >= 4
+    counted = {}
+    for resource in resources.values():
+        if resource["Type"] == "AWS::Logs::MetricFilter":
+            group = resource["Properties"]["LogGroupName"]["Ref"].removesuffix("Logs")
+            metrics = {(t["MetricNamespace"], t["MetricName"]) for t in resource["Properties"]["MetricTransformations"]}
+            counted.setdefault(group, []).append((resource["Properties"]["FilterPattern"], metrics))
+    for name in publishers:
+        patterns = " ".join(pattern for pattern, metrics in counted.get(name, [])
+                            if ("Atribuo", "FanOutFailures") in metrics)
+        assert '"published"' in patterns and '"publish_change failed"' in patterns, name
+    source = (ROOT / "shared" / "sync" / "fanout.py").read_text()
+    assert 'logger.info("published", extra={"sent": result.sent, "gone": len(result.gone), "failed"' in source
+    assert 'logger.warning("publish_change failed"' in source
+    alarms = [res["Properties"] for res in resources.values() if res["Type"] == "AWS::CloudWatch::Alarm"]
+    assert any(a.get("Namespace") == "Atribuo" and a.get("MetricName") == "FanOutFailures" for a in alarms)
