@@ -35,11 +35,14 @@ def _run(queue_url: str) -> tuple[int, int]:
     from functions.digest_worker.app import handler as worker
     from local import aws_resources as res
     from local.lambda_context import LambdaContext
+    from local.template import timeout_of  # each invocation the time (and deadline) it has in AWS
 
-    planned = planner(res.scheduler_event(RUN_AT), LambdaContext(function_name="digest_planner"))["users"]
+    planned = planner(res.scheduler_event(RUN_AT), LambdaContext(
+        function_name="digest_planner", timeout_s=timeout_of("functions.digest_planner.app")))["users"]
     arn, sent = res.queue_arn(queue_url), 0
     while messages := res.receive(queue_url):
-        response = worker(res.sqs_event(messages, arn), LambdaContext(function_name="digest_worker"))
+        response = worker(res.sqs_event(messages, arn), LambdaContext(
+            function_name="digest_worker", timeout_s=timeout_of("functions.digest_worker.app")))
         res.delete_handled(queue_url, messages, response)
         sent += len(messages) - len(response["batchItemFailures"])
     return planned, sent

@@ -36,8 +36,10 @@ class Invoker:
 
     @staticmethod
     def _invoke(module: str, event: dict[str, Any], function_name: str) -> Any:
+        from local.template import timeout_of
+
         handler = importlib.import_module(module).handler
-        return handler(event, LambdaContext(function_name=function_name))
+        return handler(event, LambdaContext(function_name=function_name, timeout_s=timeout_of(module)))
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)

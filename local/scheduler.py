@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from local import aws_resources as res
-from local.template import schedules
+from local.template import schedules, timeout_of
 
 PLANNER = "functions.digest_planner.app"
 WORKER = "functions.digest_worker.app"
@@ -141,7 +141,8 @@ def digest_now() -> None:
     from functions.digest_planner.app import handler
     from local.lambda_context import LambdaContext
 
-    print(handler(res.scheduler_event(when), LambdaContext(function_name="digest_planner")))
+    print(handler(res.scheduler_event(when), LambdaContext(function_name="digest_planner",
+                                                           timeout_s=timeout_of("functions.digest_planner.app"))))
     print("make dev's SQS poller hands the messages to the worker; `make emails` lists what was sent")
 
 

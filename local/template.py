@@ -75,6 +75,16 @@ def function_module(name: str) -> str:
     return _module(functions()[name]["Properties"])
 
 
+def timeout_of(module: str) -> float:
+    """The ``Timeout`` (seconds) of the function whose handler module is ``module`` (its own, else the
+    Globals'), so a local invocation gets the time, and so the deadline, it would get in AWS."""
+    default = float(load_template().get("Globals", {}).get("Function", {}).get("Timeout", 3))
+    for res in functions().values():
+        if _module(res["Properties"]) == module:
+            return float(res["Properties"].get("Timeout", default))
+    return default
+
+
 def http_routes() -> list[HttpRoute]:
     routes = []
     for name, res in functions().items():

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from shared.core.deadline import bounded
 from shared.core.observability import logger
 from shared.digests import pipeline as digests
 
 
+@bounded  # outbound calls fit in the invocation (shared.core.deadline)
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Plan the run for the event's scheduled hour; re-deliveries plan the same run."""

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from shared.core.deadline import bounded
 from shared.core.observability import logger
 from shared.ops import maintenance
 
 
+@bounded  # outbound calls fit in the invocation (shared.core.deadline)
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Run every purge until done or near the timeout; a re-delivery (or the next day) carries on."""

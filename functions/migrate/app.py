@@ -12,6 +12,7 @@ import urllib.request
 from typing import Any
 
 from shared.clients import db
+from shared.core.deadline import bounded
 from shared.core.observability import logger
 from shared.ops.migrate import migrate
 
@@ -34,6 +35,7 @@ def _respond(event: dict[str, Any], context: Any, status: str, data: dict[str, A
         pass
 
 
+@bounded  # outbound calls fit in the invocation (shared.core.deadline)
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     is_custom_resource = "ResponseURL" in event

@@ -12,6 +12,7 @@ from typing import Any
 
 from shared.clients import db
 from shared.clients.failures import infrastructure_error
+from shared.core.deadline import bounded
 from shared.core.errors import ServiceUnavailableError
 from shared.core.observability import logger
 from shared.core.settings import get_settings
@@ -19,6 +20,7 @@ from shared.identity.tickets import redeem_ticket
 from shared.repositories import connections
 
 
+@bounded  # outbound calls fit in the invocation (shared.core.deadline)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     ctx = event["requestContext"]
     ticket = (event.get("queryStringParameters") or {}).get("ticket")

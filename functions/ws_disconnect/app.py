@@ -6,10 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from shared.clients import db
+from shared.core.deadline import bounded
 from shared.core.observability import logger
 from shared.repositories import connections
 
 
+@bounded  # outbound calls fit in the invocation (shared.core.deadline)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     ctx = event["requestContext"]
     connection_id = ctx["connectionId"]

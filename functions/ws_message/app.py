@@ -12,12 +12,14 @@ import json
 from typing import Any
 
 from shared.clients import db
+from shared.core.deadline import bounded
 from shared.repositories import connections
 from shared.sync.fanout import close_connection, send_to_connection
 
 ACTIONS = ["ping"]
 
 
+@bounded  # outbound calls fit in the invocation (shared.core.deadline)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     ctx = event["requestContext"]
     connection_id = ctx["connectionId"]

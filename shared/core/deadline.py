@@ -80,3 +80,19 @@ def botocore_config(*, connect_s: float, read_s: float, attempts: int, **options
 
     return Config(connect_timeout=connect_s, read_timeout=read_s,
                   retries={"mode": "standard", "total_max_attempts": attempts}, **options)
+
+
+def bounded(handler: Any) -> Any:
+    """Decorate a plain Lambda handler (WebSocket, scheduled, queue, migrate): its outbound calls get
+    the invocation's deadline, as HTTP requests get it from the edge middleware."""
+    from functools import wraps
+
+    @wraps(handler)
+    def wrapper(event: Any, context: Any) -> Any:
+        token = start(context)
+        try:
+            return handler(event, context)
+        finally:
+            end(token)
+
+    return wrapper

@@ -16,6 +16,7 @@ import pytest
 
 from local import aws_resources as res
 from local.lambda_context import LambdaContext
+from local.template import timeout_of
 
 
 @pytest.fixture
@@ -108,7 +109,8 @@ def seed_users(conn: psycopg.Connection, count: int, *, active_every: int, activ
 def run_planner(at: datetime) -> dict[str, Any]:
     from functions.digest_planner.app import handler
 
-    return handler(res.scheduler_event(at), LambdaContext(function_name="digest_planner"))
+    return handler(res.scheduler_event(at), LambdaContext(function_name="digest_planner",
+                                                          timeout_s=timeout_of("functions.digest_planner.app")))
 
 
 def drain(queue_url: str) -> list[dict[str, Any]]:
@@ -124,5 +126,7 @@ def run_worker(queue_url: str, messages: list[dict[str, Any]]) -> list[dict[str,
     from functions.digest_worker.app import handler
 
     arn = res.queue_arn(queue_url)
-    return [handler(res.sqs_event(messages[i:i + 10], arn), LambdaContext(function_name="digest_worker"))
+    timeout_s = timeout_of("functions.digest_worker.app")  # each invocation its own context, as in AWS
+    return [handler(res.sqs_event(messages[i:i + 10], arn), LambdaContext(function_name="digest_worker",
+                                                                         timeout_s=timeout_s))
             for i in range(0, len(messages), 10)]
