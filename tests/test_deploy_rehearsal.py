@@ -131,40 +131,72 @@ def closure(handler_module: str) -> frozenset[str]:
     return frozenset(seen)
 
 
+def _from_imports(tree: ast.AST, module: str, is_package: bool) -> dict[str, str]:
+    """``name → module`` for each ``from <module> import <name>`` (any depth) of a shared/functions module."""
+    package = module if is_package else module.rpartition(".")[0]
+    names = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*parts, base] if base else parts)
+            for alias in node.names:
+                names[alias.asname or alias.name] = base
+    return names
+
+
 @cache
 def reachable(handler_module: str) -> tuple[frozenset[str], frozenset[str]]:
-    """(functions and methods, AWS services): what the handler can reach by name within its import
-    closure, and the service of every ``aws.client("<service>")`` call among them. By name only, so
-    it over-approximates (two functions of one name are both reached), never under-approximates."""
-    trees = {m: ast.parse(p.read_text()) for m in closure(handler_module) if (p := _module_path(m))}
-    bodies: dict[str, list[ast.AST]] = {}
-    for tree in trees.values():
+    """(functions and methods, AWS services): what the handler can reach within its import closure,
+    and the service of every ``aws.client("<service>")`` call among them. A bare name resolves to the
+    module's own definition or the one it imports under that name; ``x.name`` to a definition of that
+    name in any module this one imports. It over-approximates (``x`` is not typed), never under-."""
+    modules = {m: p for m in closure(handler_module) if (p := _module_path(m))}
+    trees = {m: ast.parse(p.read_text()) for m, p in modules.items()}
+    defs: dict[tuple[str, str], list[ast.AST]] = {}
+    for module, tree in trees.items():
         for node in ast.walk(tree):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                bodies.setdefault(node.name, []).append(node)
+                defs.setdefault((module, node.name), []).append(node)
+        for node in tree.body:  # module-level names (CurrentUser = Annotated[..., Depends(...)]) lead on
+            if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+                for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
+                    if isinstance(target, ast.Name):
+                        defs.setdefault((module, target.id), []).append(node.value)
+    imported = {m: _imports(modules[m], m) & set(trees) for m in trees}
+    from_names = {m: _from_imports(trees[m], m, modules[m].name == "__init__.py") for m in trees}
 
-    def names_in(node: ast.AST) -> set[str]:
-        return ({n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
-                | {n.attr for n in ast.walk(node) if isinstance(n, ast.Attribute)})
+    def targets(module: str, node: ast.AST) -> set[tuple[str, str]]:
+        found = set()
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Name):
+                if (module, sub.id) in defs:
+                    found.add((module, sub.id))
+                elif (origin := from_names[module].get(sub.id)) and (origin, sub.id) in defs:
+                    found.add((origin, sub.id))
+            elif isinstance(sub, ast.Attribute):
+                found |= {(other, sub.attr) for other in imported[module] | {module} if (other, sub.attr) in defs}
+        return found
 
-    found: set[str] = set()
-    todo = list(names_in(trees[handler_module]))
+    seen: set[tuple[str, str]] = set()
+    todo = list(targets(handler_module, trees[handler_module]))
     while todo:
-        name = todo.pop()
-        if name in found or name not in bodies:
+        key = todo.pop()
+        if key in seen:
             continue
-        found.add(name)
-        for body in bodies[name]:
-            todo.extend(names_in(body) - found)
+        seen.add(key)
+        for body in defs[key]:
+            todo.extend(targets(key[0], body) - seen)
     services = set()
-    for name in found:
-        for body in bodies[name]:
+    for key in seen:
+        for body in defs[key]:
             for call in (n for n in ast.walk(body) if isinstance(n, ast.Call)):
                 func = call.func
                 if (isinstance(func, ast.Attribute) and func.attr == "client" and isinstance(func.value, ast.Name)
                         and func.value.id == "aws" and call.args and isinstance(call.args[0], ast.Constant)):
                     services.add(call.args[0].value)
-    return frozenset(found), frozenset(services)
+    return frozenset(name for _, name in seen), frozenset(services)
 
 
 def handler_module(function: str) -> str:
@@ -180,6 +212,7 @@ def test_the_reach_analysis_sees_what_the_code_does():
     assert "digest_signing_keys" in reachable(handler_module("DigestWorkerFunction"))[0]
     assert "digest_signing_keys" not in reachable(handler_module("DigestPlannerFunction"))[0]
     assert "jwt_key_set" in reachable(handler_module("SkillsFunction"))[0]
+    assert "jwt_key_set" not in reachable(handler_module("HealthFunction"))[0]
 
 
 def _grants(function: dict[str, Any]) -> list[tuple[str, str]]:
