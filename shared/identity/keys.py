@@ -1,8 +1,10 @@
 """The RS256 keys: loaded from settings (re-read after a few minutes), published as a JWKS.
 
-Rotation: add the new key *after* the current one and deploy (it is published, so tokens it will
-sign can be verified everywhere); then move it first (it signs); drop the old key once the last
-token it signed has expired (15 minutes). Two keys are published during a rotation.
+Rotation, with no redeploy (docs/operations.md, ``python -m local.deploy add-key|promote-key|
+retire-keys <stage> jwt-keys``): add the new key *after* the current one (it is published, so tokens
+it will sign can be verified everywhere); then move it first (it signs); drop the old key once the
+last token it signed has expired (15 minutes). Two keys are published during a rotation. A warm
+container re-reads the set after KEY_SET_MAX_AGE_S, and at once (rate-limited) for an unknown kid.
 
 Verifying and signing load the keys differently, because cold starts pay for it. Loading an RSA
 private key validates it (about 35 ms for a 2048-bit key), which matters before signing: a key with
