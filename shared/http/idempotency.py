@@ -97,6 +97,21 @@ async def _send(send: Send, status: int, headers: list[tuple[bytes, bytes]], bod
     await send({"type": "http.response.body", "body": body})
 
 
+def _claim(user: uuid.UUID, op_id: str, digest: str) -> tuple[bool, dict[str, Any] | None]:
+    """Claim the key for this run. The claim names the run, so when the link breaks after it
+    committed (``outcome_unknown``), sending it once more is safe: it finds its own claim."""
+    from shared.core.errors import ServiceUnavailableError
+
+    run, ttl = uuid.uuid4().hex, get_settings().idempotency_key_ttl_s
+    for attempt in (1, 2):
+        try:
+            return db.run(lambda conn: operations.claim_request(conn, user, op_id, digest, run=run, ttl_s=ttl))
+        except ServiceUnavailableError as exc:
+            if exc.code != "outcome_unknown" or attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
 class IdempotencyMiddleware:
     """Stores and replays the first answer to each ``Idempotency-Key`` (see the module docstring)."""
 
@@ -124,13 +139,11 @@ class IdempotencyMiddleware:
             more = message.get("more_body", False)
         digest = hashlib.sha256(b"\n".join([scope["method"].encode(), scope["path"].encode(),
                                             scope.get("query_string", b""), body])).hexdigest()
-        op_id = PREFIX + key
-        ttl = get_settings().idempotency_key_ttl_s
-        claimed, stored = db.run(lambda conn: operations.claim_request(conn, user, op_id, digest, ttl_s=ttl))
+        claimed, stored = _claim(user, PREFIX + key, digest)
         if not claimed:
             await self._answer_again(send, stored, digest)
             return
-        await self._first(scope, body, send, user, op_id, digest, key)
+        await self._first(scope, body, send, user, PREFIX + key, digest, key)
 
     async def _answer_again(self, send: Send, stored: dict[str, Any] | None, digest: str) -> None:
         if stored is not None and stored.get("request") != digest:

@@ -40,15 +40,19 @@ WHERE owner_id = %(owner_id)s AND entity_id = %(entity_id)s ORDER BY id
 """
 
 # Idempotency-Key (shared.http.idempotency): the same once-only claim, with the request's hash stored
-# at once (a concurrent different request is told apart from an in-flight retry) and a key older
-# than its time to live claimed afresh. ``result`` is the stored answer when one is (NULL: the row
-# was claimed by a transaction this statement's snapshot does not see: in flight).
+# at once (a concurrent different request is told apart from an in-flight retry) and the claiming
+# run's id (so re-sending this very statement after a lost answer finds its own claim). A key older
+# than its time to live, or claimed without an answer for longer than any request runs (the run
+# died), is claimed afresh. ``result`` is what is stored (NULL: claimed by a transaction this
+# statement's snapshot does not see: in flight).
 CLAIM_REQUEST = """
 WITH claimed AS (
     INSERT INTO applied_operations (owner_id, op_id, result)
-    VALUES (%(owner_id)s, %(op_id)s, jsonb_build_object('request', %(request)s::text))
+    VALUES (%(owner_id)s, %(op_id)s, jsonb_build_object('request', %(request)s::text, 'run', %(run)s::text))
     ON CONFLICT (owner_id, op_id) DO UPDATE SET result = EXCLUDED.result, created_at = now()
     WHERE applied_operations.created_at < now() - make_interval(secs => %(ttl_s)s)
+       OR (NOT applied_operations.result ? 'status'
+           AND applied_operations.created_at < now() - make_interval(secs => %(abandoned_s)s))
     RETURNING op_id
 )
 SELECT EXISTS (SELECT 1 FROM claimed) AS claimed,
@@ -118,13 +122,17 @@ def purge_applied(conn: psycopg.Connection, *, retention_s: int, limit: int, key
     return conn.execute(PURGE_APPLIED, params).rowcount
 
 
-def claim_request(conn: psycopg.Connection, owner_id: uuid.UUID, op_id: str, request: str, *,
-                  ttl_s: int) -> tuple[bool, Row | None]:
-    """``(claimed, stored result)`` for an Idempotency-Key: claimed = this request runs first."""
-    row = conn.execute(CLAIM_REQUEST, {"owner_id": owner_id, "op_id": op_id, "request": request,
-                                       "ttl_s": ttl_s}).fetchone()
+def claim_request(conn: psycopg.Connection, owner_id: uuid.UUID, op_id: str, request: str, *, run: str,
+                  ttl_s: int, abandoned_s: int = 120) -> tuple[bool, Row | None]:
+    """``(claimed, stored result)`` for an Idempotency-Key: claimed = this run (``run``) goes first,
+    also when this is a re-send of its own claim whose answer was lost."""
+    params = {"owner_id": owner_id, "op_id": op_id, "request": request, "run": run, "ttl_s": ttl_s,
+              "abandoned_s": abandoned_s}
+    row = conn.execute(CLAIM_REQUEST, params).fetchone()
     assert row is not None
-    return bool(row["claimed"]), row["result"]
+    result = row["result"]
+    mine = result is not None and result.get("run") == run and "status" not in result
+    return bool(row["claimed"]) or mine, result
 
 
 def release_request(conn: psycopg.Connection, owner_id: uuid.UUID, op_id: str) -> None:

@@ -72,7 +72,7 @@ def test_patch_and_delete_replay_instead_of_running_again(alice):
 
 def test_a_retry_while_the_first_runs_is_a_409_and_a_bad_key_a_422(alice):
     user, headers = alice
-    operations.claim_request(db.get_conn(), user["id"], "@busy", "whatever", ttl_s=60)
+    operations.claim_request(db.get_conn(), user["id"], "@busy", "whatever", run="r", ttl_s=60)
     busy = call(skills, "DELETE", "/api/v1/skills/7d7b3f57-53bb-4c3d-8f57-0a8f25dd8d33",
                 {**headers, "idempotency-key": "busy"})
     assert busy.status == 422  # another request hash: reuse, even while in flight
