@@ -13,7 +13,7 @@ from fastapi import Request, Response
 from mangum import Mangum
 
 from shared.clients import db
-from shared.core.errors import NotFoundError
+from shared.core.errors import NotFoundError, SessionRevokedError
 from shared.http.app import api_router, create_app
 from shared.http.auth import CurrentUser
 from shared.http.preconditions import Precondition, entity_json, precondition_failed
@@ -49,6 +49,8 @@ async def update_profile(request: Request, user: CurrentUser, body: ProfileUpdat
     is a 412 carrying its current state; without, last write wins."""
     changes = body.changes()
     result = db.run(lambda conn: profiles.update_profile(conn, user, changes, **precondition.as_params()))
+    if result.status == "revoked":
+        raise SessionRevokedError()
     if result.status == "stale":
         if result.conflict is not None:
             after_conflict(user, conflict_notice(result.conflict), result.conflict.get("connections"))

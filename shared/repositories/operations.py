@@ -12,15 +12,25 @@ from typing import TYPE_CHECKING, Any
 
 from psycopg.types.json import Jsonb
 
+from shared.core.errors import SessionRevokedError
+from shared.repositories.sql import LIVE, LIVE_SESSION, session_params
+
 if TYPE_CHECKING:
     import psycopg
 
 Row = dict[str, Any]
 
-CLAIM = """
-INSERT INTO applied_operations (owner_id, op_id, result) VALUES (%(owner_id)s, %(op_id)s, '{}'::jsonb)
-ON CONFLICT (owner_id, op_id) DO NOTHING
-RETURNING op_id
+# The claim also checks the caller's sign-in is still live (``LIVE_SESSION``): a revoked device's
+# batch claims nothing and changes nothing.
+CLAIM = f"""
+WITH {LIVE_SESSION},
+claimed AS (
+    INSERT INTO applied_operations (owner_id, op_id, result)
+    SELECT %(owner_id)s, %(op_id)s, '{{}}'::jsonb WHERE {LIVE}
+    ON CONFLICT (owner_id, op_id) DO NOTHING
+    RETURNING op_id
+)
+SELECT {LIVE} AS live, EXISTS (SELECT 1 FROM claimed) AS claimed
 """
 STORED_RESULT = "SELECT result FROM applied_operations WHERE owner_id = %(owner_id)s AND op_id = %(op_id)s"
 STORE_RESULT = "UPDATE applied_operations SET result = %(result)s WHERE owner_id = %(owner_id)s AND op_id = %(op_id)s"
@@ -86,8 +96,12 @@ WHERE id IN (SELECT id FROM sync_conflicts
 
 
 def claim(conn: psycopg.Connection, owner_id: uuid.UUID, op_id: str) -> bool:
-    """True when this call owns ``op_id`` (first time seen); False for a replay."""
-    return conn.execute(CLAIM, {"owner_id": owner_id, "op_id": op_id}).fetchone() is not None
+    """True when this call owns ``op_id`` (first time seen); False for a replay. Raises
+    UnauthorizedError when the caller's sign-in was revoked."""
+    row = conn.execute(CLAIM, {"owner_id": owner_id, "op_id": op_id, **session_params()}).fetchone()
+    if row is None or not row["live"]:
+        raise SessionRevokedError()
+    return bool(row["claimed"])
 
 
 def stored_result(conn: psycopg.Connection, owner_id: uuid.UUID, op_id: str) -> Row:
