@@ -14,6 +14,7 @@ from functions.auth.app import handler as auth
 from functions.profiles.app import handler as profiles
 from functions.realtime.app import handler as realtime
 from functions.skills.app import handler as skills
+from functions.uploads.app import handler as uploads
 from tests.support import http_event, invoke
 from tests.support.skills import call, snapshot
 
@@ -61,11 +62,12 @@ def test_after_logout_all_the_old_token_reads_but_cannot_write(device, sql_count
         invoke(realtime, http_event("POST", "/api/v1/sync/batch", headers=headers, body={"operations": [
             {"op_id": "x", "type": "skill.update", "skill_id": skill.json["id"], "data": {"level": 7},
              "updated_at": "2026-11-20T18:30:00Z"}]})),
+        invoke(uploads, http_event("DELETE", "/api/v1/me/avatar", headers=headers)),
     ]
-    assert [w.status for w in writes] == [401] * 5, writes
+    assert [w.status for w in writes] == [401] * 6, writes
     assert {w.json["error"]["code"] for w in writes} == {"session_revoked"}
     queries = [q for q in sql_counter.statements if q.split()[0].upper() not in ("BEGIN", "COMMIT", "ROLLBACK")]
-    assert len(queries) == 5, queries  # one statement per write (the batch's claim): the check is inside it
+    assert len(queries) == 6, queries  # one statement per write (the batch's claim): the check is inside it
     assert snapshot(owner) == before  # nothing changed
 
 
