@@ -145,8 +145,8 @@ def run(work: Callable[[psycopg.Connection], T]) -> T:
     has sent a statement, a broken link is never retried: the server may have committed it and
     only the answer was lost (a retried create would then be a 409, a retried level-up a second
     history row), so it is a 503 ``outcome_unknown`` and the client decides (a retry with the same
-    ``Idempotency-Key``, or a read of the current state). A round trip past its deadline is the same
-    503 (the statement may have run). Any other failure goes through.
+    ``Idempotency-Key``, or a read of the current state). A round trip past its deadline is not
+    retried either (503: the time is spent, the server is not answering). Any other failure goes through.
     """
     import psycopg
 
@@ -161,8 +161,7 @@ def run(work: Callable[[psycopg.Connection], T]) -> T:
         return work(conn)
     except psycopg.OperationalError as exc:
         if isinstance(exc, deadline_error()):  # the time is spent and the server is not answering
-            raise ServiceUnavailableError("the database did not answer in time; the request may or may not "
-                                          "have taken effect", code="outcome_unknown") from exc
+            raise ServiceUnavailableError("the database did not answer in time") from exc
         if not (conn.closed or conn.broken):
             raise
         raise ServiceUnavailableError("the database connection broke during the request: it may or may not "

@@ -46,7 +46,7 @@ def drop_before_hiding(user_id: uuid.UUID) -> None:
     if (profile.get("privacy_settings") or {}).get("profile_visibility") == "private":
         return  # already hidden: nothing public is cached for it
     try:
-        public_cache.invalidate(profile["username"])
+        public_cache.invalidate(profile["username"], leaderboards=True)  # the boards list it too
     except Exception as exc:
         logger.warning("refused to hide a profile: cache unreachable", extra={"error": type(exc).__name__})
         raise ServiceUnavailableError("the profile cannot be made private while its public copies cannot be "
