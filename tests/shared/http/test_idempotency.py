@@ -115,3 +115,19 @@ def test_without_a_valid_token_the_key_changes_nothing(alice):
     anonymous = call(skills, "POST", "/api/v1/skills", {"idempotency-key": "z"}, BODY)
     assert anonymous.status == 401
     assert db_all("SELECT 1 FROM applied_operations") == []
+
+
+def test_no_store_answers_are_never_kept(alice, monkeypatch):
+    """A single-use ticket (like a token pair) is a secret: not stored at rest, not replayed."""
+    from functions.realtime.app import handler as realtime
+    from shared.clients.registry import reset_all
+    from tests.support import http_event, invoke
+
+    monkeypatch.setenv("WEBSOCKET_URL", "wss://ws.example.test/prod")
+    reset_all()
+    _, headers = alice
+    tickets = [invoke(realtime, http_event("POST", "/api/v1/realtime/ticket", headers={**headers,
+                                                                                    "idempotency-key": "t"}))
+               for _ in range(2)]
+    assert [t.status for t in tickets] == [201, 201] and tickets[0].json["ticket"] != tickets[1].json["ticket"]
+    assert db_all("SELECT 1 FROM applied_operations") == []
