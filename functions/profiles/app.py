@@ -13,7 +13,7 @@ from fastapi import Request, Response
 from mangum import Mangum
 
 from shared.clients import db
-from shared.core.errors import NotFoundError
+from shared.core.errors import NotFoundError, SessionRevokedError
 from shared.http.app import api_router, create_app
 from shared.http.auth import CurrentUser
 from shared.http.preconditions import Precondition, entity_json, precondition_failed
@@ -21,6 +21,7 @@ from shared.http.responses import private_json, respond
 from shared.models.categories import Category
 from shared.models.profiles import CharacterStats, Leaderboard, ProfilePublic, ProfileUpdate, PublicProfile
 from shared.public import cache as public_cache
+from shared.public import privacy
 from shared.public import views as public_views
 from shared.public.character import build_stats
 from shared.repositories import profiles
@@ -28,7 +29,8 @@ from shared.sync.notify import after_conflict, after_write, conflict_notice
 
 router = api_router(tags=["profiles"])
 PUBLIC_PROFILE_CACHING = "public, no-cache"  # always revalidate: a 304 from Redis is cheap
-CARD_CACHING = f"public, max-age={public_cache.CARD_TTL_S}, stale-while-revalidate=86400"
+CARD_CACHING = (f"public, max-age={public_cache.CARD_TTL_S}, "
+                f"stale-while-revalidate={privacy.CARD_STALE_WHILE_REVALIDATE_S}")  # a hidden card: gone in 6 min
 LEADERBOARD_CACHING = f"public, max-age={public_cache.LEADERBOARD_TTL_S}"
 
 
@@ -48,7 +50,11 @@ async def update_profile(request: Request, user: CurrentUser, body: ProfileUpdat
     With ``If-Match`` (the profile's ETag) or ``If-Unmodified-Since``, a profile changed meanwhile
     is a 412 carrying its current state; without, last write wins."""
     changes = body.changes()
+    if privacy.hides(changes):  # its public copies go first, or the change is refused (503)
+        privacy.drop_before_hiding(user)
     result = db.run(lambda conn: profiles.update_profile(conn, user, changes, **precondition.as_params()))
+    if result.status == "revoked":
+        raise SessionRevokedError()
     if result.status == "stale":
         if result.conflict is not None:
             after_conflict(user, conflict_notice(result.conflict), result.conflict.get("connections"))

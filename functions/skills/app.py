@@ -16,7 +16,7 @@ from fastapi import Query, Request, Response
 from mangum import Mangum
 
 from shared.clients import db
-from shared.core.errors import NotFoundError
+from shared.core.errors import NotFoundError, SessionRevokedError
 from shared.http.app import api_router, create_app
 from shared.http.auth import CurrentUser
 from shared.http.idempotency import keyed_id
@@ -40,6 +40,8 @@ def _missing(version: int | None) -> NotFoundError:
 
 
 def _written(user: uuid.UUID, result: WriteResult) -> WriteResult:
+    if result.status == "revoked":
+        raise SessionRevokedError()
     if result.status == "not_found":
         raise _missing(result.sync_version)
     if result.status == "stale":  # a precondition failed: recorded as a conflict by the statement

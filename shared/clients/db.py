@@ -122,27 +122,51 @@ def reset() -> None:
             conn.close()
 
 
-def run(work: Callable[[psycopg.Connection], T]) -> T:
-    """Run ``work(conn)``; if the connection had been dropped under us, reconnect once and retry.
+def _hung_up(conn: psycopg.Connection) -> bool:
+    """Whether the server already hung up on an idle connection: with no statement in flight a
+    healthy socket has nothing to read, so anything there (the EOF of a closed connection, the FATAL
+    of a terminated backend) means it cannot carry the next statement. One poll, no round trip."""
+    import select
 
-    The retry only happens when the connection turned out to be broken, which means the server
-    never committed anything of ``work`` (autocommit statements and explicit transactions both
-    either completed before the break or did not happen). A round trip past its deadline is not
-    retried: the time is spent, and the server is not answering. Any other failure goes through.
+    try:
+        poller = select.poll()
+        poller.register(conn.fileno(), select.POLLIN)
+        return bool(poller.poll(0))
+    except (OSError, ValueError):  # no usable descriptor
+        return True
+
+
+def run(work: Callable[[psycopg.Connection], T]) -> T:
+    """Run ``work(conn)`` once. Only what cannot have committed is ever retried.
+
+    Before ``work`` sends anything, a connection that is missing, closed, broken or hung up by the
+    server (``_hung_up``: a pooler or server timeout, a restart, a Lambda thawed after a long
+    freeze) is replaced; that is the retry, and it is safe because nothing was sent. Once ``work``
+    has sent a statement, a broken link is never retried: the server may have committed it and
+    only the answer was lost (a retried create would then be a 409, a retried level-up a second
+    history row), so it is a 503 ``outcome_unknown`` and the client decides (a retry with the same
+    ``Idempotency-Key``, or a read of the current state). A round trip past its deadline is not
+    retried either (503: the time is spent, the server is not answering). Any other failure goes through.
     """
     import psycopg
 
     try:
-        return work(get_conn())
+        conn = get_conn()
+        if _hung_up(conn):
+            reset()
+            conn = get_conn()
     except psycopg.OperationalError as exc:
-        if isinstance(exc, deadline_error()):
+        raise ServiceUnavailableError("the database is unreachable") from exc
+    try:
+        return work(conn)
+    except psycopg.OperationalError as exc:
+        if isinstance(exc, deadline_error()):  # the time is spent and the server is not answering
             raise ServiceUnavailableError("the database did not answer in time") from exc
-        if _conn is not None and not (_conn.closed or _conn.broken):
+        if not (conn.closed or conn.broken):
             raise
-        try:
-            return work(get_conn())
-        except psycopg.OperationalError:
-            raise ServiceUnavailableError("the database is unreachable") from exc
+        raise ServiceUnavailableError("the database connection broke during the request: it may or may not "
+                                      "have taken effect; read the current state, or retry with the same "
+                                      "Idempotency-Key", code="outcome_unknown") from exc
 
 
 @contextmanager

@@ -69,3 +69,14 @@ class ServiceUnavailableError(AppError):
 
 class PreconditionFailedError(AppError):
     status_code, code = 412, "precondition_failed"
+
+
+class SessionRevokedError(UnauthorizedError):
+    """A write by a sign-in that was revoked (logout-all, password change, reuse): the access token
+    still reads until it expires, but writes nothing (issue 13)."""
+
+    code = "session_revoked"
+
+    def __init__(self, message: str = "this sign-in was revoked; sign in again", **kwargs: Any) -> None:
+        kwargs.setdefault("headers", {"WWW-Authenticate": 'Bearer error="invalid_token"'})
+        super().__init__(message, **kwargs)

@@ -12,6 +12,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from shared.core import context
 from shared.core.errors import UnauthorizedError
 from shared.identity import ratelimit
 from shared.identity.tokens import Principal, verify_access_token
@@ -24,7 +25,9 @@ async def _current_principal(
 ) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
         raise UnauthorizedError("missing bearer token", headers={"WWW-Authenticate": "Bearer"})
-    return verify_access_token(credentials.credentials)
+    principal = verify_access_token(credentials.credentials)
+    context.session_id.set(principal.session_id)  # writes check this sign-in is still live
+    return principal
 
 
 async def _current_user_id(principal: Annotated[Principal, Depends(_current_principal)]) -> uuid.UUID:

@@ -74,6 +74,7 @@ class EdgeMiddleware:
         logger.append_keys(request_id=request_id)
         context_token = request_context.connection_id.set(_header(scope, b"x-connection-id"))
         deadline_token = deadline.start(scope.get("aws.context"))  # every outbound call fits in it
+        session_token = request_context.session_id.set(None)
         inner = self.with_cors if _header(scope, b"origin") is not None else self.app
         try:
             await inner(scope, _limited(receive, self.max_body), send_with_headers)
@@ -91,6 +92,7 @@ class EdgeMiddleware:
             logger.remove_keys(["request_id"])
             request_context.connection_id.reset(context_token)
             deadline.end(deadline_token)
+            request_context.session_id.reset(session_token)
 
 
 def _count_errors(status: int) -> None:

@@ -12,7 +12,9 @@ It reuses the offline batch's once-only table (``applied_operations``; a key is 
 ``INSERT … ON CONFLICT DO NOTHING``, and the same maintenance purge drops expired keys.
 
 Answers that guarantee nothing happened are not stored, and free the key for a retry: every 5xx
-(including ``outcome_unknown``, when the database link broke mid-statement) and 429. A retry then
+(including ``outcome_unknown``, when the database link broke mid-statement) and 429. Nor are
+``Cache-Control: no-store`` answers (token pairs, single-use tickets, batch results with their own
+``op_id``s): secrets are never kept at rest, so such a retry runs again. A retry then
 runs again, which is safe: ``shared.clients.db`` never re-sends a statement by itself, a re-run
 PATCH/DELETE sets absolute values (a repeat is a no-op: no second history row), and a ``POST
 /skills`` with a key takes its skill id from the key (``context.idempotency_key``), so a re-run
@@ -97,6 +99,27 @@ async def _send(send: Send, status: int, headers: list[tuple[bytes, bytes]], bod
     await send({"type": "http.response.body", "body": body})
 
 
+def _claim(user: uuid.UUID, op_id: str, digest: str) -> tuple[bool, dict[str, Any] | None]:
+    """Claim the key for this run. The claim names the run, so when the link breaks after it
+    committed (``outcome_unknown``), sending it once more is safe: it finds its own claim."""
+    from shared.core.errors import ServiceUnavailableError
+
+    run, ttl = uuid.uuid4().hex, get_settings().idempotency_key_ttl_s
+    for attempt in (1, 2):
+        try:
+            return db.run(lambda conn: operations.claim_request(conn, user, op_id, digest, run=run, ttl_s=ttl))
+        except ServiceUnavailableError as exc:
+            if exc.code != "outcome_unknown" or attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _no_store(headers: list[tuple[bytes, bytes]]) -> bool:
+    """An answer no cache may keep is not kept here either: token pairs (a password change), single-use
+    tickets, batch results (the batch has its own once-only ``op_id``)."""
+    return any(k.lower() == b"cache-control" and b"no-store" in v.lower() for k, v in headers)
+
+
 class IdempotencyMiddleware:
     """Stores and replays the first answer to each ``Idempotency-Key`` (see the module docstring)."""
 
@@ -124,13 +147,11 @@ class IdempotencyMiddleware:
             more = message.get("more_body", False)
         digest = hashlib.sha256(b"\n".join([scope["method"].encode(), scope["path"].encode(),
                                             scope.get("query_string", b""), body])).hexdigest()
-        op_id = PREFIX + key
-        ttl = get_settings().idempotency_key_ttl_s
-        claimed, stored = db.run(lambda conn: operations.claim_request(conn, user, op_id, digest, ttl_s=ttl))
+        claimed, stored = _claim(user, PREFIX + key, digest)
         if not claimed:
             await self._answer_again(send, stored, digest)
             return
-        await self._first(scope, body, send, user, op_id, digest, key)
+        await self._first(scope, body, send, user, PREFIX + key, digest, key)
 
     async def _answer_again(self, send: Send, stored: dict[str, Any] | None, digest: str) -> None:
         if stored is not None and stored.get("request") != digest:
@@ -176,7 +197,7 @@ class IdempotencyMiddleware:
         finally:
             context.idempotency_key.reset(token)
         status, headers, payload = int(start["status"]), list(start.get("headers", [])), b"".join(chunks)
-        if status >= 500 or status in NOT_KEPT:
+        if status >= 500 or status in NOT_KEPT or _no_store(headers):
             self._release(user, op_id)
         else:
             result = {"request": digest, "status": status, "body": base64.b64encode(payload).decode(),

@@ -34,17 +34,18 @@ def token_hash(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
 
 
-def _pair(user_id: uuid.UUID, refresh_token: str) -> TokenPublic:
-    access_token, ttl = issue_access_token(user_id)
+def _pair(user_id: uuid.UUID, refresh_token: str, family_id: uuid.UUID) -> TokenPublic:
+    """The access token (``sid`` = the family) and the refresh token of one sign-in."""
+    access_token, ttl = issue_access_token(user_id, family_id)
     return TokenPublic(access_token=access_token, refresh_token=refresh_token, expires_in=ttl)
 
 
 def start(conn: psycopg.Connection, user_id: uuid.UUID) -> TokenPublic:
     """A new sign-in (new family) for ``user_id``."""
     token, digest = new_refresh_token()
-    refresh_tokens.create_family(conn, user_id=user_id, token_hash=digest,
-                                 idle_s=get_settings().refresh_idle_ttl_s)
-    return _pair(user_id, token)
+    family = refresh_tokens.create_family(conn, user_id=user_id, token_hash=digest,
+                                          idle_s=get_settings().refresh_idle_ttl_s)
+    return _pair(user_id, token, family)
 
 
 def refresh(conn: psycopg.Connection, presented: str) -> TokenPublic:
@@ -58,7 +59,7 @@ def refresh(conn: psycopg.Connection, presented: str) -> TokenPublic:
             logger.warning("refresh token reuse: family revoked",
                            extra={"family_id": str(row["family_id"]), "user_id": str(row["user_id"])})
         raise UnauthorizedError("invalid or expired refresh token", code="invalid_grant")
-    return _pair(row["user_id"], token)
+    return _pair(row["user_id"], token, row["family_id"])
 
 
 def end(conn: psycopg.Connection, presented: str) -> None:
@@ -77,4 +78,4 @@ def restart_with_password(conn: psycopg.Connection, user_id: uuid.UUID, old_hash
     token, digest = new_refresh_token()
     family = refresh_tokens.change_password(conn, user_id=user_id, old_hash=old_hash, new_hash=new_hash,
                                             token_hash=digest, idle_s=get_settings().refresh_idle_ttl_s)
-    return _pair(user_id, token) if family else None
+    return _pair(user_id, token, family) if family else None

@@ -23,14 +23,19 @@ REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub", "jti", "typ"]
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: the user id and the token's id."""
+    """Who is calling: the user id, the token's id, and the sign-in (refresh family) that minted it."""
 
     user_id: uuid.UUID
     token_id: str
+    session_id: uuid.UUID | None = None  # the ``sid`` claim; None only for tokens minted outside a sign-in
 
 
-def issue_access_token(user_id: uuid.UUID | str) -> tuple[str, int]:
-    """A signed access token for ``user_id`` and its lifetime in seconds."""
+def issue_access_token(user_id: uuid.UUID | str, session_id: uuid.UUID | str | None = None) -> tuple[str, int]:
+    """A signed access token for ``user_id`` and its lifetime in seconds.
+
+    ``session_id`` (claim ``sid``) is the refresh-token family id of the sign-in that minted the token,
+    so a request knows which device it comes from ("this device" in GET /me/sessions).
+    """
     import jwt
 
     settings = get_settings()
@@ -45,6 +50,8 @@ def issue_access_token(user_id: uuid.UUID | str) -> tuple[str, int]:
         "jti": uuid.uuid4().hex,
         "typ": ACCESS_TYPE,
     }
+    if session_id is not None:
+        claims["sid"] = str(session_id)
     token = jwt.encode(claims, key.private_key, algorithm="RS256", headers={"kid": key.kid})
     return token, settings.access_token_ttl_s
 
@@ -67,6 +74,7 @@ def verify_access_token(token: str) -> Principal:
         )
         if claims.get("typ") != ACCESS_TYPE:
             raise invalid
-        return Principal(uuid.UUID(str(claims["sub"])), str(claims["jti"]))
+        sid = claims.get("sid")
+        return Principal(uuid.UUID(str(claims["sub"])), str(claims["jti"]), uuid.UUID(str(sid)) if sid else None)
     except (jwt.PyJWTError, ValueError, TypeError) as exc:
         raise invalid from exc

@@ -11,17 +11,19 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from shared.repositories.sql import CHANGE_RETURNING, LIVE_CONNECTIONS, profile_json
+from shared.core.errors import SessionRevokedError
+from shared.repositories.sql import CHANGE_RETURNING, LIVE, LIVE_CONNECTIONS, LIVE_SESSION, profile_json, session_params
 
 if TYPE_CHECKING:
     import psycopg
 
 _WRITE = """
-WITH prev AS (SELECT id, avatar_key, avatar_url FROM users WHERE id = %(id)s FOR UPDATE),
+WITH """ + LIVE_SESSION + """,
+prev AS (SELECT id, avatar_key, avatar_url FROM users WHERE id = %(id)s FOR UPDATE),
 upd AS (
     UPDATE users u SET avatar_url = %(url)s, avatar_key = %(key)s, updated_at = now(),
                        sync_version = u.sync_version + 1
-    FROM prev WHERE u.id = prev.id AND prev.avatar_key IS DISTINCT FROM %(key)s AND {guard}
+    FROM prev WHERE u.id = prev.id AND prev.avatar_key IS DISTINCT FROM %(key)s AND {guard} AND """ + LIVE + """
     RETURNING u.*
 ),
 chg AS (
@@ -29,7 +31,7 @@ chg AS (
     SELECT id, sync_version, 'profile', id, 'upsert', {profile} FROM upd
     {returning}
 )
-SELECT prev.avatar_key AS previous_key, EXISTS (SELECT 1 FROM upd) AS changed, u.username,
+SELECT prev.avatar_key AS previous_key, EXISTS (SELECT 1 FROM upd) AS changed, u.username, """ + LIVE + """ AS live,
        (SELECT change FROM chg) AS change, {connections}
 FROM prev JOIN users u ON u.id = prev.id
 """
@@ -42,6 +44,8 @@ CLEAR_AVATAR = _WRITE.format(guard="prev.avatar_key IS NOT NULL", profile=profil
 def _result(row: dict[str, Any] | None) -> tuple[str | None, dict[str, Any] | None]:
     if row is None:
         return None, None
+    if not row["live"]:
+        raise SessionRevokedError()
     change = {**row["change"], "username": row["username"], "connections": row["connections"]} \
         if row["change"] else None
     return row["previous_key"] or "", change
@@ -49,10 +53,13 @@ def _result(row: dict[str, Any] | None) -> tuple[str | None, dict[str, Any] | No
 
 def set_avatar(conn: psycopg.Connection, user_id: uuid.UUID, *, url: str,
                key: str) -> tuple[str | None, dict[str, Any] | None]:
-    """``(previous key or '' , change or None)``; ``(None, None)`` when there is no such user."""
-    return _result(conn.execute(SET_AVATAR, {"id": user_id, "url": url, "key": key}).fetchone())
+    """``(previous key or '' , change or None)``; ``(None, None)`` when there is no such user.
+    Raises SessionRevokedError when the caller's sign-in was revoked (nothing written)."""
+    params = {"id": user_id, "owner_id": user_id, "url": url, "key": key, **session_params()}
+    return _result(conn.execute(SET_AVATAR, params).fetchone())
 
 
 def clear_avatar(conn: psycopg.Connection, user_id: uuid.UUID) -> tuple[str | None, dict[str, Any] | None]:
     """``(the key it had or '', change or None)``; ``''`` when there was no avatar."""
-    return _result(conn.execute(CLEAR_AVATAR, {"id": user_id, "url": None, "key": None}).fetchone())
+    params = {"id": user_id, "owner_id": user_id, "url": None, "key": None, **session_params()}
+    return _result(conn.execute(CLEAR_AVATAR, params).fetchone())

@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING
 
-from shared.repositories.sql import CHANGE_RETURNING, LIVE_CONNECTIONS, Row, iso
+from shared.repositories.sql import CHANGE_RETURNING, LIVE, LIVE_CONNECTIONS, LIVE_SESSION, Row, iso, session_params
 
 if TYPE_CHECKING:
     import psycopg
@@ -84,13 +84,14 @@ WHERE u.id = %(owner_id)s
 # Acknowledge: only a pending conflict of this owner is stamped, and only then is the version bumped
 # and a tombstone logged; acknowledging twice is a no-op (``found`` and not ``acked``).
 ACK = f"""
-WITH cur AS (
+WITH {LIVE_SESSION},
+cur AS (
     SELECT x.id, x.public_id, x.acked_at FROM sync_conflicts x
     WHERE x.public_id = %(conflict_id)s AND x.owner_id = %(owner_id)s
     FOR UPDATE
 ),
 ack AS (
-    UPDATE sync_conflicts x SET acked_at = now() FROM cur WHERE x.id = cur.id AND cur.acked_at IS NULL
+    UPDATE sync_conflicts x SET acked_at = now() FROM cur WHERE x.id = cur.id AND cur.acked_at IS NULL AND {LIVE}
     RETURNING x.public_id
 ),
 ver AS (
@@ -104,7 +105,8 @@ chg AS (
     {CHANGE_RETURNING}
 )
 SELECT COALESCE(ver.sync_version, u.sync_version) AS sync_version, u.username,
-       EXISTS (SELECT 1 FROM cur) AS found, (SELECT change FROM chg) AS change, {LIVE_CONNECTIONS}
+       EXISTS (SELECT 1 FROM cur) AS found, (SELECT change FROM chg) AS change, {LIVE} AS live,
+       {LIVE_CONNECTIONS}
 FROM users u LEFT JOIN ver ON ver.id = u.id
 WHERE u.id = %(owner_id)s
 """
@@ -134,5 +136,6 @@ def pending(conn: psycopg.Connection, owner_id: uuid.UUID, *, after: int | None,
 
 
 def acknowledge(conn: psycopg.Connection, owner_id: uuid.UUID, conflict_id: uuid.UUID) -> Row | None:
-    """``{"sync_version", "found", "change", "username", "connections"}``; None when the owner is gone."""
-    return conn.execute(ACK, {"owner_id": owner_id, "conflict_id": conflict_id}).fetchone()
+    """``{"sync_version", "found", "change", "live", "username", "connections"}``; None when the owner
+    is gone; ``live`` False: the caller's sign-in was revoked and nothing changed."""
+    return conn.execute(ACK, {"owner_id": owner_id, "conflict_id": conflict_id, **session_params()}).fetchone()

@@ -12,15 +12,25 @@ from typing import TYPE_CHECKING, Any
 
 from psycopg.types.json import Jsonb
 
+from shared.core.errors import SessionRevokedError
+from shared.repositories.sql import LIVE, LIVE_SESSION, session_params
+
 if TYPE_CHECKING:
     import psycopg
 
 Row = dict[str, Any]
 
-CLAIM = """
-INSERT INTO applied_operations (owner_id, op_id, result) VALUES (%(owner_id)s, %(op_id)s, '{}'::jsonb)
-ON CONFLICT (owner_id, op_id) DO NOTHING
-RETURNING op_id
+# The claim also checks the caller's sign-in is still live (``LIVE_SESSION``): a revoked device's
+# batch claims nothing and changes nothing.
+CLAIM = f"""
+WITH {LIVE_SESSION},
+claimed AS (
+    INSERT INTO applied_operations (owner_id, op_id, result)
+    SELECT %(owner_id)s, %(op_id)s, '{{}}'::jsonb WHERE {LIVE}
+    ON CONFLICT (owner_id, op_id) DO NOTHING
+    RETURNING op_id
+)
+SELECT {LIVE} AS live, EXISTS (SELECT 1 FROM claimed) AS claimed
 """
 STORED_RESULT = "SELECT result FROM applied_operations WHERE owner_id = %(owner_id)s AND op_id = %(op_id)s"
 STORE_RESULT = "UPDATE applied_operations SET result = %(result)s WHERE owner_id = %(owner_id)s AND op_id = %(op_id)s"
@@ -40,15 +50,19 @@ WHERE owner_id = %(owner_id)s AND entity_id = %(entity_id)s ORDER BY id
 """
 
 # Idempotency-Key (shared.http.idempotency): the same once-only claim, with the request's hash stored
-# at once (a concurrent different request is told apart from an in-flight retry) and a key older
-# than its time to live claimed afresh. ``result`` is the stored answer when one is (NULL: the row
-# was claimed by a transaction this statement's snapshot does not see: in flight).
+# at once (a concurrent different request is told apart from an in-flight retry) and the claiming
+# run's id (so re-sending this very statement after a lost answer finds its own claim). A key older
+# than its time to live, or claimed without an answer for longer than any request runs (the run
+# died), is claimed afresh. ``result`` is what is stored (NULL: claimed by a transaction this
+# statement's snapshot does not see: in flight).
 CLAIM_REQUEST = """
 WITH claimed AS (
     INSERT INTO applied_operations (owner_id, op_id, result)
-    VALUES (%(owner_id)s, %(op_id)s, jsonb_build_object('request', %(request)s::text))
+    VALUES (%(owner_id)s, %(op_id)s, jsonb_build_object('request', %(request)s::text, 'run', %(run)s::text))
     ON CONFLICT (owner_id, op_id) DO UPDATE SET result = EXCLUDED.result, created_at = now()
     WHERE applied_operations.created_at < now() - make_interval(secs => %(ttl_s)s)
+       OR (NOT applied_operations.result ? 'status'
+           AND applied_operations.created_at < now() - make_interval(secs => %(abandoned_s)s))
     RETURNING op_id
 )
 SELECT EXISTS (SELECT 1 FROM claimed) AS claimed,
@@ -82,8 +96,12 @@ WHERE id IN (SELECT id FROM sync_conflicts
 
 
 def claim(conn: psycopg.Connection, owner_id: uuid.UUID, op_id: str) -> bool:
-    """True when this call owns ``op_id`` (first time seen); False for a replay."""
-    return conn.execute(CLAIM, {"owner_id": owner_id, "op_id": op_id}).fetchone() is not None
+    """True when this call owns ``op_id`` (first time seen); False for a replay. Raises
+    UnauthorizedError when the caller's sign-in was revoked."""
+    row = conn.execute(CLAIM, {"owner_id": owner_id, "op_id": op_id, **session_params()}).fetchone()
+    if row is None or not row["live"]:
+        raise SessionRevokedError()
+    return bool(row["claimed"])
 
 
 def stored_result(conn: psycopg.Connection, owner_id: uuid.UUID, op_id: str) -> Row:
@@ -118,13 +136,17 @@ def purge_applied(conn: psycopg.Connection, *, retention_s: int, limit: int, key
     return conn.execute(PURGE_APPLIED, params).rowcount
 
 
-def claim_request(conn: psycopg.Connection, owner_id: uuid.UUID, op_id: str, request: str, *,
-                  ttl_s: int) -> tuple[bool, Row | None]:
-    """``(claimed, stored result)`` for an Idempotency-Key: claimed = this request runs first."""
-    row = conn.execute(CLAIM_REQUEST, {"owner_id": owner_id, "op_id": op_id, "request": request,
-                                       "ttl_s": ttl_s}).fetchone()
+def claim_request(conn: psycopg.Connection, owner_id: uuid.UUID, op_id: str, request: str, *, run: str,
+                  ttl_s: int, abandoned_s: int = 120) -> tuple[bool, Row | None]:
+    """``(claimed, stored result)`` for an Idempotency-Key: claimed = this run (``run``) goes first,
+    also when this is a re-send of its own claim whose answer was lost."""
+    params = {"owner_id": owner_id, "op_id": op_id, "request": request, "run": run, "ttl_s": ttl_s,
+              "abandoned_s": abandoned_s}
+    row = conn.execute(CLAIM_REQUEST, params).fetchone()
     assert row is not None
-    return bool(row["claimed"]), row["result"]
+    result = row["result"]
+    mine = result is not None and result.get("run") == run and "status" not in result
+    return bool(row["claimed"]) or mine, result
 
 
 def release_request(conn: psycopg.Connection, owner_id: uuid.UUID, op_id: str) -> None:

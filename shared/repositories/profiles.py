@@ -17,12 +17,15 @@ from shared.core.errors import UnauthorizedError
 from shared.repositories.conflicts import CONFLICT_CTES
 from shared.repositories.sql import (
     CHANGE_RETURNING,
+    LIVE,
     LIVE_CONNECTIONS,
+    LIVE_SESSION,
     Row,
     WriteResult,
     etag_sql,
     iso,
     profile_json,
+    session_params,
     skill_json,
     write_result,
 )
@@ -99,7 +102,8 @@ _LOST_FIELDS = ("array_remove(ARRAY[" + ", ".join(
 # the refused write as a conflict (with its own version bump). The two UPDATEs of the row exclude
 # each other (``c.ok``).
 UPDATE_PROFILE = f"""
-WITH c AS (
+WITH {LIVE_SESSION},
+c AS (
     SELECT u.*, {_GUARD_OK} AS ok, {", ".join(f"{_wins(f)} AS w_{f}" for f in PROFILE_FIELDS)}
     FROM users u WHERE u.id = %(owner_id)s
     FOR UPDATE
@@ -110,7 +114,7 @@ upd AS (
         sync_version = u.sync_version + 1,
         updated_at = CASE WHEN %(at)s::timestamptz IS NULL THEN now()
                           ELSE greatest(u.updated_at, %(at)s::timestamptz) END
-    FROM c WHERE u.id = c.id AND c.ok AND {_OLD} IS DISTINCT FROM {_NEW}
+    FROM c WHERE u.id = c.id AND c.ok AND {LIVE} AND {_OLD} IS DISTINCT FROM {_NEW}
     RETURNING u.*
 ),
 chg AS (
@@ -121,7 +125,7 @@ chg AS (
 lost AS (
     SELECT 'profile'::text AS entity, c.id AS entity_id, {profile_json('c')} AS winner,
            {profile_json('c')} || %(attempt)s::jsonb AS loser
-    FROM c WHERE %(record_conflict)s AND NOT c.ok
+    FROM c WHERE %(record_conflict)s AND NOT c.ok AND {LIVE}
 ),
 ver AS (
     UPDATE users u SET sync_version = u.sync_version + 1 FROM lost WHERE u.id = lost.entity_id
@@ -130,7 +134,7 @@ ver AS (
 SELECT COALESCE((SELECT sync_version FROM upd), (SELECT sync_version FROM ver), u.sync_version) AS sync_version,
        u.username, (SELECT data FROM chg) AS entity, (SELECT change FROM chg) AS change,
        {profile_json('u')} AS current, NOT u.ok AS stale, (SELECT change FROM cchg) AS conflict_change,
-       (SELECT {_LOST_FIELDS} FROM c) AS lost_fields, {LIVE_CONNECTIONS}
+       (SELECT {_LOST_FIELDS} FROM c) AS lost_fields, {LIVE} AS live, {LIVE_CONNECTIONS}
 FROM c u
 """
 
@@ -179,7 +183,7 @@ def update_profile(conn: psycopg.Connection, owner_id: uuid.UUID, changes: dict[
               "privacy": Jsonb(changes.get("privacy_settings") or {}), "timezone": changes.get("timezone"),
               "digest_opt_out": changes.get("digest_opt_out"), "at": at, "guard": if_unmodified_since,
               "if_match": if_match, "record_conflict": record_conflict, "attempt": Jsonb(changes),
-              "op_id": op_id, "source": "rest" if op_id is None else "batch",
+              "op_id": op_id, "source": "rest" if op_id is None else "batch", **session_params(),
               **{f"set_{field}": field in changes for field in PROFILE_FIELDS}}
     row = conn.execute(UPDATE_PROFILE, params).fetchone()
     result = write_result(row)

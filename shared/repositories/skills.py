@@ -26,11 +26,14 @@ from shared.repositories.conflicts import CONFLICT_CTES
 from shared.repositories.cursors import decode_cursor, page
 from shared.repositories.sql import (
     CHANGE_RETURNING,
+    LIVE,
     LIVE_CONNECTIONS,
+    LIVE_SESSION,
     Row,
     WriteResult,
     etag_sql,
     iso,
+    session_params,
     skill_json,
     write_result,
 )
@@ -137,6 +140,7 @@ chg AS (
 SELECT COALESCE(ver.sync_version, u.sync_version) AS sync_version, u.username,
        (SELECT data FROM chg) AS entity, (SELECT change FROM chg) AS change,
        {current} AS current, {stale} AS stale, (SELECT change FROM cchg) AS conflict_change{extra},
+       """ + LIVE + """ AS live,
        """ + LIVE_CONNECTIONS + """
 FROM users u LEFT JOIN ver ON ver.id = u.id
 WHERE u.id = %(owner_id)s
@@ -155,7 +159,7 @@ _LOST = f"""
 lost AS (
     SELECT 'skill'::text AS entity, cur.id AS entity_id, {skill_json('cur')} AS winner,
            {skill_json('cur')} || %(attempt)s::jsonb AS loser
-    FROM cur WHERE %(record_conflict)s AND NOT {_GUARD_OK}
+    FROM cur WHERE %(record_conflict)s AND NOT {_GUARD_OK} AND {LIVE}
 ),"""
 _NO_LOSS = ("lost AS (SELECT NULL::text AS entity, NULL::uuid AS entity_id, NULL::jsonb AS winner,"
             " NULL::jsonb AS loser WHERE false),")
@@ -170,11 +174,13 @@ _OWN_EXISTING = (f"CASE WHEN %(existing_ok)s THEN (SELECT {skill_json('k')} FROM
                  " WHERE k.id = %(skill_id)s::uuid AND k.owner_id = %(owner_id)s) END")
 
 CREATE_SKILL = """
-WITH ins AS (
+WITH """ + LIVE_SESSION + """,
+ins AS (
     INSERT INTO skills (id, owner_id, name, category, level, description, created_at, updated_at)
-    VALUES (COALESCE(%(skill_id)s::uuid, gen_random_uuid()), %(owner_id)s, %(name)s, %(category)s,
-            %(level)s, %(description)s, COALESCE(%(updated_at)s::timestamptz, now()),
-            COALESCE(%(updated_at)s::timestamptz, now()))
+    SELECT COALESCE(%(skill_id)s::uuid, gen_random_uuid()), %(owner_id)s, %(name)s, %(category)s,
+           %(level)s, %(description)s, COALESCE(%(updated_at)s::timestamptz, now()),
+           COALESCE(%(updated_at)s::timestamptz, now())
+    WHERE """ + LIVE + """
     ON CONFLICT (id) DO NOTHING
     RETURNING *
 ),
@@ -185,7 +191,7 @@ prog AS (
                                         stale="false", extra=_ID_OWNED)
 
 UPDATE_SKILL = f"""
-WITH {_LOCK_CURRENT},
+WITH {LIVE_SESSION}, {_LOCK_CURRENT},
 upd AS (
     UPDATE skills s SET
         name = COALESCE(%(name)s::text, s.name),
@@ -194,7 +200,7 @@ upd AS (
         description = CASE WHEN %(set_description)s THEN %(description)s::text ELSE s.description END,
         updated_at = COALESCE(%(updated_at)s::timestamptz, now())
     FROM cur
-    WHERE s.id = cur.id AND {_GUARD_OK}
+    WHERE s.id = cur.id AND {_GUARD_OK} AND {LIVE}
       AND (s.name, s.category, s.level, s.description) IS DISTINCT FROM (
           COALESCE(%(name)s::text, s.name), COALESCE(%(category)s::text, s.category),
           COALESCE(%(level)s::smallint, s.level),
@@ -208,9 +214,9 @@ prog AS (
                                      stale=_STALE, extra="")
 
 DELETE_SKILL = f"""
-WITH {_LOCK_CURRENT},
+WITH {LIVE_SESSION}, {_LOCK_CURRENT},
 del AS (
-    DELETE FROM skills s USING cur WHERE s.id = cur.id AND {_GUARD_OK}
+    DELETE FROM skills s USING cur WHERE s.id = cur.id AND {_GUARD_OK} AND {LIVE}
     RETURNING s.id
 ),""" + _LOST + _BUMP_AND_LOG.format(source="del", op="delete", data="NULL::jsonb", current=_CURRENT,
                                      stale=_STALE, extra="")
@@ -271,14 +277,14 @@ def _write(conn: psycopg.Connection, statement: str, params: dict[str, Any]) -> 
     """Run one write statement; a duplicate name (or own id) is a 409 naming the field."""
     import psycopg
 
-    params = {**_NO_PRECONDITION, **params}
+    params = {**_NO_PRECONDITION, **session_params(), **params}
     try:
         row = conn.execute(statement, params).fetchone()
     except psycopg.errors.UniqueViolation as exc:
         raise _duplicate("name" if "skills_owner_name_key" in str(exc) else "id") from exc
     except psycopg.errors.ForeignKeyViolation as exc:
         raise UnauthorizedError("the account behind this token no longer exists") from exc
-    if row is not None and row.get("id_owned") and not params.get("existing_ok"):
+    if row is not None and row.get("id_owned") and row.get("live") and not params.get("existing_ok"):
         raise _duplicate("id")
     return write_result(row)
 

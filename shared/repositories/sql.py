@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 Row = dict[str, Any]
-WriteStatus = Literal["applied", "unchanged", "not_found", "stale"]
+WriteStatus = Literal["applied", "unchanged", "not_found", "stale", "revoked"]
 
 
 def iso(column: str) -> str:
@@ -48,6 +48,24 @@ def etag_sql(json_expr: str) -> str:
     return f"""('"' || left(encode(sha256(convert_to(({json_expr})::text, 'UTF8')), 'hex'), 32) || '"')"""
 
 
+# Revocation that bites on writes (issue 13): the caller's sign-in (the access token's ``sid``, a
+# refresh family) must still be live, checked inside the write statement itself (one primary-key
+# probe, no extra round trip). After logout-all or a password change the old access token still
+# reads until it expires, but its writes change nothing and answer 401. A token without ``sid``
+# (minted outside a sign-in) is not checked. Write statements start ``WITH {LIVE_SESSION}, …``, gate
+# every data-modifying CTE on ``LIVE`` and return ``{LIVE} AS live``.
+LIVE_SESSION = ("live AS (SELECT %(sid)s::uuid IS NULL OR EXISTS (SELECT 1 FROM refresh_families f"
+                " WHERE f.id = %(sid)s::uuid AND f.user_id = %(owner_id)s AND f.revoked_at IS NULL) AS ok)")
+LIVE = "(SELECT ok FROM live)"
+
+
+def session_params() -> dict[str, Any]:
+    """The ``sid`` parameter of ``LIVE_SESSION``: the authenticated caller's sign-in, if any."""
+    from shared.core import context
+
+    return {"sid": context.session_id.get()}
+
+
 # The owner's open WebSocket connections, read by the write statement itself, so the fan-out that
 # follows a write needs no second round trip (``u`` is the owner's ``users`` row).
 LIVE_CONNECTIONS = ("(SELECT coalesce(array_agg(c.connection_id ORDER BY c.connected_at), ARRAY[]::text[])"
@@ -64,7 +82,8 @@ CHANGE_RETURNING = (
 class WriteResult:
     """What one write statement did.
 
-    ``status``: ``applied`` (row changed, version bumped, change logged), ``unchanged`` (the values
+    ``status``: ``revoked`` (the caller's sign-in is no longer live: nothing written),
+    ``applied`` (row changed, version bumped, change logged), ``unchanged`` (the values
     were already those; nothing bumped), ``not_found`` (no such row for this owner; nothing bumped),
     ``stale`` (``if_unmodified_since`` was older than the stored ``updated_at``; nothing written).
     ``entity`` is the row's public JSON after the statement (None when deleted or missing),
@@ -89,6 +108,8 @@ def write_result(row: Row | None) -> WriteResult:
     """
     if row is None:  # the owner itself is gone
         return WriteResult("not_found", None, None)
+    if row.get("live") is False:  # the caller's sign-in was revoked: nothing was written
+        return WriteResult("revoked", None, row["sync_version"])
     change = row["change"]
     if change is not None:
         extra = {"username": row["username"], "connections": row.get("connections")}

@@ -13,7 +13,7 @@ import uuid
 from typing import Any
 
 from shared.clients import db
-from shared.core.errors import NotFoundError
+from shared.core.errors import NotFoundError, SessionRevokedError
 from shared.core.headers import SYNC_VERSION
 from shared.models.sync import ConflictPage
 from shared.repositories import conflicts
@@ -42,6 +42,8 @@ def acknowledge(user_id: uuid.UUID, conflict_id: uuid.UUID) -> int:
     from shared.sync.notify import after_acknowledged
 
     row = db.run(lambda conn: conflicts.acknowledge(conn, user_id, conflict_id))
+    if row is not None and not row["live"]:
+        raise SessionRevokedError()
     if row is None or not row["found"]:
         headers = {SYNC_VERSION: str(row["sync_version"])} if row else {}
         raise NotFoundError("no such conflict", headers=headers)

@@ -18,3 +18,9 @@ CREATE INDEX sync_conflicts_pending_idx ON sync_conflicts (owner_id, id) WHERE a
 -- 3. Field-level last-write-wins for profile operations: when each profile field was last written
 --    ({"display_name": "2026-…Z", …}); a field never written since this migration counts as updated_at.
 ALTER TABLE users ADD COLUMN profile_field_times jsonb NOT NULL DEFAULT '{}'::jsonb;
+
+-- 4. Immutable avatars: confirm serves a content-addressed copy under avatars/<user>/served/, never
+--    the (still writable) upload key. Keys confirmed before this stay valid until replaced.
+ALTER TABLE users DROP CONSTRAINT users_avatar_key_check;
+ALTER TABLE users ADD CONSTRAINT users_avatar_key_check
+    CHECK (avatar_key ~ '^avatars/[0-9a-f-]{36}/(served/)?[0-9a-f]{32}\.(png|jpg|webp)$');

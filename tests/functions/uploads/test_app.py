@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -24,6 +25,15 @@ from tests.support import http_event, invoke, load_event
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(64)
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(64)
 WEBP = b"RIFF\x24\x00\x00\x00WEBPVP8 " + bytes(64)
+
+
+SERVED = re.compile(r"/avatars/([0-9a-f-]{36})/served/[0-9a-f]{32}\.(?:png|jpg|webp)$")
+
+
+def served(response) -> str:
+    """The bucket key a confirmed avatar is served from."""
+    assert response.status == 200, response
+    return "avatars/" + response.json["avatar_url"].split("/avatars/", 1)[1]
 
 
 def upload(headers: dict, content_type: str = "image/png", **extra) -> dict:
@@ -71,8 +81,9 @@ def test_presigned_post_uploads_to_moto_and_confirms(make_user, avatar_bucket):
     assert sent.status_code in (200, 204), sent.text
     response = confirm(headers, body["key"])
     assert response.status == 200, response
-    assert response.json["avatar_url"].endswith("/" + body["key"])
+    assert SERVED.search(response.json["avatar_url"]).group(1) == str(user["id"])  # a content-addressed copy
     assert get_user(db.get_conn(), user["id"])["avatar_url"] == response.json["avatar_url"]
+    assert not exists(avatar_bucket, body["key"])  # the upload key is never served
 
 
 @pytest.mark.parametrize("content_type", ["image/gif", "text/html", "image/svg+xml", ""])
@@ -145,14 +156,14 @@ def test_good_png_confirms_and_replaces_previous(make_user, avatar_bucket):
     first, second = (f"avatars/{user['id']}/{uuid.uuid4().hex}.{ext}" for ext in ("png", "webp"))
     put(avatar_bucket, first, PNG, "image/png")
     put(avatar_bucket, second, WEBP, "image/webp")
-    assert confirm(headers, first).status == 200
-    assert confirm(headers, first).status == 200  # confirming again keeps it (no self-delete)
-    assert exists(avatar_bucket, first)
+    served_first = served(confirm(headers, first))
+    assert exists(avatar_bucket, served_first)
+    assert confirm(headers, first).status == 404  # its upload key is gone: only the copy is served
     response = confirm(headers, second)
     assert response.status == 200
     assert get_user(db.get_conn(), user["id"])["avatar_url"] == response.json["avatar_url"]
-    assert response.json["avatar_url"].endswith(second)
-    assert not exists(avatar_bucket, first) and exists(avatar_bucket, second)
+    assert response.json["avatar_url"].endswith(".webp")
+    assert not exists(avatar_bucket, served_first) and exists(avatar_bucket, served(response))
 
 
 def test_jpeg_confirms(make_user, avatar_bucket):
@@ -166,7 +177,7 @@ def test_delete_removes_object_and_url(make_user, avatar_bucket):
     user, headers = make_user()
     key = f"avatars/{user['id']}/{uuid.uuid4().hex}.png"
     put(avatar_bucket, key, PNG, "image/png")
-    assert confirm(headers, key).status == 200
+    key = served(confirm(headers, key))
     response = invoke(handler, http_event("DELETE", "/api/v1/me/avatar", headers=headers))
     assert response.status == 204
     assert not exists(avatar_bucket, key)
@@ -189,8 +200,9 @@ def test_r2_mode_returns_a_presigned_put(make_user, avatar_bucket, monkeypatch):
     assert "content-type" in body["url"].split("X-Amz-SignedHeaders=")[1].split("&")[0]
     sent = httpx.put(body["url"], content=PNG, headers=body["headers"])
     assert sent.status_code == 200, sent.text
-    assert confirm(headers, body["key"]).status == 200
-    assert get_user(db.get_conn(), user["id"])["avatar_url"].endswith(body["key"])
+    response = confirm(headers, body["key"])
+    assert response.status == 200
+    assert get_user(db.get_conn(), user["id"])["avatar_url"].endswith(served(response))
 
 
 def test_storage_outage_is_a_503(make_user, avatar_bucket, monkeypatch):
@@ -211,10 +223,30 @@ def test_an_avatar_change_is_a_synced_profile_write(make_user, avatar_bucket):
     key = upload(auth)["key"]
     put(avatar_bucket, key, PNG, "image/png")
     assert confirm(auth, key).status == 200
-    assert confirm(auth, key).status == 200
+    again = upload(auth)["key"]  # the same picture uploaded again: the same content-addressed avatar
+    put(avatar_bucket, again, PNG, "image/png")
+    assert confirm(auth, again).status == 200
     assert invoke(handler, http_event("DELETE", "/api/v1/me/avatar", headers=auth)).status == 204
     rows = db.get_conn().execute("SELECT entity, data->>'avatar_url' AS url FROM changes WHERE owner_id = %s"
                                  " ORDER BY version", (user["id"],)).fetchall()
     assert [(r["entity"], r["url"] is not None) for r in rows] == [("profile", True), ("profile", False)]
     assert db.get_conn().execute("SELECT sync_version FROM users WHERE id = %s", (user["id"],)).fetchone() == \
         {"sync_version": 2}, "re-confirming the same avatar bumps nothing"
+
+
+def test_an_html_reupload_over_a_confirmed_avatar_changes_nothing_served(make_user, avatar_bucket):
+    """The presigned POST stays valid for minutes after confirm: a re-upload to the old key (here put
+    straight into the bucket, as moto does not enforce POST policies) is never what avatar_url serves."""
+    user, headers = make_user()
+    body = upload(headers)
+    httpx.post(body["url"], data=body["fields"], files={"file": ("me.png", PNG, "image/png")})
+    url = confirm(headers, body["key"]).json["avatar_url"]
+    key = "avatars/" + url.split("/avatars/", 1)[1]
+    put(avatar_bucket, body["key"], b"<html><script>alert(1)</script></html>", "image/png")
+    stored = boto3.client("s3").get_object(Bucket=avatar_bucket, Key=key)
+    assert stored["Body"].read() == PNG and stored["ContentType"] == "image/png"
+    assert stored["CacheControl"] == "public, max-age=31536000, immutable"
+    assert get_user(db.get_conn(), user["id"])["avatar_url"] == url
+    reconfirmed = confirm(headers, body["key"])  # confirming the swapped upload: rejected, deleted
+    assert reconfirmed.status == 422 and not exists(avatar_bucket, body["key"])
+    assert get_user(db.get_conn(), user["id"])["avatar_url"] == url and exists(avatar_bucket, key)

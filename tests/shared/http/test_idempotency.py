@@ -72,7 +72,7 @@ def test_patch_and_delete_replay_instead_of_running_again(alice):
 
 def test_a_retry_while_the_first_runs_is_a_409_and_a_bad_key_a_422(alice):
     user, headers = alice
-    operations.claim_request(db.get_conn(), user["id"], "@busy", "whatever", ttl_s=60)
+    operations.claim_request(db.get_conn(), user["id"], "@busy", "whatever", run="r", ttl_s=60)
     busy = call(skills, "DELETE", "/api/v1/skills/7d7b3f57-53bb-4c3d-8f57-0a8f25dd8d33",
                 {**headers, "idempotency-key": "busy"})
     assert busy.status == 422  # another request hash: reuse, even while in flight
@@ -114,4 +114,20 @@ def test_keys_expire_and_maintenance_purges_them(alice):
 def test_without_a_valid_token_the_key_changes_nothing(alice):
     anonymous = call(skills, "POST", "/api/v1/skills", {"idempotency-key": "z"}, BODY)
     assert anonymous.status == 401
+    assert db_all("SELECT 1 FROM applied_operations") == []
+
+
+def test_no_store_answers_are_never_kept(alice, monkeypatch):
+    """A single-use ticket (like a token pair) is a secret: not stored at rest, not replayed."""
+    from functions.realtime.app import handler as realtime
+    from shared.clients.registry import reset_all
+    from tests.support import http_event, invoke
+
+    monkeypatch.setenv("WEBSOCKET_URL", "wss://ws.example.test/prod")
+    reset_all()
+    _, headers = alice
+    tickets = [invoke(realtime, http_event("POST", "/api/v1/realtime/ticket", headers={**headers,
+                                                                                    "idempotency-key": "t"}))
+               for _ in range(2)]
+    assert [t.status for t in tickets] == [201, 201] and tickets[0].json["ticket"] != tickets[1].json["ticket"]
     assert db_all("SELECT 1 FROM applied_operations") == []

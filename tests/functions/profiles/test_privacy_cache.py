@@ -1,0 +1,66 @@
+"""Privacy never goes stale (issue 13): a profile is never made private while its cached public
+copies cannot be dropped, so no public read after a privacy change can be stale. Real handler,
+real Postgres, real Redis behind the real Upstash bridge (stopped to take Redis away)."""
+
+from __future__ import annotations
+
+import pytest
+
+from functions.profiles.app import handler
+from functions.skills.app import handler as skills
+from shared.clients.registry import reset_all
+from shared.public import cache as public_cache
+from tests.support.skills import call, db_one
+
+PRIVATE = {"privacy_settings": {"profile_visibility": "private"}}
+
+
+@pytest.fixture
+def alice(make_user):
+    user, headers = make_user("alice", display_name="Alice")
+    assert call(skills, "POST", "/api/v1/skills", headers, {"name": "Go", "category": "mind", "level": 3}).status == 201
+    return user, headers
+
+
+def public_views() -> tuple[int, int]:
+    return (call(handler, "GET", "/api/v1/users/alice").status,
+            call(handler, "GET", "/api/v1/users/alice/card.svg").status)
+
+
+def visibility(user) -> str:
+    return db_one("SELECT privacy_settings FROM users WHERE id = %s", user["id"])["privacy_settings"][
+        "profile_visibility"]
+
+
+def test_redis_down_refuses_to_hide_then_hiding_is_404_at_once_when_it_is_back(alice, stack):
+    user, headers = alice
+    assert public_views() == (200, 200)  # both cached now
+    assert public_cache.get(public_cache.card_key("alice")) is not None
+
+    stack.stop_bridge()
+    try:
+        reset_all()
+        refused = call(handler, "PATCH", "/api/v1/me/profile", headers, PRIVATE)
+        assert refused.status == 503 and refused.json["error"]["code"] == "cache_unavailable"
+        assert visibility(user) == "public"  # nothing changed: the cached copies are still the truth
+        other = call(handler, "PATCH", "/api/v1/me/profile", headers, {"bio": "still writes"})
+        assert other.status == 200  # every other write still fails open
+    finally:
+        stack.start_bridge()
+        reset_all()
+
+    hidden = call(handler, "PATCH", "/api/v1/me/profile", headers, PRIVATE)
+    assert hidden.status == 200 and visibility(user) == "private"
+    assert public_views() == (404, 404)  # at once: neither the profile nor a card rebuilt from it
+    assert public_cache.get(public_cache.profile_key("alice")) is None
+
+
+def test_hiding_drops_the_cached_copies_before_the_write(alice, redis_counter):
+    _, headers = alice
+    public_views()
+    redis_counter.reset()
+    assert call(handler, "PATCH", "/api/v1/me/profile", headers, PRIVATE).status == 200
+    assert redis_counter.count == 2, redis_counter.statements  # the drop before, and the write's own after
+    assert public_views() == (404, 404)
+    assert call(handler, "PATCH", "/api/v1/me/profile", headers, PRIVATE).status == 200  # already private
+
