@@ -1,13 +1,14 @@
 """``make bench-scale``: the routes' own statements at 10k and 100k users (1M with USERS=1000000),
 medians side by side with the growth factor, in one run.
 
-One embedded Postgres 16 (a fresh temporary data folder), migrated, then grown by the scale
-generator (``bench/scale_seed.py``: N users x 8 skills x 5 history rows, ~90% public, one sign-in of
-three refresh tokens each) to 10k users, measured, grown x10, measured again, up to USERS. Each
-statement runs through its repository function on one autocommit connection, as a warm Lambda
+One embedded Postgres 16 (a fresh temporary data folder) holding one database per size, each
+migrated and filled by the scale generator (``bench/scale_seed.py``: N users x 8 skills x 5 history
+rows, ~90% public, one sign-in of three refresh tokens each) and VACUUMed. Each statement runs
+through its repository function on one autocommit connection per database, as a warm Lambda
 container would; writes run inside a transaction that is rolled back, so every round measures the
-same store. Median of ROUNDS after WARMUP. Budgets (issue 14): every growth factor <= 2x for 10x the
-users, the leaderboard <= 20 ms at 100k, every statement well under 100 ms at 1M.
+same store. Median of ROUNDS after WARMUP, the sizes interleaved statement by statement.
+Budgets (issue 14): every growth factor <= 2x for 10x the users, the leaderboard <= 20 ms at 100k,
+every statement well under 100 ms at 1M.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-ROUNDS = 15
+ROUNDS = 21
 WARMUP = 3
 FIRST_SIZE = 10_000
 MONDAY_8_UTC = datetime(2026, 11, 30, 8, tzinfo=UTC)  # a Monday: UTC's users are due at 08:00
@@ -92,15 +93,22 @@ def statements(conn: Any, users: int) -> dict[str, Statement]:
     }
 
 
-def median_ms(conn: Any, statement: Statement) -> float:
-    for _ in range(WARMUP):
-        statement(conn)
-    samples = []
-    for _ in range(ROUNDS):
-        started = time.perf_counter()
-        statement(conn)
-        samples.append(time.perf_counter() - started)
-    return statistics.median(samples) * 1000
+def measure(stores: dict[int, tuple[Any, dict[str, Statement]]]) -> dict[int, dict[str, float]]:
+    """Median ms of every statement at every size. Rounds interleave the sizes statement by
+    statement, so a busy moment of the machine lands on every size alike and the growth factors
+    stay fair on a shared CPU."""
+    samples: dict[int, dict[str, list[float]]] = {size: {} for size in stores}
+    names = list(next(iter(stores.values()))[1])
+    for round_ in range(WARMUP + ROUNDS):
+        for name in names:
+            for size, (conn, statements_) in stores.items():
+                started = time.perf_counter()
+                statements_[name](conn)
+                elapsed = time.perf_counter() - started
+                if round_ >= WARMUP:
+                    samples[size].setdefault(name, []).append(elapsed)
+    return {size: {name: statistics.median(values) * 1000 for name, values in by_name.items()}
+            for size, by_name in samples.items()}
 
 
 def main() -> None:
@@ -114,20 +122,24 @@ def main() -> None:
     steps = sizes(int(os.environ.get("USERS") or 100_000))
     folder = service_dir("atribuo-scale-")
     postgres = start_postgres(folder / "pg")
-    results: dict[int, dict[str, float]] = {}
+    stores: dict[int, tuple[Any, dict[str, Statement]]] = {}
     try:
-        conn = psycopg.connect(postgres.url, autocommit=True, row_factory=dict_row, prepare_threshold=None)
-        migrate(conn)
-        seeded = 0
-        for users in steps:
+        admin = psycopg.connect(postgres.url, autocommit=True)
+        for users in steps:  # one database per size, side by side in one server
+            admin.execute(f"CREATE DATABASE scale_{users}")
+            url = postgres.server.get_uri(f"scale_{users}")
+            conn = psycopg.connect(url, autocommit=True, row_factory=dict_row, prepare_threshold=None)
+            migrate(conn)
             started = time.perf_counter()
-            seed(conn, users, start=seeded + 1)
+            seed(conn, users)
             conn.execute("VACUUM (ANALYZE)")  # hint bits and visibility map set, as on a store in service
             print(f"seeded {users:,} users ({users * 8:,} skills, {users * 40:,} history rows) "
                   f"in {time.perf_counter() - started:.0f} s", flush=True)
-            seeded = users
-            results[users] = {name: median_ms(conn, run) for name, run in statements(conn, users).items()}
-        conn.close()
+            stores[users] = (conn, statements(conn, users))
+        results = measure(stores)
+        for conn, _ in stores.values():
+            conn.close()
+        admin.close()
     finally:
         postgres.stop()
         shutil.rmtree(folder, ignore_errors=True)
