@@ -66,3 +66,9 @@ test-pooler: install ## the database-facing tests through PgBouncer (pool_mode =
 .PHONY: bootstrap
 bootstrap: install ## make bootstrap ENV=dev|staging|prod (DATABASE_URL, UPSTASH_REDIS_REST_URL/_TOKEN for those two)
 	$(PY) -m local.deploy bootstrap $${ENV:-dev}
+
+# issue 14: the routes' statements at 10k and 100k users, medians and growth side by side (bench/scale.py)
+USERS ?= 100000
+.PHONY: bench-scale
+bench-scale: install ## statements at 10k..USERS users side by side (USERS=1000000 for the 1M run)
+	USERS=$(USERS) $(PY) -m bench.scale

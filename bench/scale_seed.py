@@ -88,30 +88,37 @@ FROM generate_series(%(first)s::int, %(last)s::int) AS i, generate_series(1, 3) 
 CHUNK = 50_000  # users per statement: bounded memory and progress at any size
 
 
-def seed(conn: psycopg.Connection, users: int, *, progress: bool = False) -> None:
-    """Add users ``1..users`` (and their skills and history) to an empty store, then ANALYZE."""
+def seed(conn: psycopg.Connection, users: int, *, start: int = 1, progress: bool = False) -> None:
+    """Add users ``start..users`` (with their skills, history and sign-ins), then ANALYZE. Growing a
+    store of ``start - 1`` generated users to ``users`` gives the same data as seeding ``users`` at once."""
     import psycopg
 
-    timeout = conn.execute("SHOW statement_timeout").fetchone()
-    timeout = next(iter(timeout.values())) if isinstance(timeout, dict) else timeout[0]
+    timeout = conn.execute("SELECT current_setting('statement_timeout') AS t").fetchone()
     conn.execute("SET statement_timeout = 0")  # a load, not a request
-    try:  # triggers and foreign keys off for the load (superuser); else the triggers do the work
-        conn.execute("SET session_replication_role = replica")
-        replica = True
-    except psycopg.errors.InsufficientPrivilege:
-        replica = False
+    replica = False
     try:
-        for first in range(1, users + 1, CHUNK):
+        try:  # triggers and foreign keys off for the load (superuser); else the triggers do the work
+            conn.execute("SET session_replication_role = replica")
+            replica = True
+        except psycopg.errors.InsufficientPrivilege:
+            pass
+        for first in range(start, users + 1, CHUNK):
             params = {"first": first, "last": min(users, first + CHUNK - 1), "zones": list(ZONES),
                       "zone_count": len(ZONES), "categories": list(CATEGORIES)}
             for statement in (USERS, SKILLS, HISTORY, FAMILIES, TOKENS):
                 conn.execute(statement, params)
             if progress:
                 print(f"  seeded {params['last']:,} users", flush=True)
+        if replica:
+            conn.execute("SET session_replication_role = DEFAULT")
+            conn.execute("SELECT skill_scores_rebuild()")
+        conn.execute("ANALYZE")
     finally:
         if replica:
             conn.execute("SET session_replication_role = DEFAULT")
-    if replica:
-        conn.execute("SELECT skill_scores_rebuild()")
-    conn.execute("ANALYZE")
-    conn.execute("SELECT set_config('statement_timeout', %s, false)", (timeout,))
+        conn.execute("SELECT set_config('statement_timeout', %s, false)", (_first(timeout),))
+
+
+def _first(row: object) -> str:
+    """The single value of a one-column row, as dict_row or tuple_row returns it."""
+    return str(next(iter(row.values())) if isinstance(row, dict) else row[0])  # type: ignore[index]

@@ -8,10 +8,13 @@ the key up by ``kid``, requires every claim we issue, and checks ``iss``, ``aud`
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
+from shared.clients import registry
 from shared.core.errors import UnauthorizedError
 from shared.core.settings import get_settings
 from shared.identity import keys
@@ -56,25 +59,68 @@ def issue_access_token(user_id: uuid.UUID | str, session_id: uuid.UUID | str | N
     return token, settings.access_token_ttl_s
 
 
+# Verified tokens of this container (issue 14): a device sends the same access token with every
+# request for its 15 minutes, so each token is verified once (RSA, claims) and then found by its
+# exact string. An entry holds until the token's own expiry (+ the leeway verification allows) and
+# goes with the key set it was verified under (a reload of the keys empties it), so a hit answers
+# exactly what a full verification would. Failures are never cached. Bounded: when full, the oldest
+# entry goes. Lambda runs one request at a time per container; dict operations are atomic anyway.
+CACHE_SIZE = 2048
+_verified: dict[str, tuple[Principal, float]] = {}
+_verified_under: object | None = None
+
+
 def verify_access_token(token: str) -> Principal:
     """The caller behind ``token``, or UnauthorizedError — never anything else."""
+    global _verified_under
+    key_set = keys.verification_keys()
+    if key_set is not _verified_under:
+        _verified.clear()
+        _verified_under = key_set
+    hit = _verified.get(token)
+    if hit is not None:
+        if time.time() < hit[1]:
+            return hit[0]
+        del _verified[token]
+    principal, valid_until = _verify(token, key_set)
+    if len(_verified) >= CACHE_SIZE:
+        del _verified[next(iter(_verified))]
+    _verified[token] = (principal, valid_until)
+    return principal
+
+
+def _verify(token: str, key_set: dict[str, Any]) -> tuple[Principal, float]:
+    """Full verification, parsing the token once: the key is chosen by the ``kid`` of the header
+    segment, then PyJWT checks the signature (RS256 only) and every claim in one ``decode_complete``.
+    Returns the principal and the instant the token stops being valid."""
     import jwt
+    from jwt.utils import base64url_decode
 
     settings = get_settings()
     invalid = UnauthorizedError("invalid or expired access token",
                                 headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
     try:
-        header = jwt.get_unverified_header(token)
-        key = keys.public_key(str(header.get("kid", "")))
+        header = json.loads(base64url_decode(token.split(".", 1)[0]))
+        key = key_set.get(str(header.get("kid", ""))) if isinstance(header, dict) else None
         if key is None or header.get("alg") not in ALGORITHMS:
             raise invalid
-        claims = jwt.decode(
+        claims = jwt.decode_complete(
             token, key, algorithms=ALGORITHMS, audience=settings.jwt_audience, issuer=settings.jwt_issuer,
             leeway=settings.jwt_leeway_s, options={"require": REQUIRED_CLAIMS},
-        )
+        )["payload"]
         if claims.get("typ") != ACCESS_TYPE:
             raise invalid
         sid = claims.get("sid")
-        return Principal(uuid.UUID(str(claims["sub"])), str(claims["jti"]), uuid.UUID(str(sid)) if sid else None)
+        principal = Principal(uuid.UUID(str(claims["sub"])), str(claims["jti"]), uuid.UUID(str(sid)) if sid else None)
+        return principal, float(claims["exp"]) + settings.jwt_leeway_s
     except (jwt.PyJWTError, ValueError, TypeError) as exc:
         raise invalid from exc
+
+
+def reset_verified() -> None:
+    global _verified_under
+    _verified.clear()
+    _verified_under = None
+
+
+registry.register("verified-access-tokens", reset_verified)

@@ -91,9 +91,10 @@ RETURNING family_id
 # Rotated tokens that have not expired stay: reusing one of those is what revokes a live family.
 # One batch: up to ``limit`` tokens of each kind, and the families this batch leaves without tokens
 # (never a cascade, so the batch bounds the rows deleted). ``batch`` < ``limit`` means nothing is left.
-# Both token lookups by family are per-family probes of refresh_tokens_family_idx: `OFFSET 0` keeps
-# the planner from turning them into hash joins that read every token of every user on each batch
-# (issue 14: that made each batch cost O(all tokens)).
+# Every lookup is an index probe, so a batch costs O(batch) at any table size (issue 14: hash joins
+# read every token of every user on each batch): both by-family lookups probe refresh_tokens_family_idx
+# (`OFFSET 0` keeps the planner from flattening them into hash joins) and the delete probes the
+# primary key with the batch as one array (`= ANY(ARRAY(…))` has no hash-join form).
 PURGE_DEAD = """
 WITH batch AS (
     (SELECT token_hash, family_id FROM refresh_tokens
@@ -103,7 +104,7 @@ WITH batch AS (
      CROSS JOIN LATERAL (SELECT token_hash, family_id FROM refresh_tokens t WHERE t.family_id = f.id OFFSET 0) t
      WHERE f.revoked_at < now() - make_interval(secs => %(revoked_retention_s)s) LIMIT %(limit)s)
 ), gone AS (
-    DELETE FROM refresh_tokens t USING batch b WHERE t.token_hash = b.token_hash RETURNING t.family_id
+    DELETE FROM refresh_tokens t WHERE t.token_hash = ANY(ARRAY(SELECT token_hash FROM batch)) RETURNING t.family_id
 ), emptied AS (
     DELETE FROM refresh_families f
     WHERE f.id IN (SELECT family_id FROM gone)

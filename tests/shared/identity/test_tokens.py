@@ -164,3 +164,76 @@ def test_a_key_set_that_repeats_a_kid_is_refused(monkeypatch):
     reset_all()
     with pytest.raises(RuntimeError, match="repeats a kid"):
         keys.jwks()
+
+
+# --- the per-container cache of verified tokens (issue 14) ------------------------------------------
+
+@pytest.fixture
+def decodes(monkeypatch):
+    """How many full verifications (PyJWT decode: signature and claims) run."""
+    calls = []
+    real = jwt.decode_complete
+
+    def counting(*args, **kwargs):
+        calls.append(args[0])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(jwt, "decode_complete", counting)
+    return calls
+
+
+def test_a_repeated_token_is_verified_once(decodes):
+    token, _ = issue_access_token(uuid.uuid4())
+    first = verify_access_token(token)
+    assert all(verify_access_token(token) == first for _ in range(5))
+    assert decodes == [token]
+    other, _ = issue_access_token(uuid.uuid4())
+    assert verify_access_token(other) != first and decodes == [token, other]
+
+
+def test_failures_are_never_cached(decodes):
+    token = _forgeries()["bad_signature"]
+    for _ in range(3):
+        with pytest.raises(UnauthorizedError):
+            verify_access_token(token)
+    assert len(decodes) == 3
+
+
+def test_a_cached_token_stops_at_its_expiry(monkeypatch, decodes):
+    from shared.clients.registry import reset_all
+
+    monkeypatch.setenv("JWT_LEEWAY_S", "0")
+    reset_all()
+    now = int(time.time())
+    token = _sign(_claims(iat=now, exp=now + 1))
+    assert verify_access_token(token) and verify_access_token(token) and len(decodes) == 1
+    time.sleep(max(0.0, now + 1.05 - time.time()))
+    with pytest.raises(UnauthorizedError):
+        verify_access_token(token)
+    assert len(decodes) == 2  # the entry was dropped and the token verified again: expired
+
+
+def test_a_key_set_reload_drops_every_cached_token(monkeypatch, decodes):
+    from shared.clients.registry import reset_all
+
+    token, _ = issue_access_token(uuid.uuid4())
+    assert verify_access_token(token)
+    monkeypatch.setenv("JWT_KEYS", keys.generate_key_set(("rotated",)))
+    from shared.core.settings import reset_settings
+
+    reset_settings()
+    keys.reset()  # the keys alone reload (not the whole registry): the cache must notice by itself
+    with pytest.raises(UnauthorizedError):
+        verify_access_token(token)  # its kid is gone with the old key set
+    assert len(decodes) == 1  # refused on the kid, before any decode
+    reset_all()
+
+
+def test_the_cache_is_bounded(monkeypatch):
+    from shared.identity import tokens
+
+    monkeypatch.setattr(tokens, "CACHE_SIZE", 3)
+    issued = [issue_access_token(uuid.uuid4())[0] for _ in range(5)]
+    for token in issued:
+        verify_access_token(token)
+    assert list(tokens._verified) == issued[-3:]
