@@ -71,7 +71,17 @@ async def card(request: Request, username: str) -> Response:
     if body is None:
         raise NotFoundError("no such profile")
     return respond(request, body.encode(), media_type="image/svg+xml", cache_control=CARD_CACHING,
-                   headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"})
+                   headers={"Content-Security-Policy": "default-src 'none'"})
+
+
+@router.get("/users/{username}/card.png", response_class=Response,
+            responses={200: {"content": {"image/png": {}}, "description": "The card as a 1200 x 630 PNG"}})
+async def card_png(request: Request, username: str) -> Response:
+    """The card as a 1200 x 630 PNG (Open Graph size) for link previews, drawn from the same SVG."""
+    body = public_views.card_png_body(username)
+    if body is None:
+        raise NotFoundError("no such profile")
+    return respond(request, body, media_type="image/png", cache_control=CARD_CACHING)
 
 
 @router.get("/leaderboard", response_model=Leaderboard)

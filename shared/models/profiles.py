@@ -84,6 +84,19 @@ class CharacterStats(BaseModel):
     radar: Radar
 
 
+class OpenGraph(BaseModel):
+    """The Open Graph (and Twitter card) tags of a public profile's page: ``og:title``,
+    ``og:description``, ``og:image`` (the 1200 x 630 ``card.png``) and its type, size and alt text."""
+
+    title: str
+    description: str
+    image: str
+    image_type: Literal["image/png"]
+    image_width: int
+    image_height: int
+    image_alt: str
+
+
 class PublicProfile(BaseModel):
     username: str
     display_name: str | None
@@ -92,6 +105,7 @@ class PublicProfile(BaseModel):
     created_at: str
     character: CharacterStats
     skills: list[SkillPublic]
+    open_graph: OpenGraph
 
 
 class LeaderboardEntry(BaseModel):

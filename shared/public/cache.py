@@ -28,6 +28,13 @@ def card_key(username: str) -> str:
     return f"{PREFIX}:card:{username.lower()}"
 
 
+def card_png_key(svg_digest: str) -> str:
+    """The PNG of the card whose SVG hashes to ``svg_digest``: content-addressed, so it is never
+    invalidated by itself. Dropping the SVG (``card_key``) is enough: a new SVG names another PNG,
+    and a PNG nobody names any more expires after CARD_TTL_S."""
+    return f"{PREFIX}:cardpng:{svg_digest}"
+
+
 def leaderboard_key(category: str | None) -> str:
     return f"{PREFIX}:leaderboard:{category or 'all'}"
 

@@ -7,12 +7,13 @@ the strong ETag is the hash of exactly those bytes. Missing or private profiles 
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from collections.abc import Callable
 
 from shared.clients import db
-from shared.core.encoding import json_bytes
+from shared.core.encoding import etag_of, json_bytes
 from shared.public import cache as public_cache
 from shared.public.card import render_card
 from shared.public.character import aggregate, build_stats, character_level
@@ -20,6 +21,7 @@ from shared.repositories import profiles
 
 USERNAME = re.compile(r"[A-Za-z0-9_]{3,30}")
 LEADERBOARD_SIZE = 100
+OG_WIDTH, OG_HEIGHT = 1200, 630  # card.png (shared.public.png checks the card has this shape)
 
 
 def cached(key: str, ttl_s: int, build: Callable[[], str | None]) -> str | None:
@@ -38,8 +40,30 @@ def _build_profile(username: str) -> str | None:
     if row is None:
         return None
     skills = row.pop("skills")
-    document = {**row, "character": build_stats(aggregate(skills)), "skills": skills}
+    character = build_stats(aggregate(skills))
+    document = {**row, "character": character, "skills": skills, "open_graph": open_graph(row, character)}
     return json_bytes(document).decode()
+
+
+def open_graph(profile: dict, character: dict) -> dict:
+    """What a frontend puts in its Open Graph / Twitter card tags for this profile's page."""
+    from shared.core.settings import get_settings
+
+    name = profile.get("display_name") or profile["username"]
+    strongest = sorted((c for c in character["categories"] if c["skill_count"]),
+                       key=lambda c: (-c["total_level"], c["category"]))[:3]
+    description = (f"Character level {character['character_level']} · {character['skill_count']} skills"
+                   + (" · strongest in " + ", ".join(c["category"] for c in strongest) if strongest else ""))
+    base = get_settings().public_api_url.rstrip("/")
+    return {
+        "title": f"{name} (@{profile['username']}) on Atribuo",
+        "description": description,
+        "image": f"{base}/api/v1/users/{profile['username']}/card.png",
+        "image_type": "image/png",
+        "image_width": OG_WIDTH,
+        "image_height": OG_HEIGHT,
+        "image_alt": f"{name}'s character card: level {character['character_level']}, a radar of skill categories",
+    }
 
 
 def profile_body(username: str) -> str | None:
@@ -62,6 +86,20 @@ def card_body(username: str) -> str | None:
     if not USERNAME.fullmatch(username):
         return None
     return cached(public_cache.card_key(username), public_cache.CARD_TTL_S, lambda: _build_card(username))
+
+
+def card_png_body(username: str) -> bytes | None:
+    """The 1200 x 630 PNG of a public profile's card, or None; cached (base64) under the hash of the
+    SVG it was drawn from, so it changes exactly when the SVG does."""
+    from shared.public.png import render_png
+
+    svg = card_body(username)
+    if svg is None:
+        return None
+    key = public_cache.card_png_key(etag_of(svg.encode()).strip('"'))
+    encoded = cached(key, public_cache.CARD_TTL_S, lambda: base64.b64encode(render_png(svg)).decode())
+    assert encoded is not None
+    return base64.b64decode(encoded)
 
 
 def _build_leaderboard(category: str | None) -> str:

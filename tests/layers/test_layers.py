@@ -63,6 +63,22 @@ def _module(function: str) -> str:
     return ".".join([*Path(props["CodeUri"]).parts, props.get("Handler", "app.handler").split(".")[0]])
 
 
+CARD_PROBE = """
+import json, struct, sys
+from shared.public.card import render_card
+from shared.public.character import build_stats
+from shared.public.png import render_png
+png = render_png(render_card({"username": "probe", "display_name": "Probe"}, build_stats([])))
+print(json.dumps({"size": list(struct.unpack(">II", png[16:24])), "png": png[:8] == b"\\x89PNG\\r\\n\\x1a\\n"}))
+"""
+
+
+def test_the_card_layer_goes_to_the_profiles_function_only_and_draws_there():
+    """resvg (card.png) is in ProfilesFunction's layers and nowhere else, and renders with only them."""
+    assert {name for name in functions() if "CardLayer" in function_layers(name)} == {"ProfilesFunction"}
+    assert _run("ProfilesFunction", "-c", CARD_PROBE) == {"size": [1200, 630], "png": True}
+
+
 def test_the_crypto_layer_goes_to_exactly_the_token_and_password_functions():
     assert {name for name in functions() if "CryptoLayer" in function_layers(name)} == CRYPTO
     assert function_layers("NotFoundFunction") == []  # IgnoreGlobals: not even the Globals layers

@@ -6,10 +6,13 @@ import struct
 import xml.etree.ElementTree as ET
 import zlib
 
+import pytest
 import resvg_py
 
-from shared.public.card import HEIGHT, WIDTH, render_card
+from shared.public import card
+from shared.public.card import CENTER_X, CENTER_Y, GOLD, HEIGHT, WIDTH, render_card
 from shared.public.character import aggregate, build_stats
+from shared.public.png import FONT_FILES
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
 
@@ -55,16 +58,17 @@ def card_for(display_name: str) -> str:
 
 
 def render(svg: str) -> tuple[int, int, list[bytes]]:
-    return decode_png(bytes(resvg_py.svg_to_bytes(svg_string=svg)))
+    """Rendered as card.png renders it: the shipped fonts only, never the machine's."""
+    return decode_png(bytes(resvg_py.svg_to_bytes(svg_string=svg, skip_system_fonts=True, font_files=FONT_FILES)))
 
 
 def test_card_renders_to_a_non_blank_picture_of_the_right_size():
     width, height, rows = render(card_for("Player One"))
-    assert (width, height) == (WIDTH, HEIGHT) == (600, 320)
+    assert (width, height) == (WIDTH, HEIGHT) == (600, 315)  # the Open Graph shape, 1.905:1
     pixels = {row[i:i + 4] for row in rows for i in range(0, len(row), 4)}
     assert len(pixels) > 50  # background, grid, filled radar, anti-aliased text: far from one flat colour
-    centre_row = rows[165]
-    radar_fill = centre_row[440 * 4:441 * 4]
+    centre_row = rows[CENTER_Y + 2]
+    radar_fill = centre_row[(CENTER_X + 2) * 4:(CENTER_X + 3) * 4]
     background = rows[300][100 * 4:101 * 4]
     assert radar_fill != background and radar_fill[3] == 255
 
@@ -75,8 +79,9 @@ def test_hostile_display_name_is_escaped_and_drawn_as_text():
     root = ET.fromstring(svg)  # noqa: S314 - our own SVG; parsing proves it well-formed
     assert not list(root.iter(f"{SVG_NS}script"))
     assert "<script>" not in svg and "&lt;script&gt;" in svg
-    title_text = next(t for t in root.iter(f"{SVG_NS}text") if t.get("font-size") == "22")
-    assert "".join(title_text.itertext()) == '<script>alert("pwne…'
+    title_text = next(t for t in root.iter(f"{SVG_NS}text") if t.get("class") == "name")
+    drawn = "".join(title_text.itertext())
+    assert drawn.startswith('<script>alert("pw') and drawn.endswith("…")  # shortened to fit, still text
     _, _, with_name = render(svg)
     _, _, without_name = render(card_for(" "))  # a blank name: no glyphs
     name_band = slice(30, 70)  # the rows where the display name is drawn
@@ -87,3 +92,82 @@ def test_characters_xml_forbids_are_removed():
     svg = card_for("bad\x00\x01\x1bname")
     ET.fromstring(svg)  # noqa: S314 - our own SVG
     assert "badname" in svg
+
+
+# --- the gold level and names that fit (issue 17) -------------------------------------------------------
+
+def texts(svg: str) -> dict[str, ET.Element]:
+    root = ET.fromstring(svg)  # noqa: S314 - our own SVG
+    return {t.get("class") or "".join(t.itertext()): t for t in root.iter(f"{SVG_NS}text")}
+
+
+def test_the_level_number_is_gold_on_the_picture_too():
+    """No stylesheet may beat the fill attribute (CSS wins over presentation attributes)."""
+    svg = card_for("Player One")
+    root = ET.fromstring(svg)  # noqa: S314 - our own SVG
+    assert not list(root.iter(f"{SVG_NS}style")) and "style=" not in svg
+    level = texts(svg)["level"]
+    assert level.get("fill") == GOLD
+    _, _, rows = render(svg)
+    x, y = int(level.get("x")), int(level.get("y"))
+    glyph = [rows[row][col * 4:col * 4 + 4] for row in range(y - 30, y) for col in range(x, x + 30)]
+    gold = bytes.fromhex(GOLD[1:])
+    assert any(abs(p[0] - gold[0]) < 8 and abs(p[1] - gold[1]) < 8 and abs(p[2] - gold[2]) < 8 for p in glyph)
+
+
+def text_box(element: ET.Element) -> card.Box:
+    """A text element's box from the SVG's own geometry (x, y, anchor, size, weight) and the font metrics."""
+    size = float(element.get("font-size"))
+    width = card.measure("".join(element.itertext()), size, bold=element.get("font-weight") == "700")
+    return card.box(float(element.get("x")), float(element.get("y")), width, size, element.get("text-anchor", "start"))
+
+
+LONG_NAMES = [
+    "Maximilian Alexander Bartholomew von Hohenzollern-Sigmaringen",
+    "W" * 100,  # the widest Latin capital, no space to break at
+    "Nguyễn Thị Phương Thảo Trần Hoàng Minh Đức",
+    "山田太郎山田太郎山田太郎山田太郎山田太郎山田太郎",  # outside the fonts: counted as UNKNOWN_EM
+    "🐉🐉🐉🐉🐉🐉🐉🐉🐉🐉🐉🐉🐉🐉🐉🐉🐉🐉",
+]
+
+
+@pytest.mark.parametrize("name", LONG_NAMES)
+def test_a_long_name_never_overlaps_the_radar_labels(name):
+    svg = card_for(name)
+    elements = texts(svg)
+    root = ET.fromstring(svg)  # noqa: S314 - our own SVG
+    labels = [text_box(t) for t in root.iter(f"{SVG_NS}text") if t.get("class") == "axis"]
+    assert len(labels) == 10
+    outer_ring = root.find(f"{SVG_NS}g").findall(f"{SVG_NS}polygon")[len(card.RINGS) - 1]
+    ring_left = min(float(point.split(",")[0]) for point in outer_ring.get("points").split())
+    for kind in ("name", "handle"):
+        drawn = text_box(elements[kind])
+        assert not any(drawn.overlaps(label) for label in labels), (kind, drawn)
+        assert drawn.x1 + card.GAP <= ring_left + 0.1  # and it stays left of the radar itself
+    shown = "".join(elements["name"].itertext())
+    assert shown.endswith("…") and int(elements["name"].get("font-size")) == card.NAME_SIZES[-1]
+
+
+def test_a_name_that_fits_keeps_its_size_and_every_character():
+    elements = texts(card_for("Player One"))
+    assert "".join(elements["name"].itertext()) == "Player One" and elements["name"].get("font-size") == "22"
+    middling = "Alexandria Konstantinopoulou"  # too wide at 22 px, fits smaller
+    name = texts(card_for(middling))["name"]
+    assert "".join(name.itertext()) == middling and 16 <= int(name.get("font-size")) < 22
+
+
+@pytest.mark.parametrize("value", ["Maximilian Alexander", "WWWWWWWW", "Nguyễn Thị Phương Thảo", "illiterate jiffy"])
+def test_measured_widths_bound_what_the_renderer_draws(value):
+    """The metric model against the renderer: the ink of the text drawn at 40 px by resvg with the shipped
+    fonts never ends right of the measured advance, and fills most of it (the metrics are not a wild guess)."""
+    size, x0 = 40, 10
+    for bold in (False, True):
+        weight = ' font-weight="700"' if bold else ""
+        svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="1200" height="80"><rect width="1200" height="80"'
+               f' fill="#fff"/><text x="{x0}" y="55" font-size="{size}"{weight} font-family="DejaVu Sans"'
+               f' fill="#000">{card.text(value)}</text></svg>')
+        width, _, rows = render(svg)
+        inked = [col for row in rows for col in range(width) if row[col * 4] < 128]
+        measured = card.measure(value, size, bold=bold)
+        assert max(inked) + 1 <= x0 + measured + 1, (value, bold)
+        assert max(inked) + 1 - min(inked) >= 0.85 * measured, (value, bold)
