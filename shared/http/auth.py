@@ -49,3 +49,11 @@ async def _throttled_ip(ip: Annotated[str, Depends(client_ip)]) -> str:
 
 
 ClientIp = Annotated[str, Depends(_throttled_ip)]
+
+
+async def _search_throttled_ip(ip: Annotated[str, Depends(client_ip)]) -> str:
+    ratelimit.throttle_search_ip(ip)
+    return ip
+
+
+SearchClientIp = Annotated[str, Depends(_search_throttled_ip)]
