@@ -2,8 +2,9 @@
 
 What it does like AWS: explicit routes only (unknown routes go to the ``$default`` route's function
 if the template has one), HTTP API v2 events with lower-cased comma-joined headers, cookies as a
-list and binary bodies base64-encoded, and the 10 MB payload limit. It also serves the merged
-OpenAPI at ``/openapi.json`` and Swagger UI at ``/docs``.
+list and binary bodies base64-encoded, the 10 MB payload limit, and CORS from the template's
+``CorsConfiguration`` (preflights answered by the gateway, CORS headers on every response:
+``local/cors.py``). It also serves the merged OpenAPI at ``/openapi.json`` and Swagger UI at ``/docs``.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import asyncio
 import json
 from typing import Any
 
+from local.cors import CorsConfig, http_api_cors, is_preflight
 from local.http_event import build_http_event, read_http_response
 from local.invoker import Invoker
 from local.template import HttpRoute, http_routes
@@ -34,9 +36,20 @@ def _error(status: int, code: str, message: str) -> tuple[int, list[tuple[str, s
     return status, [("content-type", "application/json")], body
 
 
+def _header(scope: dict[str, Any], name: bytes) -> str | None:
+    return next((v.decode("latin-1") for k, v in scope["headers"] if k.lower() == name), None)
+
+
+def _headers(scope: dict[str, Any]) -> dict[str, str]:
+    return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+
+
 class HttpGateway:
-    def __init__(self, invoker: Invoker, routes: list[HttpRoute] | None = None) -> None:
+    def __init__(self, invoker: Invoker, routes: list[HttpRoute] | None = None, *,
+                 cors: CorsConfig | bool | None = True) -> None:
         self.invoker = invoker
+        # True: the template's CorsConfiguration (read now, so ALLOWED_ORIGINS is the one at start).
+        self.cors = http_api_cors() if cors is True else (cors or None)
         self.routes = routes if routes is not None else http_routes()
         self.default = next((r for r in self.routes if r.path == "$default"), None)
         self._openapi: bytes | None = None
@@ -52,7 +65,13 @@ class HttpGateway:
         if scope["type"] != "http":
             return
         body = await read_body(receive)
-        status, headers, payload = await self._handle(scope, body)
+        origin = _header(scope, b"origin")
+        if self.cors is not None and is_preflight(scope["method"], _headers(scope)):
+            status, headers, payload = 204, self.cors.preflight(origin), b""
+        else:
+            status, headers, payload = await self._handle(scope, body)
+            if self.cors is not None:
+                headers = self.cors.actual(origin, headers)
         await send({"type": "http.response.start", "status": status,
                     "headers": [(k.lower().encode(), str(v).encode()) for k, v in headers]})
         await send({"type": "http.response.body", "body": payload})
