@@ -75,6 +75,11 @@ def function_module(name: str) -> str:
     return _module(functions()[name]["Properties"])
 
 
+def function_modules() -> dict[str, str]:
+    """Every function's logical id → its handler module (``functions.ws_hello.app``)."""
+    return {name: _module(res["Properties"]) for name, res in functions().items()}
+
+
 def http_routes() -> list[HttpRoute]:
     routes = []
     for name, res in functions().items():

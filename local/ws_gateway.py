@@ -13,6 +13,9 @@ What it does like AWS:
   ``DELETE`` closes; unknown ids get 410 with ``x-amzn-errortype: GoneException`` — which is what
   makes botocore raise ``GoneException`` — so boto3's ``apigatewaymanagementapi`` client pointed
   at this server works unchanged. (Requests are not signature-checked, as with moto.)
+
+The same server answers Lambda's Invoke API (``local/lambda_api.py``) for the functions the
+WebSocket handlers invoke: ``$connect`` invokes the hello function asynchronously.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from urllib.parse import unquote
 
 from local.http_gateway import read_body
 from local.invoker import Invoker
+from local.lambda_api import LambdaApi
 from local.template import websocket_routes
 from local.ws_event import WsConnection, connect_event, disconnect_event, message_event, new_connection_id
 
@@ -73,6 +77,7 @@ class WebSocketGateway:
         # Optional delay on every @connections answer, to model the network round trip to AWS (bench).
         self.management_latency_s = management_latency_s
         self.sockets: dict[str, Socket] = {}
+        self.lambda_api = LambdaApi(invoker)
         self.loop: asyncio.AbstractEventLoop | None = None
         self.url = ""  # set by whoever serves it (make dev, the test fixture)
 
@@ -201,6 +206,14 @@ class WebSocketGateway:
         # Match the raw path: an id is one segment even if it held an encoded "/".
         raw_path = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
         found = MANAGEMENT_PATH.fullmatch(raw_path)
+        if self.lambda_api.handles(raw_path):
+            lower = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+            code, extra, raw_answer = await self.lambda_api.invoke(raw_path, lower, body)
+            await send({"type": "http.response.start", "status": code,
+                        "headers": [(b"content-type", b"application/json"),
+                                    *((k.encode(), v.encode()) for k, v in extra.items())]})
+            await send({"type": "http.response.body", "body": raw_answer})
+            return
         if found is None:
             status, headers, payload = 404, {}, {"message": "Not Found"}
         else:

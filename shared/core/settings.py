@@ -79,6 +79,8 @@ class Settings(BaseSettings):
     websocket_management_url: str | None = None
     ws_ticket_ttl_s: int = 60
     ws_max_lifetime_s: int = 2 * 60 * 60
+    # Issue 12: the function $connect invokes asynchronously to send the hello frame (none: no hello).
+    ws_hello_function: str | None = None
 
     # Maintenance (the daily MaintenanceFunction, shared.ops.maintenance): how long data nobody reads any
     # more is kept. Why each default:
