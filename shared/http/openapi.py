@@ -1,0 +1,98 @@
+"""The published contract: what a route declares beside its code, and rules every operation follows.
+
+``documented("skills.update", 409, etag=True, sync=True)`` gives a route decorator its keywords: a
+stable operation id for generated clients (``skills.update`` → ``skillsUpdate()``), the error statuses
+the route returns beyond the ones every route can (400/404/413/415/422/429/503, from
+``api_router``), and the headers of its success response — ``ETag`` with a ``304`` answer to
+``If-None-Match`` for ETag'd reads, ``X-Sync-Version`` for per-user data.
+
+``finalize(spec)`` then applies what holds for every operation, so no route can forget it: ``401`` on
+each authenticated operation, the ``Retry-After``/``RateLimit-*`` headers on every ``429``, and
+optional query parameters that are optional, not nullable (FastAPI writes ``anyOf [T, null]`` for
+``T | None = None``; a client cannot send a null in a query string).
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from shared.models.errors import ErrorEnvelope
+
+ERROR_TEXT = {
+    401: "Missing, expired or invalid access token (or, for login/refresh, bad credentials)",
+    403: "Refused for this caller (details say why)",
+    409: "Conflicts with the current state (details say with what)",
+    412: "A precondition (If-Match) does not hold",
+}
+RATE_LIMIT_HEADERS = {
+    "Retry-After": {"description": "Seconds to wait before retrying", "schema": {"type": "integer"}},
+    "RateLimit-Limit": {"description": "Requests allowed in the window", "schema": {"type": "integer"}},
+    "RateLimit-Remaining": {"description": "Requests left in the window", "schema": {"type": "integer"}},
+    "RateLimit-Reset": {"description": "Seconds until the window resets", "schema": {"type": "integer"}},
+}
+ETAG = {"description": "Strong validator of this body: send it back as If-None-Match", "schema": {"type": "string"}}
+CACHE_CONTROL = {"description": "Caching rules for this body", "schema": {"type": "string"}}
+SYNC_VERSION = {"description": "The caller's sync version (GET /sync?since= continues from it)",
+                "schema": {"type": "integer", "minimum": 0}}
+IF_NONE_MATCH = {"name": "If-None-Match", "in": "header", "required": False,
+                 "description": "An ETag this client holds: a 304 without a body answers when it is current",
+                 "schema": {"type": "string"}}
+
+
+def documented(operation_id: str, *errors: int, etag: bool = False, sync: bool = False,
+               status: int = 200) -> dict[str, Any]:
+    """Keywords for ``@router.<method>(...)``: operation id, extra error statuses, success headers."""
+    responses: dict[int | str, dict[str, Any]] = {
+        code: {"model": ErrorEnvelope, "description": ERROR_TEXT[code]} for code in errors}
+    headers: dict[str, Any] = {}
+    if etag:
+        headers.update({"ETag": ETAG, "Cache-Control": CACHE_CONTROL})
+    if sync:
+        headers["X-Sync-Version"] = SYNC_VERSION
+    if headers:
+        responses[status] = {"headers": headers}
+    extra: dict[str, Any] = {}
+    if etag:
+        responses[304] = {"description": "Not modified: the If-None-Match tag is the current one",
+                          "headers": dict(headers)}
+        extra["parameters"] = [IF_NONE_MATCH]
+    keywords: dict[str, Any] = {"operation_id": operation_id, "responses": responses}
+    if extra:
+        keywords["openapi_extra"] = extra
+    return keywords
+
+
+def merged(keywords: dict[str, Any], responses: dict[int | str, dict[str, Any]]) -> dict[str, Any]:
+    """``documented(...)`` plus more response details (a media type, a description) per status."""
+    combined = dict(keywords.get("responses", {}))
+    for status, extra in responses.items():
+        combined[status] = {**combined.get(status, {}), **extra}
+    return {**keywords, "responses": combined}
+
+
+def _unnull(schema: dict[str, Any]) -> dict[str, Any]:
+    options = [s for s in schema.get("anyOf", []) if s != {"type": "null"}]
+    if "anyOf" not in schema or len(options) != 1:
+        return schema
+    rest = {k: v for k, v in schema.items() if k != "anyOf" and not (k == "default" and v is None)}
+    return {**options[0], **rest}
+
+
+def finalize(spec: dict[str, Any]) -> dict[str, Any]:
+    """The rules every operation follows, applied to a generated spec (a new dict)."""
+    spec = copy.deepcopy(spec)
+    envelope = {"$ref": "#/components/schemas/ErrorEnvelope"}
+    for operations in spec.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            if operation.get("security") and "401" not in responses:
+                responses["401"] = {"description": ERROR_TEXT[401],
+                                    "content": {"application/json": {"schema": envelope}}}
+            if "429" in responses:
+                responses["429"].setdefault("headers", {}).update(RATE_LIMIT_HEADERS)
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") in ("query", "header") and not parameter.get("required"):
+                    parameter["schema"] = _unnull(parameter.get("schema", {}))
+            operation["responses"] = dict(sorted(responses.items()))
+    return spec
