@@ -56,7 +56,7 @@ def _request_hello(connection_id: str) -> None:
         return
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from shared import aws
+    from shared.clients import aws
 
     payload = json.dumps({"connection_id": connection_id}).encode()
     try:

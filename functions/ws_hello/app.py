@@ -17,11 +17,10 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from shared.observability import logger
-from shared.realtime import send_to_connection
-
-from shared import db
+from shared.clients import db
+from shared.core.observability import logger
 from shared.repositories import connections
+from shared.sync.fanout import send_to_connection
 
 RETRY_DELAYS_S = (0.05, 0.1, 0.2, 0.4, 0.8)
 

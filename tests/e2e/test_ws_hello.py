@@ -13,12 +13,12 @@ from datetime import UTC, datetime
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+from tests.ws_support import add_changes, connection_ids, open_socket_with_hello, recv_json, ticket_url
 from websockets.sync.client import connect
 
 from functions.ws_hello.app import handler as hello_handler
-from shared import db
+from shared.clients import db
 from shared.repositories import connections
-from tests.ws_support import add_changes, connection_ids, open_socket_with_hello, recv_json, ticket_url
 
 pytestmark = pytest.mark.usefixtures("ws_gateway")
 
@@ -76,8 +76,8 @@ def test_hello_gives_up_after_its_retries_when_the_connection_never_opens(make_u
 
 def test_connect_still_succeeds_when_the_hello_function_cannot_be_invoked(make_user, monkeypatch):
     from functions.ws_connect.app import handler as connect_handler
-    from shared.settings import reset_settings
-    from shared.tickets import issue_ticket
+    from shared.core.settings import reset_settings
+    from shared.identity.tickets import issue_ticket
     from tests.support import load_event
 
     user, _ = make_user()
