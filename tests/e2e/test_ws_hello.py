@@ -13,12 +13,12 @@ from datetime import UTC, datetime
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from tests.ws_support import add_changes, connection_ids, open_socket_with_hello, recv_json, ticket_url
 from websockets.sync.client import connect
 
 from functions.ws_hello.app import handler as hello_handler
 from shared.clients import db
 from shared.repositories import connections
+from tests.support.realtime import add_changes, connection_ids, open_socket_with_hello, recv_json, ticket_url
 
 pytestmark = pytest.mark.usefixtures("ws_gateway")
 
