@@ -66,3 +66,15 @@ test-pooler: install ## the database-facing tests through PgBouncer (pool_mode =
 .PHONY: bootstrap
 bootstrap: install ## make bootstrap ENV=dev|staging|prod (DATABASE_URL, UPSTASH_REDIS_REST_URL/_TOKEN for those two)
 	$(PY) -m local.deploy bootstrap $${ENV:-dev}
+
+# Issue 12: the published contract (openapi.json, checked by tests/local/test_openapi_contract.py) and
+# the TypeScript SDK generated from it (clients/typescript; npm packages pinned by its package-lock.json).
+.PHONY: openapi sdk sdk-check
+openapi: install ## write openapi.json: every function's spec merged, the contract rules applied
+	$(PY) -m local.openapi
+
+sdk: ## regenerate clients/typescript/src/gen from the committed openapi.json, then type-check
+	cd clients/typescript && npm ci --no-audit --no-fund --loglevel=error && npm run --silent generate && npm run --silent typecheck
+
+sdk-check: sdk ## CI: the committed SDK is what the generator makes from the committed spec
+	git diff --exit-code -- clients/typescript openapi.json

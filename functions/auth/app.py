@@ -73,7 +73,7 @@ async def me(user_id: CurrentUser) -> Response:
     return no_store_json(accounts.me(user_id))
 
 
-@jwks_router.get("/jwks.json", **documented("auth.jwks", etag=True))
+@jwks_router.get("/jwks.json", **documented("auth.jwks", conditional=True))
 async def jwks(request: Request) -> Response:
     """The public signing keys. Cacheable for 5 minutes: a new key is published well before it signs."""
     return respond(request, json_bytes(keys.jwks()), cache_control=JWKS_CACHING)

@@ -3,8 +3,9 @@
 ``documented("skills.update", 409, etag=True, sync=True)`` gives a route decorator its keywords: a
 stable operation id for generated clients (``skills.update`` → ``skillsUpdate()``), the error statuses
 the route returns beyond the ones every route can (400/404/413/415/422/429/503, from
-``api_router``), and the headers of its success response — ``ETag`` with a ``304`` answer to
-``If-None-Match`` for ETag'd reads, ``X-Sync-Version`` for per-user data.
+``api_router``), and the headers of its success response: ``etag`` for ``ETag``/``Cache-Control``,
+``conditional`` for a read that also answers ``If-None-Match`` with ``304``, ``sync`` for
+``X-Sync-Version`` (per-user data).
 
 ``finalize(spec)`` then applies what holds for every operation, so no route can forget it: ``401`` on
 each authenticated operation, the ``Retry-After``/``RateLimit-*`` headers on every ``429``, and
@@ -20,6 +21,7 @@ from typing import Any
 from shared.models.errors import ErrorEnvelope
 
 ERROR_TEXT = {
+    404: "Not found",
     401: "Missing, expired or invalid access token (or, for login/refresh, bad credentials)",
     403: "Refused for this caller (details say why)",
     409: "Conflicts with the current state (details say with what)",
@@ -40,20 +42,24 @@ IF_NONE_MATCH = {"name": "If-None-Match", "in": "header", "required": False,
                  "schema": {"type": "string"}}
 
 
-def documented(operation_id: str, *errors: int, etag: bool = False, sync: bool = False,
-               status: int = 200) -> dict[str, Any]:
+def documented(operation_id: str, *errors: int, etag: bool = False, conditional: bool = False,
+               sync: bool = False, status: int = 200) -> dict[str, Any]:
     """Keywords for ``@router.<method>(...)``: operation id, extra error statuses, success headers."""
     responses: dict[int | str, dict[str, Any]] = {
-        code: {"model": ErrorEnvelope, "description": ERROR_TEXT[code]} for code in errors}
+        status_code: {"model": ErrorEnvelope, "description": ERROR_TEXT[status_code]} for status_code in errors}
     headers: dict[str, Any] = {}
-    if etag:
+    if etag or conditional:
         headers.update({"ETag": ETAG, "Cache-Control": CACHE_CONTROL})
     if sync:
         headers["X-Sync-Version"] = SYNC_VERSION
     if headers:
         responses[status] = {"headers": headers}
+    if sync:  # a per-user 404 or 409 still says which version it was judged against
+        for status_code in (404, *(c for c in errors if c == 409)):
+            responses[status_code] = {"model": ErrorEnvelope, "description": ERROR_TEXT[status_code],
+                               "headers": {"X-Sync-Version": SYNC_VERSION}}
     extra: dict[str, Any] = {}
-    if etag:
+    if conditional:
         responses[304] = {"description": "Not modified: the If-None-Match tag is the current one",
                           "headers": dict(headers)}
         extra["parameters"] = [IF_NONE_MATCH]
