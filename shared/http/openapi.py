@@ -10,7 +10,9 @@ the route returns beyond the ones every route can (400/404/413/415/422/429/503, 
 ``finalize(spec)`` then applies what holds for every operation, so no route can forget it: ``401`` on
 each authenticated operation, the ``Retry-After``/``RateLimit-*`` headers on every ``429``, and
 optional query parameters that are optional, not nullable (FastAPI writes ``anyOf [T, null]`` for
-``T | None = None``; a client cannot send a null in a query string).
+``T | None = None``; a client cannot send a null in a query string), and response-only schemas whose
+every property is required: the server always sends every field (null when empty), so a generated
+type says ``x: T | null``, not ``x?: T | null``, and a discriminator like ``mode`` narrows.
 """
 
 from __future__ import annotations
@@ -85,9 +87,38 @@ def _unnull(schema: dict[str, Any]) -> dict[str, Any]:
     return {**options[0], **rest}
 
 
+def _refs(node: Any) -> set[str]:
+    if isinstance(node, dict):
+        found = {node["$ref"].rsplit("/", 1)[-1]} if isinstance(node.get("$ref"), str) else set()
+        return found.union(*(_refs(v) for v in node.values()))
+    if isinstance(node, list):
+        return set().union(*(_refs(v) for v in node))
+    return set()
+
+
+def _request_schemas(spec: dict[str, Any]) -> set[str]:
+    """Component schemas a request can carry (bodies, parameters), with everything they refer to."""
+    schemas = spec.get("components", {}).get("schemas", {})
+    todo = set()
+    for operations in spec.get("paths", {}).values():
+        for operation in operations.values():
+            todo |= _refs(operation.get("requestBody")) | _refs(operation.get("parameters"))
+    seen: set[str] = set()
+    while todo:
+        name = todo.pop()
+        if name not in seen:
+            seen.add(name)
+            todo |= _refs(schemas.get(name))
+    return seen
+
+
 def finalize(spec: dict[str, Any]) -> dict[str, Any]:
     """The rules every operation follows, applied to a generated spec (a new dict)."""
     spec = copy.deepcopy(spec)
+    inputs = _request_schemas(spec)
+    for name, schema in spec.get("components", {}).get("schemas", {}).items():
+        if name not in inputs and schema.get("properties"):
+            schema["required"] = list(schema["properties"])
     envelope = {"$ref": "#/components/schemas/ErrorEnvelope"}
     for operations in spec.get("paths", {}).values():
         for operation in operations.values():
