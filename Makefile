@@ -78,3 +78,9 @@ sdk: ## regenerate clients/typescript/src/gen from the committed openapi.json, t
 
 sdk-check: sdk ## CI: the committed SDK is what the generator makes from the committed spec
 	git diff --exit-code -- clients/typescript openapi.json
+
+# Issue 12: a real headless Chromium (Debian's /usr/bin/chromium: `apt-get install -y chromium`, which
+# .ci/run does) drives a page on another origin through the SDK. Screenshots land in test-output/browser/.
+.PHONY: test-browser
+test-browser: install ## the real-browser end-to-end test (tests/e2e/test_browser.py)
+	$(PY) -m pytest -m browser tests/e2e/test_browser.py

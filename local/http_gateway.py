@@ -19,6 +19,7 @@ from local.invoker import Invoker
 from local.template import HttpRoute, http_routes
 
 MAX_PAYLOAD = 10 * 1024 * 1024
+CDN_PREFIX = "/avatars-cdn"  # the local stand-in for the CDN in front of the private avatar bucket
 
 
 async def read_body(receive: Any) -> bytes:
@@ -42,6 +43,24 @@ def _header(scope: dict[str, Any], name: bytes) -> str | None:
 
 def _headers(scope: dict[str, Any]) -> dict[str, str]:
     return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+
+
+def _cdn_object(key: str, method: str) -> tuple[int, list[tuple[str, str]], bytes]:
+    """What CloudFront (with origin access control) answers for ``{AVATAR_PUBLIC_BASE_URL}/{key}``:
+    the object from the private bucket, or a 404 for a missing one."""
+    from botocore.exceptions import ClientError
+
+    from shared.clients.s3 import get_s3
+    from shared.core.settings import get_settings
+
+    try:
+        found = get_s3().get_object(Bucket=get_settings().avatar_bucket, Key=key)
+    except ClientError:
+        return 404, [("content-type", "text/plain")], b"Not Found"
+    body = found["Body"].read()
+    headers = [("content-type", found.get("ContentType") or "application/octet-stream"),
+               ("etag", found.get("ETag", "")), ("cache-control", "public, max-age=31536000, immutable")]
+    return 200, headers, b"" if method == "HEAD" else body
 
 
 class HttpGateway:
@@ -80,6 +99,8 @@ class HttpGateway:
         method, path = scope["method"], scope["path"]
         if path in ("/docs", "/openapi.json"):
             return await self._docs(path)
+        if path.startswith(CDN_PREFIX + "/") and method in ("GET", "HEAD"):
+            return await asyncio.to_thread(_cdn_object, path.removeprefix(CDN_PREFIX + "/"), method)
         if len(body) > MAX_PAYLOAD:
             return _error(413, "payload_too_large", "request body exceeds the 10 MB API Gateway limit")
         route, params = self.resolve(method, path)

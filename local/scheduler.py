@@ -84,12 +84,13 @@ class DigestLoop:
 def start_digests(invoker: Any, state_dir: Path, api_url: str) -> DigestLoop:
     """Create the resources, remember how to reach them (for ``make digest``), start the threads.
 
-    Locally, unsubscribe links point at this gateway and avatar URLs straight at moto's bucket.
+    Locally, unsubscribe links point at this gateway, and avatar URLs at its stand-in for the CDN
+    (``/avatars-cdn/``, served from the private bucket as CloudFront would).
     """
-    from shared.core.settings import get_settings
+    from local.http_gateway import CDN_PREFIX
 
     os.environ.setdefault("PUBLIC_API_URL", api_url)
-    os.environ.setdefault("AVATAR_PUBLIC_BASE_URL", f"{os.environ['AWS_ENDPOINT_URL']}/{get_settings().avatar_bucket}")
+    os.environ.setdefault("AVATAR_PUBLIC_BASE_URL", f"{api_url}{CDN_PREFIX}")
     env = invoker.call(res.ensure_resources).result()
     keep = ("DATABASE_URL", "AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
             "AWS_DEFAULT_REGION", "AWS_REGION", "DIGEST_SIGNING_SECRET", "PUBLIC_API_URL")
