@@ -1,0 +1,39 @@
+"""The local stand-in for the CDN in front of the private avatar bucket, over real HTTP."""
+
+from __future__ import annotations
+
+import boto3
+import httpx
+import pytest
+
+from local.aws_resources import avatar_bucket_cors, ensure_avatar_bucket
+from local.http_gateway import CDN_PREFIX, HttpGateway
+from local.invoker import Invoker
+from local.servers import ServerThread
+
+
+@pytest.fixture(scope="module")
+def gateway(stack):
+    invoker = Invoker()
+    server = ServerThread(HttpGateway(invoker)).start()
+    yield server.url
+    server.stop()
+    invoker.shutdown()
+
+
+def test_objects_are_served_from_the_private_bucket_and_missing_ones_are_404(gateway):
+    bucket = ensure_avatar_bucket()
+    s3 = boto3.client("s3")
+    s3.put_object(Bucket=bucket, Key="avatars/u/a.png", Body=b"\x89PNG\r\n\x1a\n-bytes", ContentType="image/png")
+    found = httpx.get(f"{gateway}{CDN_PREFIX}/avatars/u/a.png")
+    assert found.status_code == 200 and found.content == b"\x89PNG\r\n\x1a\n-bytes"
+    assert found.headers["content-type"] == "image/png" and "immutable" in found.headers["cache-control"]
+    assert httpx.get(f"{gateway}{CDN_PREFIX}/avatars/u/missing.png").status_code == 404
+    assert httpx.head(f"{gateway}{CDN_PREFIX}/avatars/u/a.png").status_code == 200
+
+
+def test_the_bucket_allows_browser_uploads_from_the_allowed_origins_only():
+    bucket = ensure_avatar_bucket()
+    rules = boto3.client("s3").get_bucket_cors(Bucket=bucket)["CORSRules"]
+    assert rules == avatar_bucket_cors(["http://localhost:5173"])["CORSRules"]
+    assert "GET" not in rules[0]["AllowedMethods"]  # reads go through the CDN; the bucket stays private
