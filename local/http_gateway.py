@@ -4,7 +4,8 @@ What it does like AWS: explicit routes only (unknown routes go to the ``$default
 if the template has one), HTTP API v2 events with lower-cased comma-joined headers, cookies as a
 list and binary bodies base64-encoded, the 10 MB payload limit, and CORS from the template's
 ``CorsConfiguration`` (preflights answered by the gateway, CORS headers on every response:
-``local/cors.py``). It also serves the merged OpenAPI at ``/openapi.json`` and Swagger UI at ``/docs``.
+``local/cors.py``). It also serves the merged OpenAPI at ``/openapi.json`` and Swagger UI at ``/docs``
+(from the ``swagger-ui-bundle-v2`` pip package: no CDN, so it works offline).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from local.invoker import Invoker
 from local.template import HttpRoute, http_routes
 
 MAX_PAYLOAD = 10 * 1024 * 1024
+SWAGGER_STATIC = "/docs/static/"
 CDN_PREFIX = "/avatars-cdn"  # the local stand-in for the CDN in front of the private avatar bucket
 
 
@@ -43,6 +45,20 @@ def _header(scope: dict[str, Any], name: bytes) -> str | None:
 
 def _headers(scope: dict[str, Any]) -> dict[str, str]:
     return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+
+
+def _swagger_asset(name: str) -> tuple[int, list[tuple[str, str]], bytes]:
+    """A file of the pip-installed Swagger UI (only the files the bundle has: no path can escape it)."""
+    import mimetypes
+    from pathlib import Path
+
+    import swagger_ui_bundle
+
+    folder = Path(swagger_ui_bundle.swagger_ui_path)
+    if name not in {p.name for p in folder.iterdir() if p.is_file()}:
+        return _error(404, "not_found", "no such route")
+    kind = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    return 200, [("content-type", kind), ("cache-control", "public, max-age=86400")], (folder / name).read_bytes()
 
 
 def _cdn_object(key: str, method: str) -> tuple[int, list[tuple[str, str]], bytes]:
@@ -99,6 +115,8 @@ class HttpGateway:
         method, path = scope["method"], scope["path"]
         if path in ("/docs", "/openapi.json"):
             return await self._docs(path)
+        if path.startswith(SWAGGER_STATIC):
+            return _swagger_asset(path.removeprefix(SWAGGER_STATIC))
         if path.startswith(CDN_PREFIX + "/") and method in ("GET", "HEAD"):
             return await asyncio.to_thread(_cdn_object, path.removeprefix(CDN_PREFIX + "/"), method)
         if len(body) > MAX_PAYLOAD:
@@ -123,7 +141,10 @@ class HttpGateway:
         if path == "/docs":
             from fastapi.openapi.docs import get_swagger_ui_html
 
-            html = get_swagger_ui_html(openapi_url="/openapi.json", title="Atribuo API").body
+            html = get_swagger_ui_html(openapi_url="/openapi.json", title="Atribuo API",
+                                       swagger_js_url=f"{SWAGGER_STATIC}swagger-ui-bundle.js",
+                                       swagger_css_url=f"{SWAGGER_STATIC}swagger-ui.css",
+                                       swagger_favicon_url=f"{SWAGGER_STATIC}favicon-32x32.png").body
             return 200, [("content-type", "text/html; charset=utf-8")], bytes(html)
         if self._openapi is None:
             from local.openapi import merged_openapi

@@ -1,4 +1,4 @@
-"""The local stand-in for the CDN in front of the private avatar bucket, over real HTTP."""
+"""The local gateway's own assets over real HTTP: the CDN stand-in for avatars, offline Swagger UI."""
 
 from __future__ import annotations
 
@@ -37,3 +37,13 @@ def test_the_bucket_allows_browser_uploads_from_the_allowed_origins_only():
     rules = boto3.client("s3").get_bucket_cors(Bucket=bucket)["CORSRules"]
     assert rules == avatar_bucket_cors(["http://localhost:5173"])["CORSRules"]
     assert "GET" not in rules[0]["AllowedMethods"]  # reads go through the CDN; the bucket stays private
+
+
+def test_swagger_ui_is_served_offline_from_the_pip_bundle(gateway):
+    html = httpx.get(f"{gateway}/docs").text
+    assert "cdn.jsdelivr.net" not in html and "/docs/static/swagger-ui-bundle.js" in html
+    script = httpx.get(f"{gateway}/docs/static/swagger-ui-bundle.js")
+    assert script.status_code == 200 and "javascript" in script.headers["content-type"]
+    assert len(script.content) > 100_000
+    assert httpx.get(f"{gateway}/docs/static/swagger-ui.css").status_code == 200
+    assert httpx.get(f"{gateway}/docs/static/..%2F..%2F__init__.py").status_code == 404
