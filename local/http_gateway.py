@@ -5,7 +5,8 @@ if the template has one), HTTP API v2 events with lower-cased comma-joined heade
 list and binary bodies base64-encoded, the 10 MB payload limit, and CORS from the template's
 ``CorsConfiguration`` (preflights answered by the gateway, CORS headers on every response:
 ``local/cors.py``). It also serves the merged OpenAPI at ``/openapi.json`` and Swagger UI at ``/docs``
-(from the ``swagger-ui-bundle-v2`` pip package: no CDN, so it works offline).
+(from the ``swagger-ui-bundle-v2`` pip package: no CDN, so it works offline) and the realtime
+protocol at ``/docs/realtime`` (``local/docs.py``).
 """
 
 from __future__ import annotations
@@ -14,13 +15,13 @@ import asyncio
 import json
 from typing import Any
 
+from local import docs
 from local.cors import CorsConfig, http_api_cors, is_preflight
 from local.http_event import build_http_event, read_http_response
 from local.invoker import Invoker
 from local.template import HttpRoute, http_routes
 
 MAX_PAYLOAD = 10 * 1024 * 1024
-SWAGGER_STATIC = "/docs/static/"
 CDN_PREFIX = "/avatars-cdn"  # the local stand-in for the CDN in front of the private avatar bucket
 
 
@@ -45,20 +46,6 @@ def _header(scope: dict[str, Any], name: bytes) -> str | None:
 
 def _headers(scope: dict[str, Any]) -> dict[str, str]:
     return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-
-
-def _swagger_asset(name: str) -> tuple[int, list[tuple[str, str]], bytes]:
-    """A file of the pip-installed Swagger UI (only the files the bundle has: no path can escape it)."""
-    import mimetypes
-    from pathlib import Path
-
-    import swagger_ui_bundle
-
-    folder = Path(swagger_ui_bundle.swagger_ui_path)
-    if name not in {p.name for p in folder.iterdir() if p.is_file()}:
-        return _error(404, "not_found", "no such route")
-    kind = mimetypes.guess_type(name)[0] or "application/octet-stream"
-    return 200, [("content-type", kind), ("cache-control", "public, max-age=86400")], (folder / name).read_bytes()
 
 
 def _cdn_object(key: str, method: str) -> tuple[int, list[tuple[str, str]], bytes]:
@@ -115,8 +102,11 @@ class HttpGateway:
         method, path = scope["method"], scope["path"]
         if path in ("/docs", "/openapi.json"):
             return await self._docs(path)
-        if path.startswith(SWAGGER_STATIC):
-            return _swagger_asset(path.removeprefix(SWAGGER_STATIC))
+        if path == "/docs/realtime":
+            return docs.realtime_page()
+        if path.startswith(docs.SWAGGER_STATIC):
+            asset = docs.swagger_asset(path.removeprefix(docs.SWAGGER_STATIC))
+            return asset or _error(404, "not_found", "no such route")
         if path.startswith(CDN_PREFIX + "/") and method in ("GET", "HEAD"):
             return await asyncio.to_thread(_cdn_object, path.removeprefix(CDN_PREFIX + "/"), method)
         if len(body) > MAX_PAYLOAD:
@@ -139,13 +129,7 @@ class HttpGateway:
 
     async def _docs(self, path: str) -> tuple[int, list[tuple[str, str]], bytes]:
         if path == "/docs":
-            from fastapi.openapi.docs import get_swagger_ui_html
-
-            html = get_swagger_ui_html(openapi_url="/openapi.json", title="Atribuo API",
-                                       swagger_js_url=f"{SWAGGER_STATIC}swagger-ui-bundle.js",
-                                       swagger_css_url=f"{SWAGGER_STATIC}swagger-ui.css",
-                                       swagger_favicon_url=f"{SWAGGER_STATIC}favicon-32x32.png").body
-            return 200, [("content-type", "text/html; charset=utf-8")], bytes(html)
+            return docs.swagger_page()
         if self._openapi is None:
             from local.openapi import merged_openapi
 

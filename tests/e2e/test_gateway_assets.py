@@ -47,3 +47,15 @@ def test_swagger_ui_is_served_offline_from_the_pip_bundle(gateway):
     assert len(script.content) > 100_000
     assert httpx.get(f"{gateway}/docs/static/swagger-ui.css").status_code == 200
     assert httpx.get(f"{gateway}/docs/static/..%2F..%2F__init__.py").status_code == 404
+
+
+def test_the_realtime_protocol_page_renders_every_message_of_the_asyncapi_document(gateway):
+    import yaml
+
+    from local.docs import ASYNCAPI
+
+    page = httpx.get(f"{gateway}/docs/realtime")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    for name in yaml.safe_load(ASYNCAPI.read_text())["components"]["messages"]:
+        assert f"<h3 id='{name}'>" in page.text
+    assert "sendPing" in page.text and "X-Connection-Id" in page.text
