@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from typing import Any
 
-from local import docs
+from local import console, docs
 from local.cors import CorsConfig, http_api_cors, is_preflight
 from local.http_event import build_http_event, read_http_response
 from local.invoker import Invoker
@@ -86,6 +87,7 @@ class HttpGateway:
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return
+        started = time.perf_counter()
         body = await read_body(receive)
         origin = _header(scope, b"origin")
         if self.cors is not None and is_preflight(scope["method"], _headers(scope)):
@@ -94,6 +96,10 @@ class HttpGateway:
             status, headers, payload = await self._handle(scope, body)
             if self.cors is not None:
                 headers = self.cors.actual(origin, headers)
+        route, _ = self.resolve(scope["method"], scope["path"])
+        request_id = next((v for k, v in headers if k.lower() == "x-request-id"), "")
+        console.http(scope["method"], scope["path"], status, (time.perf_counter() - started) * 1000, request_id,
+                     route.module if route else None)
         await send({"type": "http.response.start", "status": status,
                     "headers": [(k.lower().encode(), str(v).encode()) for k, v in headers]})
         await send({"type": "http.response.body", "body": payload})

@@ -16,11 +16,13 @@ import os
 import re
 import sys
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from local import aws_resources as res
+from local import console
 from local.template import schedules
 
 PLANNER = "functions.digest_planner.app"
@@ -72,12 +74,13 @@ class DigestLoop:
                 res.delete_handled(self.queue_url, messages, response)
 
     def _run(self, module: str, event: dict[str, Any]) -> dict[str, Any]:
+        started = time.perf_counter()
         try:
             result = self.invoker.submit(module, event, module.split(".")[1]).result()
         except Exception as exc:  # a crashed invocation: SQS will redeliver, the scheduler retries
             print(f"{module} failed: {exc!r}", file=sys.stderr)
             return {"batchItemFailures": [{"itemIdentifier": r["messageId"]} for r in event.get("Records", [])]}
-        print(f"{module}: {result}", flush=True)
+        console.run(module, result, (time.perf_counter() - started) * 1000)
         return result if isinstance(result, dict) else {}
 
 

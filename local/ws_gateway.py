@@ -31,6 +31,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote
 
+from local import console
 from local.http_gateway import read_body
 from local.invoker import Invoker
 from local.lambda_api import LambdaApi
@@ -96,7 +97,10 @@ class WebSocketGateway:
                             lower.get("user-agent", ""), lower.get("host", "127.0.0.1"), stage=self.stage)
         await receive()  # websocket.connect
         event = connect_event(info, headers, scope.get("query_string", b"").decode("latin-1"))
+        started = time.perf_counter()
         result = await self._invoke("$connect", event)
+        status = _status(result) if result is not None else 200
+        console.ws("connect", info.connection_id, str(status), (time.perf_counter() - started) * 1000)
         if result is not None and not 200 <= _status(result) < 300:
             await self._refuse(send, _status(result), str(result.get("body") or ""))
             return
@@ -112,6 +116,7 @@ class WebSocketGateway:
             if sock.notify_disconnect and "$disconnect" in self.routes:
                 code = sock.close_code or 1005
                 await self._invoke("$disconnect", disconnect_event(info, code))
+                console.ws("disconnect", info.connection_id, str(code))
 
     async def _refuse(self, send: Any, status: int, body: str) -> None:
         await send({"type": "websocket.http.response.start", "status": status,
@@ -146,9 +151,12 @@ class WebSocketGateway:
             await self._send(sock, json.dumps({"message": "Forbidden", "connectionId": info.connection_id,
                                                "requestId": info.context("", "")["requestId"]}))
             return
+        started = time.perf_counter()
         try:
             await self.invoker.invoke(self.routes[route], message_event(info, route, data))
+            console.ws("message", info.connection_id, route, (time.perf_counter() - started) * 1000)
         except Exception:  # what AWS tells the client when the integration fails
+            console.ws("message", info.connection_id, f"{route} failed", (time.perf_counter() - started) * 1000)
             await self._send(sock, json.dumps({"message": "Internal server error",
                                                "connectionId": info.connection_id,
                                                "requestId": info.context("", "")["requestId"]}))
