@@ -41,6 +41,12 @@ def _error(status: int, code: str, message: str) -> tuple[int, list[tuple[str, s
     return status, [("content-type", "application/json")], body
 
 
+def _own_path(path: str) -> bool:
+    """Paths the local gateway answers itself (docs, the CDN stand-in), not a function."""
+    return path in ("/docs", "/openapi.json", "/docs/realtime") or path.startswith(
+        (docs.SWAGGER_STATIC, CDN_PREFIX + "/"))
+
+
 def _header(scope: dict[str, Any], name: bytes) -> str | None:
     return next((v.decode("latin-1") for k, v in scope["headers"] if k.lower() == name), None)
 
@@ -90,16 +96,18 @@ class HttpGateway:
         started = time.perf_counter()
         body = await read_body(receive)
         origin = _header(scope, b"origin")
+        module: str | None = None  # who answered: a function, or the gateway itself
         if self.cors is not None and is_preflight(scope["method"], _headers(scope)):
             status, headers, payload = 204, self.cors.preflight(origin), b""
         else:
+            route, _ = self.resolve(scope["method"], scope["path"])
+            module = route.module if route and not _own_path(scope["path"]) else None
             status, headers, payload = await self._handle(scope, body)
             if self.cors is not None:
                 headers = self.cors.actual(origin, headers)
-        route, _ = self.resolve(scope["method"], scope["path"])
         request_id = next((v for k, v in headers if k.lower() == "x-request-id"), "")
         console.http(scope["method"], scope["path"], status, (time.perf_counter() - started) * 1000, request_id,
-                     route.module if route else None)
+                     module)
         await send({"type": "http.response.start", "status": status,
                     "headers": [(k.lower().encode(), str(v).encode()) for k, v in headers]})
         await send({"type": "http.response.body", "body": payload})

@@ -31,14 +31,17 @@ def test_one_line_per_http_request_with_status_time_request_id_and_function(stac
     try:
         answer = httpx.get(f"{server.url}/api/v1/health")
         httpx.get(f"{server.url}/api/v1/nope")
+        httpx.options(f"{server.url}/api/v1/skills", headers={"origin": "http://localhost:5173",
+                                                             "access-control-request-method": "POST"})
     finally:
         server.stop()
         invoker.shutdown()
     lines = _lines(console)
-    assert len(lines) == 2
+    assert len(lines) == 3
     assert lines[0].startswith("HTTP GET    /api/v1/health 200 ") and lines[0].endswith(" health")
     assert f"id={answer.headers['x-request-id']}" in lines[0]
     assert " 404 " in lines[1] and lines[1].endswith(" not_found")
+    assert lines[2].startswith("HTTP OPTIONS /api/v1/skills 204 ") and lines[2].endswith(" gateway")
 
 
 def test_websocket_connects_messages_and_disconnects_get_a_line_each(ws_gateway, make_user, console):
@@ -61,12 +64,20 @@ def test_devices_beyond_this_machine_get_urls_on_the_public_host():
     assert reachable("192.168.1.20", bind="192.168.1.20")[0] == "192.168.1.20"
 
 
-def test_functions_log_under_their_own_service_name(stack, capfd):
+def test_functions_log_under_their_own_service_name(stack):
+    import io
+
+    from shared.core.observability import logger
     from tests.support.events import load_event
 
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    handler.setFormatter(logger.registered_formatter)
+    logger.addHandler(handler)
     invoker = Invoker()
     try:
         invoker.submit("functions.ws_disconnect.app", load_event("event-ws-disconnect")).result(10)
     finally:
         invoker.shutdown()
-    assert '"service":"ws_disconnect"' in capfd.readouterr().out
+        logger.removeHandler(handler)
+    assert '"service":"ws_disconnect"' in out.getvalue()
