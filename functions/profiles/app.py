@@ -16,6 +16,7 @@ from shared.clients import db
 from shared.core.errors import NotFoundError
 from shared.http.app import api_router, create_app
 from shared.http.auth import CurrentUser
+from shared.http.openapi import documented, merged
 from shared.http.preconditions import Precondition, entity_json, precondition_failed
 from shared.http.responses import private_json, respond
 from shared.models.categories import Category
@@ -32,15 +33,13 @@ CARD_CACHING = f"public, max-age={public_cache.CARD_TTL_S}, stale-while-revalida
 LEADERBOARD_CACHING = f"public, max-age={public_cache.LEADERBOARD_TTL_S}"
 
 
-@router.get("/me/profile", response_model=ProfilePublic)
+@router.get("/me/profile", response_model=ProfilePublic, **documented("profile.get", conditional=True, sync=True))
 async def get_profile(request: Request, user: CurrentUser) -> Response:
     version, profile = db.run(lambda conn: profiles.get_profile(conn, user))
     return entity_json(request, profile, version)
 
 
-@router.patch("/me/profile", response_model=ProfilePublic,
-              responses={412: {"description": "If-Match / If-Unmodified-Since failed: details.current is the "
-                                              "stored profile, details.conflict the recorded conflict"}})
+@router.patch("/me/profile", response_model=ProfilePublic, **documented("profile.update", 412, etag=True, sync=True))
 async def update_profile(request: Request, user: CurrentUser, body: ProfileUpdate,
                          precondition: Precondition) -> Response:
     """Change display name, bio or visibility; public views are invalidated at once.
@@ -58,14 +57,14 @@ async def update_profile(request: Request, user: CurrentUser, body: ProfileUpdat
     return entity_json(request, result.entity or {}, result.sync_version or 0)
 
 
-@router.get("/me/stats", response_model=CharacterStats)
+@router.get("/me/stats", response_model=CharacterStats, **documented("profile.stats", conditional=True, sync=True))
 async def my_stats(request: Request, user: CurrentUser) -> Response:
     """The character sheet: per-category aggregates, total and character level, radar data."""
     version, rows = db.run(lambda conn: profiles.category_stats(conn, user))
     return private_json(request, build_stats(rows), version)
 
 
-@router.get("/users/{username}", response_model=PublicProfile)
+@router.get("/users/{username}", response_model=PublicProfile, **documented("users.get", conditional=True))
 async def public_profile(request: Request, username: str) -> Response:
     """A public profile with its skills and radar data; private and missing profiles are the same 404."""
     body = public_views.profile_body(username)
@@ -75,7 +74,8 @@ async def public_profile(request: Request, username: str) -> Response:
 
 
 @router.get("/users/{username}/card.svg", response_class=Response,
-            responses={200: {"content": {"image/svg+xml": {}}, "description": "The radar card"}})
+            **merged(documented("users.card", conditional=True),
+                     {200: {"content": {"image/svg+xml": {}}, "description": "The radar card"}}))
 async def card(request: Request, username: str) -> Response:
     """The embeddable SVG radar card of a public profile."""
     body = public_views.card_body(username)
@@ -86,7 +86,8 @@ async def card(request: Request, username: str) -> Response:
 
 
 @router.get("/users/{username}/card.png", response_class=Response,
-            responses={200: {"content": {"image/png": {}}, "description": "The card as a 1200 x 630 PNG"}})
+            **merged(documented("users.cardPng", conditional=True),
+                     {200: {"content": {"image/png": {}}, "description": "The card as a 1200 x 630 PNG"}}))
 async def card_png(request: Request, username: str) -> Response:
     """The card as a 1200 x 630 PNG (Open Graph size) for link previews, drawn from the same SVG."""
     body = public_views.card_png_body(username)
@@ -95,7 +96,7 @@ async def card_png(request: Request, username: str) -> Response:
     return respond(request, body, media_type="image/png", cache_control=CARD_CACHING)
 
 
-@router.get("/leaderboard", response_model=Leaderboard)
+@router.get("/leaderboard", response_model=Leaderboard, **documented("leaderboard.get", conditional=True))
 async def leaderboard(request: Request, category: Category | None = None) -> Response:
     """The top 100 public profiles by total level, or by total level within ``category``."""
     body = public_views.leaderboard_body(category and str(category))

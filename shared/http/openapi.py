@@ -10,7 +10,9 @@ the route returns beyond the ones every route can (400/404/413/415/422/429/503, 
 ``finalize(spec)`` then applies what holds for every operation, so no route can forget it: ``401`` on
 each authenticated operation, the ``Retry-After``/``RateLimit-*`` headers on every ``429``, and
 optional query parameters that are optional, not nullable (FastAPI writes ``anyOf [T, null]`` for
-``T | None = None``; a client cannot send a null in a query string), and response-only schemas whose
+``T | None = None``; a client cannot send a null in a query string), ``Idempotency-Key`` on every
+authenticated POST/PATCH/DELETE (``shared.http.idempotency``: a 409 while the first request still
+runs, ``Idempotent-Replayed`` on a replayed answer), and response-only schemas whose
 every property is required: the server always sends every field (null when empty), so a generated
 type says ``x: T | null``, not ``x?: T | null``, and a discriminator like ``mode`` narrows.
 """
@@ -27,7 +29,8 @@ ERROR_TEXT = {
     401: "Missing, expired or invalid access token (or, for login/refresh, bad credentials)",
     403: "Refused for this caller (details say why)",
     409: "Conflicts with the current state (details say with what)",
-    412: "A precondition (If-Match) does not hold",
+    412: "If-Match / If-Unmodified-Since failed: details.current is the stored state, details.conflict the "
+         "recorded conflict",
 }
 RATE_LIMIT_HEADERS = {
     "Retry-After": {"description": "Seconds to wait before retrying", "schema": {"type": "integer"}},
@@ -39,6 +42,12 @@ ETAG = {"description": "Strong validator of this body: send it back as If-None-M
 CACHE_CONTROL = {"description": "Caching rules for this body", "schema": {"type": "string"}}
 SYNC_VERSION = {"description": "The caller's sync version (GET /sync?since= continues from it)",
                 "schema": {"type": "integer", "minimum": 0}}
+IDEMPOTENCY_KEY = {"name": "Idempotency-Key", "in": "header", "required": False,
+                   "description": "Makes a retry safe: the first answer is stored and replayed (with "
+                                  "Idempotent-Replayed: true); the same key on another request is a 422",
+                   "schema": {"type": "string", "pattern": "^[\\x21-\\x7e]{1,99}$"}}
+IDEMPOTENT_REPLAYED = {"description": "true when this is the stored answer to an earlier request with the same "
+                                      "Idempotency-Key", "schema": {"type": "string", "enum": ["true"]}}
 IF_NONE_MATCH = {"name": "If-None-Match", "in": "header", "required": False,
                  "description": "An ETag this client holds: a 304 without a body answers when it is current",
                  "schema": {"type": "string"}}
@@ -56,10 +65,13 @@ def documented(operation_id: str, *errors: int, etag: bool = False, conditional:
         headers["X-Sync-Version"] = SYNC_VERSION
     if headers:
         responses[status] = {"headers": headers}
-    if sync:  # a per-user 404 or 409 still says which version it was judged against
-        for status_code in (404, *(c for c in errors if c == 409)):
+    if sync:  # a per-user 404/409/412 still says which version it was judged against
+        for status_code in (404, *(c for c in errors if c in (409, 412))):
+            extra_headers = {"X-Sync-Version": SYNC_VERSION}
+            if status_code == 412 and (etag or conditional):  # the stored state's validator
+                extra_headers["ETag"] = ETAG
             responses[status_code] = {"model": ErrorEnvelope, "description": ERROR_TEXT[status_code],
-                               "headers": {"X-Sync-Version": SYNC_VERSION}}
+                                      "headers": extra_headers}
     extra: dict[str, Any] = {}
     if conditional:
         responses[304] = {"description": "Not modified: the If-None-Match tag is the current one",
@@ -112,6 +124,18 @@ def _request_schemas(spec: dict[str, Any]) -> set[str]:
     return seen
 
 
+def _idempotent(operation: dict[str, Any], responses: dict[str, Any], envelope: dict[str, Any]) -> None:
+    parameters = operation.setdefault("parameters", [])
+    if not any(p.get("name", "").lower() == "idempotency-key" for p in parameters):
+        parameters.append(IDEMPOTENCY_KEY)
+    conflict = responses.setdefault("409", {"description": ERROR_TEXT[409],
+                                            "content": {"application/json": {"schema": envelope}}})
+    conflict.setdefault("headers", {})["Retry-After"] = RATE_LIMIT_HEADERS["Retry-After"]
+    for status, response in responses.items():
+        if status.startswith("2"):
+            response.setdefault("headers", {})["Idempotent-Replayed"] = IDEMPOTENT_REPLAYED
+
+
 def finalize(spec: dict[str, Any]) -> dict[str, Any]:
     """The rules every operation follows, applied to a generated spec (a new dict)."""
     spec = copy.deepcopy(spec)
@@ -121,13 +145,15 @@ def finalize(spec: dict[str, Any]) -> dict[str, Any]:
             schema["required"] = list(schema["properties"])
     envelope = {"$ref": "#/components/schemas/ErrorEnvelope"}
     for operations in spec.get("paths", {}).values():
-        for operation in operations.values():
+        for method, operation in operations.items():
             responses = operation.setdefault("responses", {})
             if operation.get("security") and "401" not in responses:
                 responses["401"] = {"description": ERROR_TEXT[401],
                                     "content": {"application/json": {"schema": envelope}}}
             if "429" in responses:
                 responses["429"].setdefault("headers", {}).update(RATE_LIMIT_HEADERS)
+            if operation.get("security") and method in ("post", "patch", "delete"):
+                _idempotent(operation, responses, envelope)
             for parameter in operation.get("parameters", []):
                 if parameter.get("in") in ("query", "header") and not parameter.get("required"):
                     parameter["schema"] = _unnull(parameter.get("schema", {}))

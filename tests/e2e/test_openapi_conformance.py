@@ -19,7 +19,8 @@ from local.invoker import Invoker
 from local.openapi import COMMITTED
 from local.servers import ServerThread
 
-READ_HEADERS = ("etag", "x-sync-version", "retry-after", "ratelimit-limit", "ratelimit-remaining", "ratelimit-reset")
+READ_HEADERS = ("etag", "x-sync-version", "retry-after", "ratelimit-limit", "ratelimit-remaining", "ratelimit-reset",
+                "idempotent-replayed")
 PASSWORD = "correct horse battery"
 
 
@@ -80,6 +81,15 @@ def test_skills_answer_as_documented(api, spec):
     assert conforms(spec, skills, api.get(skills, headers={**auth, "if-none-match": listed.headers["etag"]})
                     ).status_code == 304
     assert conforms(spec, one, api.patch(url, json={"level": 3, "note": "club"}, headers=auth)).status_code == 200
+    stale = conforms(spec, one, api.patch(url, json={"level": 4}, headers={**auth, "if-match": first.headers["etag"]}))
+    assert stale.status_code == 412 and stale.json()["error"]["code"] == "precondition_failed"
+    keyed = {**auth, "idempotency-key": "conformance-1"}
+    body = {"name": "Go", "category": "mind", "level": 1}
+    assert conforms(spec, skills, api.post(skills, json=body, headers=keyed)).status_code == 201
+    replay = conforms(spec, skills, api.post(skills, json=body, headers=keyed))
+    assert replay.status_code == 201 and replay.headers["idempotent-replayed"] == "true"
+    reused = conforms(spec, skills, api.post(skills, json={**body, "level": 2}, headers=keyed))
+    assert reused.status_code == 422 and reused.json()["error"]["code"] == "idempotency_key_reused"
     assert conforms(spec, one, api.patch(url, json={"level": 11}, headers=auth)).status_code == 422
     assert conforms(spec, one, api.delete(url, headers=auth)).status_code == 204
     assert conforms(spec, one, api.get(url, headers=auth)).status_code == 404

@@ -3,22 +3,14 @@
 // (base URL, auth). Frames are typed below; the server sends exactly these `type`s.
 import type { Client } from './gen/client/index.js';
 import { realtimeTicket, syncGet } from './gen/sdk.gen.js';
-import type { ChangePublic, SyncSnapshotPublic } from './gen/types.gen.js';
+import type { ChangePublic, ConflictPublic, SyncSnapshotPublic } from './gen/types.gen.js';
 
 /** First frame on every connection, sent unasked: the id to send as X-Connection-Id, and the version. */
 export type HelloFrame = { type: 'hello'; connection_id: string; version: number };
 /** A change made on another device (or by the server); `version` is the user's version after it. */
 export type ChangeFrame = Omit<ChangePublic, 'created_at'> & { type: 'change' };
-/** An offline edit lost last-write-wins: the loser is kept in the history. */
-export type ConflictFrame = {
-  type: 'conflict';
-  entity: 'skill';
-  entity_id: string;
-  op_id: string;
-  resolution: string;
-  winner: Record<string, unknown> | null;
-  loser: Record<string, unknown> | null;
-};
+/** A write lost (or won) last-write-wins against another device's; kept until acknowledged. */
+export type ConflictFrame = ConflictPublic & { type: 'conflict'; version: number };
 /** A change too big to push: fetch GET /sync?since= instead. */
 export type ResyncFrame = { type: 'resync'; version: number | null };
 export type PongFrame = { type: 'pong'; version: number; connection_id: string };

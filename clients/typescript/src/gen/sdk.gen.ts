@@ -4,8 +4,8 @@ import * as z from 'zod';
 
 import { client } from './client.gen.js';
 import type { Client, Options as Options2, TDataShape } from './client/index.js';
-import type { AuthChangePasswordData, AuthChangePasswordErrors, AuthChangePasswordResponses, AuthJwksData, AuthJwksErrors, AuthJwksResponses, AuthLoginData, AuthLoginErrors, AuthLoginResponses, AuthLogoutAllData, AuthLogoutAllErrors, AuthLogoutAllResponses, AuthLogoutData, AuthLogoutErrors, AuthLogoutResponses, AuthMeData, AuthMeErrors, AuthMeResponses, AuthRefreshData, AuthRefreshErrors, AuthRefreshResponses, AuthRegisterData, AuthRegisterErrors, AuthRegisterResponses, AvatarConfirmData, AvatarConfirmErrors, AvatarConfirmResponses, AvatarDeleteData, AvatarDeleteErrors, AvatarDeleteResponses, AvatarUploadData, AvatarUploadErrors, AvatarUploadResponses, DigestUnsubscribeData, DigestUnsubscribeErrors, DigestUnsubscribeResponses, HealthGetData, HealthGetErrors, HealthGetResponses, LeaderboardGetData, LeaderboardGetErrors, LeaderboardGetResponses, ProfileGetData, ProfileGetErrors, ProfileGetResponses, ProfileStatsData, ProfileStatsErrors, ProfileStatsResponses, ProfileUpdateData, ProfileUpdateErrors, ProfileUpdateResponses, ProgressListData, ProgressListErrors, ProgressListResponses, RealtimeTicketData, RealtimeTicketErrors, RealtimeTicketResponses, SkillsCreateData, SkillsCreateErrors, SkillsCreateResponses, SkillsDeleteData, SkillsDeleteErrors, SkillsDeleteResponses, SkillsGetData, SkillsGetErrors, SkillsGetResponses, SkillsListData, SkillsListErrors, SkillsListResponses, SkillsProgressData, SkillsProgressErrors, SkillsProgressResponses, SkillsUpdateData, SkillsUpdateErrors, SkillsUpdateResponses, SyncBatchData, SyncBatchErrors, SyncBatchResponses, SyncGetData, SyncGetErrors, SyncGetResponses, UsersCardData, UsersCardErrors, UsersCardResponses, UsersGetData, UsersGetErrors, UsersGetResponses } from './types.gen.js';
-import { zAuthChangePasswordBody, zAuthChangePasswordResponse, zAuthJwksHeaders, zAuthLoginBody, zAuthLoginResponse, zAuthLogoutAllResponse, zAuthLogoutBody, zAuthLogoutResponse, zAuthMeResponse, zAuthRefreshBody, zAuthRefreshResponse, zAuthRegisterBody, zAuthRegisterResponse, zAvatarConfirmBody, zAvatarConfirmResponse, zAvatarDeleteResponse, zAvatarUploadBody, zAvatarUploadResponse, zDigestUnsubscribeHeaders, zDigestUnsubscribeQuery, zDigestUnsubscribeResponse, zHealthGetResponse, zLeaderboardGetHeaders, zLeaderboardGetQuery, zLeaderboardGetResponse, zProfileGetHeaders, zProfileGetResponse, zProfileStatsHeaders, zProfileStatsResponse, zProfileUpdateBody, zProfileUpdateResponse, zProgressListHeaders, zProgressListQuery, zProgressListResponse, zRealtimeTicketResponse, zSkillsCreateBody, zSkillsCreateResponse, zSkillsDeletePath, zSkillsDeleteResponse, zSkillsGetHeaders, zSkillsGetPath, zSkillsGetResponse, zSkillsListHeaders, zSkillsListQuery, zSkillsListResponse, zSkillsProgressHeaders, zSkillsProgressPath, zSkillsProgressQuery, zSkillsProgressResponse, zSkillsUpdateBody, zSkillsUpdatePath, zSkillsUpdateResponse, zSyncBatchBody, zSyncBatchResponse, zSyncGetQuery, zSyncGetResponse, zUsersCardHeaders, zUsersCardPath, zUsersCardResponse, zUsersGetHeaders, zUsersGetPath, zUsersGetResponse } from './zod.gen.js';
+import type { AuthChangePasswordData, AuthChangePasswordErrors, AuthChangePasswordResponses, AuthJwksData, AuthJwksErrors, AuthJwksResponses, AuthLoginData, AuthLoginErrors, AuthLoginResponses, AuthLogoutAllData, AuthLogoutAllErrors, AuthLogoutAllResponses, AuthLogoutData, AuthLogoutErrors, AuthLogoutResponses, AuthMeData, AuthMeErrors, AuthMeResponses, AuthRefreshData, AuthRefreshErrors, AuthRefreshResponses, AuthRegisterData, AuthRegisterErrors, AuthRegisterResponses, AvatarConfirmData, AvatarConfirmErrors, AvatarConfirmResponses, AvatarDeleteData, AvatarDeleteErrors, AvatarDeleteResponses, AvatarUploadData, AvatarUploadErrors, AvatarUploadResponses, DigestUnsubscribeData, DigestUnsubscribeErrors, DigestUnsubscribeResponses, HealthGetData, HealthGetErrors, HealthGetResponses, LeaderboardGetData, LeaderboardGetErrors, LeaderboardGetResponses, ProfileGetData, ProfileGetErrors, ProfileGetResponses, ProfileStatsData, ProfileStatsErrors, ProfileStatsResponses, ProfileUpdateData, ProfileUpdateErrors, ProfileUpdateResponses, ProgressListData, ProgressListErrors, ProgressListResponses, RealtimeTicketData, RealtimeTicketErrors, RealtimeTicketResponses, SkillsCreateData, SkillsCreateErrors, SkillsCreateResponses, SkillsDeleteData, SkillsDeleteErrors, SkillsDeleteResponses, SkillsGetData, SkillsGetErrors, SkillsGetResponses, SkillsListData, SkillsListErrors, SkillsListResponses, SkillsProgressData, SkillsProgressErrors, SkillsProgressResponses, SkillsUpdateData, SkillsUpdateErrors, SkillsUpdateResponses, SyncAckConflictData, SyncAckConflictErrors, SyncAckConflictResponses, SyncBatchData, SyncBatchErrors, SyncBatchResponses, SyncConflictsData, SyncConflictsErrors, SyncConflictsResponses, SyncGetData, SyncGetErrors, SyncGetResponses, UsersCardData, UsersCardErrors, UsersCardPngData, UsersCardPngErrors, UsersCardPngResponses, UsersCardResponses, UsersGetData, UsersGetErrors, UsersGetResponses } from './types.gen.js';
+import { zAuthChangePasswordBody, zAuthChangePasswordHeaders, zAuthChangePasswordResponse, zAuthJwksHeaders, zAuthLoginBody, zAuthLoginResponse, zAuthLogoutAllHeaders, zAuthLogoutAllResponse, zAuthLogoutBody, zAuthLogoutResponse, zAuthMeResponse, zAuthRefreshBody, zAuthRefreshResponse, zAuthRegisterBody, zAuthRegisterResponse, zAvatarConfirmBody, zAvatarConfirmHeaders, zAvatarConfirmResponse, zAvatarDeleteHeaders, zAvatarDeleteResponse, zAvatarUploadBody, zAvatarUploadHeaders, zAvatarUploadResponse, zDigestUnsubscribeHeaders, zDigestUnsubscribeQuery, zDigestUnsubscribeResponse, zHealthGetResponse, zLeaderboardGetHeaders, zLeaderboardGetQuery, zLeaderboardGetResponse, zProfileGetHeaders, zProfileGetResponse, zProfileStatsHeaders, zProfileStatsResponse, zProfileUpdateBody, zProfileUpdateHeaders, zProfileUpdateResponse, zProgressListHeaders, zProgressListQuery, zProgressListResponse, zRealtimeTicketHeaders, zRealtimeTicketResponse, zSkillsCreateBody, zSkillsCreateHeaders, zSkillsCreateResponse, zSkillsDeleteHeaders, zSkillsDeletePath, zSkillsDeleteResponse, zSkillsGetHeaders, zSkillsGetPath, zSkillsGetResponse, zSkillsListHeaders, zSkillsListQuery, zSkillsListResponse, zSkillsProgressHeaders, zSkillsProgressPath, zSkillsProgressQuery, zSkillsProgressResponse, zSkillsUpdateBody, zSkillsUpdateHeaders, zSkillsUpdatePath, zSkillsUpdateResponse, zSyncAckConflictHeaders, zSyncAckConflictPath, zSyncAckConflictResponse, zSyncBatchBody, zSyncBatchHeaders, zSyncBatchResponse, zSyncConflictsQuery, zSyncConflictsResponse, zSyncGetQuery, zSyncGetResponse, zUsersCardHeaders, zUsersCardPath, zUsersCardPngHeaders, zUsersCardPngPath, zUsersCardResponse, zUsersGetHeaders, zUsersGetPath, zUsersGetResponse } from './zod.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -83,6 +83,7 @@ export const authLogout = <ThrowOnError extends boolean = false>(options: Option
 export const authLogoutAll = <ThrowOnError extends boolean = false>(options?: Options<AuthLogoutAllData, ThrowOnError>) => (options?.client ?? client).post<AuthLogoutAllResponses, AuthLogoutAllErrors, ThrowOnError>({
     requestValidator: async (data) => await z.object({
         body: z.never().optional(),
+        headers: zAuthLogoutAllHeaders.optional(),
         path: z.never().optional(),
         query: z.never().optional()
     }).parseAsync(data),
@@ -113,6 +114,7 @@ export const authMe = <ThrowOnError extends boolean = false>(options?: Options<A
 export const authChangePassword = <ThrowOnError extends boolean = false>(options: Options<AuthChangePasswordData, ThrowOnError>) => (options.client ?? client).post<AuthChangePasswordResponses, AuthChangePasswordErrors, ThrowOnError>({
     requestValidator: async (data) => await z.object({
         body: zAuthChangePasswordBody,
+        headers: zAuthChangePasswordHeaders.optional(),
         path: z.never().optional(),
         query: z.never().optional()
     }).parseAsync(data),
@@ -220,6 +222,7 @@ export const leaderboardGet = <ThrowOnError extends boolean = false>(options?: O
 export const avatarDelete = <ThrowOnError extends boolean = false>(options?: Options<AvatarDeleteData, ThrowOnError>) => (options?.client ?? client).delete<AvatarDeleteResponses, AvatarDeleteErrors, ThrowOnError>({
     requestValidator: async (data) => await z.object({
         body: z.never().optional(),
+        headers: zAvatarDeleteHeaders.optional(),
         path: z.never().optional(),
         query: z.never().optional()
     }).parseAsync(data),
@@ -237,6 +240,7 @@ export const avatarDelete = <ThrowOnError extends boolean = false>(options?: Opt
 export const avatarConfirm = <ThrowOnError extends boolean = false>(options: Options<AvatarConfirmData, ThrowOnError>) => (options.client ?? client).post<AvatarConfirmResponses, AvatarConfirmErrors, ThrowOnError>({
     requestValidator: async (data) => await z.object({
         body: zAvatarConfirmBody,
+        headers: zAvatarConfirmHeaders.optional(),
         path: z.never().optional(),
         query: z.never().optional()
     }).parseAsync(data),
@@ -258,6 +262,7 @@ export const avatarConfirm = <ThrowOnError extends boolean = false>(options: Opt
 export const avatarUpload = <ThrowOnError extends boolean = false>(options: Options<AvatarUploadData, ThrowOnError>) => (options.client ?? client).post<AvatarUploadResponses, AvatarUploadErrors, ThrowOnError>({
     requestValidator: async (data) => await z.object({
         body: zAvatarUploadBody,
+        headers: zAvatarUploadHeaders.optional(),
         path: z.never().optional(),
         query: z.never().optional()
     }).parseAsync(data),
@@ -291,10 +296,14 @@ export const profileGet = <ThrowOnError extends boolean = false>(options?: Optio
  * Update Profile
  *
  * Change display name, bio or visibility; public views are invalidated at once.
+ *
+ * With ``If-Match`` (the profile's ETag) or ``If-Unmodified-Since``, a profile changed meanwhile
+ * is a 412 carrying its current state; without, last write wins.
  */
 export const profileUpdate = <ThrowOnError extends boolean = false>(options: Options<ProfileUpdateData, ThrowOnError>) => (options.client ?? client).patch<ProfileUpdateResponses, ProfileUpdateErrors, ThrowOnError>({
     requestValidator: async (data) => await z.object({
         body: zProfileUpdateBody,
+        headers: zProfileUpdateHeaders.optional(),
         path: z.never().optional(),
         query: z.never().optional()
     }).parseAsync(data),
@@ -352,6 +361,7 @@ export const progressList = <ThrowOnError extends boolean = false>(options?: Opt
 export const realtimeTicket = <ThrowOnError extends boolean = false>(options?: Options<RealtimeTicketData, ThrowOnError>) => (options?.client ?? client).post<RealtimeTicketResponses, RealtimeTicketErrors, ThrowOnError>({
     requestValidator: async (data) => await z.object({
         body: z.never().optional(),
+        headers: zRealtimeTicketHeaders.optional(),
         path: z.never().optional(),
         query: z.never().optional()
     }).parseAsync(data),
@@ -387,6 +397,7 @@ export const skillsList = <ThrowOnError extends boolean = false>(options?: Optio
 export const skillsCreate = <ThrowOnError extends boolean = false>(options: Options<SkillsCreateData, ThrowOnError>) => (options.client ?? client).post<SkillsCreateResponses, SkillsCreateErrors, ThrowOnError>({
     requestValidator: async (data) => await z.object({
         body: zSkillsCreateBody,
+        headers: zSkillsCreateHeaders.optional(),
         path: z.never().optional(),
         query: z.never().optional()
     }).parseAsync(data),
@@ -402,10 +413,13 @@ export const skillsCreate = <ThrowOnError extends boolean = false>(options: Opti
 
 /**
  * Delete Skill
+ *
+ * Delete a skill and its history; ``If-Match`` / ``If-Unmodified-Since`` as for PATCH.
  */
 export const skillsDelete = <ThrowOnError extends boolean = false>(options: Options<SkillsDeleteData, ThrowOnError>) => (options.client ?? client).delete<SkillsDeleteResponses, SkillsDeleteErrors, ThrowOnError>({
     requestValidator: async (data) => await z.object({
         body: z.never().optional(),
+        headers: zSkillsDeleteHeaders.optional(),
         path: zSkillsDeletePath,
         query: z.never().optional()
     }).parseAsync(data),
@@ -435,10 +449,14 @@ export const skillsGet = <ThrowOnError extends boolean = false>(options: Options
  * Update Skill
  *
  * Change some fields; a new ``level`` (with an optional ``note``) adds a history row atomically.
+ *
+ * With ``If-Match`` (the skill's ETag) or ``If-Unmodified-Since``, a skill changed meanwhile is
+ * a 412 carrying its current state; without, last write wins.
  */
 export const skillsUpdate = <ThrowOnError extends boolean = false>(options: Options<SkillsUpdateData, ThrowOnError>) => (options.client ?? client).patch<SkillsUpdateResponses, SkillsUpdateErrors, ThrowOnError>({
     requestValidator: async (data) => await z.object({
         body: zSkillsUpdateBody,
+        headers: zSkillsUpdateHeaders.optional(),
         path: zSkillsUpdatePath,
         query: z.never().optional()
     }).parseAsync(data),
@@ -495,6 +513,7 @@ export const syncGet = <ThrowOnError extends boolean = false>(options?: Options<
 export const syncBatch = <ThrowOnError extends boolean = false>(options: Options<SyncBatchData, ThrowOnError>) => (options.client ?? client).post<SyncBatchResponses, SyncBatchErrors, ThrowOnError>({
     requestValidator: async (data) => await z.object({
         body: zSyncBatchBody,
+        headers: zSyncBatchHeaders.optional(),
         path: z.never().optional(),
         query: z.never().optional()
     }).parseAsync(data),
@@ -506,6 +525,41 @@ export const syncBatch = <ThrowOnError extends boolean = false>(options: Options
         'Content-Type': 'application/json',
         ...options.headers
     }
+});
+
+/**
+ * List Conflicts
+ *
+ * The caller's unacknowledged conflicts, oldest first (``GET /sync`` delivers them too).
+ */
+export const syncConflicts = <ThrowOnError extends boolean = false>(options?: Options<SyncConflictsData, ThrowOnError>) => (options?.client ?? client).get<SyncConflictsResponses, SyncConflictsErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        path: z.never().optional(),
+        query: zSyncConflictsQuery.optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zSyncConflictsResponse.parseAsync(data),
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/sync/conflicts',
+    ...options
+});
+
+/**
+ * Acknowledge Conflict
+ *
+ * Clear a conflict from the inbox on every device (a tombstone in the change log); again: no-op.
+ */
+export const syncAckConflict = <ThrowOnError extends boolean = false>(options: Options<SyncAckConflictData, ThrowOnError>) => (options.client ?? client).post<SyncAckConflictResponses, SyncAckConflictErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        headers: zSyncAckConflictHeaders.optional(),
+        path: zSyncAckConflictPath,
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zSyncAckConflictResponse.parseAsync(data),
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/sync/conflicts/{conflict_id}/ack',
+    ...options
 });
 
 /**
@@ -522,6 +576,22 @@ export const usersGet = <ThrowOnError extends boolean = false>(options: Options<
     }).parseAsync(data),
     responseValidator: async (data) => await zUsersGetResponse.parseAsync(data),
     url: '/api/v1/users/{username}',
+    ...options
+});
+
+/**
+ * Card Png
+ *
+ * The card as a 1200 x 630 PNG (Open Graph size) for link previews, drawn from the same SVG.
+ */
+export const usersCardPng = <ThrowOnError extends boolean = false>(options: Options<UsersCardPngData, ThrowOnError>) => (options.client ?? client).get<UsersCardPngResponses, UsersCardPngErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        headers: zUsersCardPngHeaders.optional(),
+        path: zUsersCardPngPath,
+        query: z.never().optional()
+    }).parseAsync(data),
+    url: '/api/v1/users/{username}/card.png',
     ...options
 });
 

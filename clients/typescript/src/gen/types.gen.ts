@@ -180,6 +180,69 @@ export type CharacterStats = {
 };
 
 /**
+ * ConflictPage
+ */
+export type ConflictPage = {
+    /**
+     * Items
+     */
+    items: Array<ConflictPublic>;
+    /**
+     * Next Cursor
+     */
+    next_cursor: string | null;
+};
+
+/**
+ * ConflictPublic
+ *
+ * A write that lost: ``winner`` is the state kept, ``loser`` the one refused (None: a delete).
+ * In the change log as ``entity: "conflict"`` (``entity_id`` = ``id``) until acknowledged.
+ */
+export type ConflictPublic = {
+    /**
+     * Id
+     */
+    id: string;
+    /**
+     * Entity
+     */
+    entity: 'skill' | 'profile';
+    /**
+     * Entity Id
+     */
+    entity_id: string;
+    /**
+     * Source
+     */
+    source: 'batch' | 'rest';
+    /**
+     * Op Id
+     */
+    op_id: string | null;
+    /**
+     * Resolution
+     */
+    resolution: 'incoming_won' | 'stored_won';
+    /**
+     * Winner
+     */
+    winner: {
+        [key: string]: unknown;
+    } | null;
+    /**
+     * Loser
+     */
+    loser: {
+        [key: string]: unknown;
+    } | null;
+    /**
+     * Created At
+     */
+    created_at: string;
+};
+
+/**
  * ErrorBody
  */
 export type ErrorBody = {
@@ -188,7 +251,7 @@ export type ErrorBody = {
      *
      * Stable and machine-readable: switch on this, never on the message
      */
-    code: 'already_exists' | 'bad_request' | 'conflict' | 'forbidden' | 'http_error' | 'internal_error' | 'invalid_credentials' | 'invalid_grant' | 'invalid_json' | 'invalid_token' | 'invalid_upload' | 'invalid_value' | 'method_not_allowed' | 'not_found' | 'nul_character' | 'payload_too_large' | 'rate_limited' | 'service_unavailable' | 'unauthorized' | 'unsupported_media_type' | 'validation_error' | 'version_ahead';
+    code: 'already_exists' | 'bad_request' | 'conflict' | 'forbidden' | 'http_error' | 'idempotency_in_flight' | 'idempotency_key_reused' | 'internal_error' | 'invalid_credentials' | 'invalid_grant' | 'invalid_json' | 'invalid_token' | 'invalid_upload' | 'invalid_value' | 'method_not_allowed' | 'not_found' | 'nul_character' | 'payload_too_large' | 'precondition_failed' | 'rate_limited' | 'service_unavailable' | 'unauthorized' | 'unsupported_media_type' | 'validation_error' | 'version_ahead';
     /**
      * Message
      *
@@ -306,13 +369,50 @@ export type LoginCreate = {
 };
 
 /**
+ * OpenGraph
+ *
+ * The Open Graph (and Twitter card) tags of a public profile's page: ``og:title``,
+ * ``og:description``, ``og:image`` (the 1200 x 630 ``card.png``) and its type, size and alt text.
+ */
+export type OpenGraph = {
+    /**
+     * Title
+     */
+    title: string;
+    /**
+     * Description
+     */
+    description: string;
+    /**
+     * Image
+     */
+    image: string;
+    /**
+     * Image Type
+     */
+    image_type: 'image/png';
+    /**
+     * Image Width
+     */
+    image_width: number;
+    /**
+     * Image Height
+     */
+    image_height: number;
+    /**
+     * Image Alt
+     */
+    image_alt: string;
+};
+
+/**
  * OperationResult
  */
 export type OperationResult = {
     /**
      * Op Id
      */
-    op_id: string;
+    op_id: string | null;
     /**
      * Status
      */
@@ -535,6 +635,7 @@ export type PublicProfile = {
      * Skills
      */
     skills: Array<SkillPublic>;
+    open_graph: OpenGraph;
 };
 
 /**
@@ -624,40 +725,6 @@ export type SkillCreate = {
 };
 
 /**
- * SkillOperation
- *
- * One queued mutation. ``data`` is validated exactly like the matching REST body.
- */
-export type SkillOperation = {
-    /**
-     * Op Id
-     */
-    op_id: string;
-    /**
-     * Type
-     */
-    type: 'skill.create' | 'skill.update' | 'skill.delete';
-    /**
-     * Skill Id
-     */
-    skill_id: string;
-    /**
-     * Data
-     */
-    data?: {
-        [key: string]: unknown;
-    };
-    /**
-     * Updated At
-     */
-    updated_at: string;
-    /**
-     * Base Updated At
-     */
-    base_updated_at?: string | null;
-};
-
-/**
  * SkillPage
  */
 export type SkillPage = {
@@ -729,12 +796,16 @@ export type SkillUpdate = {
 
 /**
  * SyncBatch
+ *
+ * The offline queue. Each operation is validated on its own when the batch runs: an invalid
+ * one is ``rejected`` with its field errors and the others still apply, so one bad entry never
+ * blocks a device's queue (the item schemas: ``SkillOperation``, ``ProfileOperation``).
  */
 export type SyncBatch = {
     /**
      * Operations
      */
-    operations: Array<SkillOperation>;
+    operations: Array<unknown>;
 };
 
 /**
@@ -780,6 +851,12 @@ export type SyncSnapshotPublic = {
      */
     skills: Array<SkillPublic>;
     profile: ProfilePublic;
+    /**
+     * Conflicts
+     *
+     * pending (unacknowledged) conflicts
+     */
+    conflicts: Array<ConflictPublic>;
 };
 
 /**
@@ -1015,6 +1092,12 @@ export type AuthLogoutResponse = AuthLogoutResponses[keyof AuthLogoutResponses];
 
 export type AuthLogoutAllData = {
     body?: never;
+    headers?: {
+        /**
+         * Makes a retry safe: the first answer is stored and replayed (with Idempotent-Replayed: true); the same key on another request is a 422
+         */
+        'Idempotency-Key'?: string;
+    };
     path?: never;
     query?: never;
     url: '/api/v1/auth/logout-all';
@@ -1033,6 +1116,10 @@ export type AuthLogoutAllErrors = {
      * Not found
      */
     404: ErrorEnvelope;
+    /**
+     * Conflicts with the current state (details say with what)
+     */
+    409: ErrorEnvelope;
     /**
      * Body too large
      */
@@ -1121,6 +1208,12 @@ export type AuthMeResponse = AuthMeResponses[keyof AuthMeResponses];
 
 export type AuthChangePasswordData = {
     body: PasswordUpdate;
+    headers?: {
+        /**
+         * Makes a retry safe: the first answer is stored and replayed (with Idempotent-Replayed: true); the same key on another request is a 422
+         */
+        'Idempotency-Key'?: string;
+    };
     path?: never;
     query?: never;
     url: '/api/v1/auth/password';
@@ -1457,6 +1550,12 @@ export type LeaderboardGetResponse = LeaderboardGetResponses[keyof LeaderboardGe
 
 export type AvatarDeleteData = {
     body?: never;
+    headers?: {
+        /**
+         * Makes a retry safe: the first answer is stored and replayed (with Idempotent-Replayed: true); the same key on another request is a 422
+         */
+        'Idempotency-Key'?: string;
+    };
     path?: never;
     query?: never;
     url: '/api/v1/me/avatar';
@@ -1475,6 +1574,10 @@ export type AvatarDeleteErrors = {
      * Not found
      */
     404: ErrorEnvelope;
+    /**
+     * Conflicts with the current state (details say with what)
+     */
+    409: ErrorEnvelope;
     /**
      * Body too large
      */
@@ -1510,6 +1613,12 @@ export type AvatarDeleteResponse = AvatarDeleteResponses[keyof AvatarDeleteRespo
 
 export type AvatarConfirmData = {
     body: AvatarConfirmCreate;
+    headers?: {
+        /**
+         * Makes a retry safe: the first answer is stored and replayed (with Idempotent-Replayed: true); the same key on another request is a 422
+         */
+        'Idempotency-Key'?: string;
+    };
     path?: never;
     query?: never;
     url: '/api/v1/me/avatar/confirm';
@@ -1528,6 +1637,10 @@ export type AvatarConfirmErrors = {
      * Not found
      */
     404: ErrorEnvelope;
+    /**
+     * Conflicts with the current state (details say with what)
+     */
+    409: ErrorEnvelope;
     /**
      * Body too large
      */
@@ -1563,6 +1676,12 @@ export type AvatarConfirmResponse = AvatarConfirmResponses[keyof AvatarConfirmRe
 
 export type AvatarUploadData = {
     body: AvatarUploadCreate;
+    headers?: {
+        /**
+         * Makes a retry safe: the first answer is stored and replayed (with Idempotent-Replayed: true); the same key on another request is a 422
+         */
+        'Idempotency-Key'?: string;
+    };
     path?: never;
     query?: never;
     url: '/api/v1/me/avatar/upload';
@@ -1581,6 +1700,10 @@ export type AvatarUploadErrors = {
      * Not found
      */
     404: ErrorEnvelope;
+    /**
+     * Conflicts with the current state (details say with what)
+     */
+    409: ErrorEnvelope;
     /**
      * Body too large
      */
@@ -1675,6 +1798,12 @@ export type ProfileGetResponse = ProfileGetResponses[keyof ProfileGetResponses];
 
 export type ProfileUpdateData = {
     body: ProfileUpdate;
+    headers?: {
+        /**
+         * Makes a retry safe: the first answer is stored and replayed (with Idempotent-Replayed: true); the same key on another request is a 422
+         */
+        'Idempotency-Key'?: string;
+    };
     path?: never;
     query?: never;
     url: '/api/v1/me/profile';
@@ -1693,6 +1822,14 @@ export type ProfileUpdateErrors = {
      * Not found
      */
     404: ErrorEnvelope;
+    /**
+     * Conflicts with the current state (details say with what)
+     */
+    409: ErrorEnvelope;
+    /**
+     * If-Match / If-Unmodified-Since failed: details.current is the stored state, details.conflict the recorded conflict
+     */
+    412: ErrorEnvelope;
     /**
      * Body too large
      */
@@ -1863,6 +2000,12 @@ export type ProgressListResponse = ProgressListResponses[keyof ProgressListRespo
 
 export type RealtimeTicketData = {
     body?: never;
+    headers?: {
+        /**
+         * Makes a retry safe: the first answer is stored and replayed (with Idempotent-Replayed: true); the same key on another request is a 422
+         */
+        'Idempotency-Key'?: string;
+    };
     path?: never;
     query?: never;
     url: '/api/v1/realtime/ticket';
@@ -1881,6 +2024,10 @@ export type RealtimeTicketErrors = {
      * Not found
      */
     404: ErrorEnvelope;
+    /**
+     * Conflicts with the current state (details say with what)
+     */
+    409: ErrorEnvelope;
     /**
      * Body too large
      */
@@ -1996,6 +2143,12 @@ export type SkillsListResponse = SkillsListResponses[keyof SkillsListResponses];
 
 export type SkillsCreateData = {
     body: SkillCreate;
+    headers?: {
+        /**
+         * Makes a retry safe: the first answer is stored and replayed (with Idempotent-Replayed: true); the same key on another request is a 422
+         */
+        'Idempotency-Key'?: string;
+    };
     path?: never;
     query?: never;
     url: '/api/v1/skills';
@@ -2053,6 +2206,12 @@ export type SkillsCreateResponse = SkillsCreateResponses[keyof SkillsCreateRespo
 
 export type SkillsDeleteData = {
     body?: never;
+    headers?: {
+        /**
+         * Makes a retry safe: the first answer is stored and replayed (with Idempotent-Replayed: true); the same key on another request is a 422
+         */
+        'Idempotency-Key'?: string;
+    };
     path: {
         /**
          * Skill Id
@@ -2076,6 +2235,14 @@ export type SkillsDeleteErrors = {
      * Not found
      */
     404: ErrorEnvelope;
+    /**
+     * Conflicts with the current state (details say with what)
+     */
+    409: ErrorEnvelope;
+    /**
+     * If-Match / If-Unmodified-Since failed: details.current is the stored state, details.conflict the recorded conflict
+     */
+    412: ErrorEnvelope;
     /**
      * Body too large
      */
@@ -2175,6 +2342,12 @@ export type SkillsGetResponse = SkillsGetResponses[keyof SkillsGetResponses];
 
 export type SkillsUpdateData = {
     body: SkillUpdate;
+    headers?: {
+        /**
+         * Makes a retry safe: the first answer is stored and replayed (with Idempotent-Replayed: true); the same key on another request is a 422
+         */
+        'Idempotency-Key'?: string;
+    };
     path: {
         /**
          * Skill Id
@@ -2202,6 +2375,10 @@ export type SkillsUpdateErrors = {
      * Conflicts with the current state (details say with what)
      */
     409: ErrorEnvelope;
+    /**
+     * If-Match / If-Unmodified-Since failed: details.current is the stored state, details.conflict the recorded conflict
+     */
+    412: ErrorEnvelope;
     /**
      * Body too large
      */
@@ -2380,12 +2557,88 @@ export type SyncGetResponse = SyncGetResponses[keyof SyncGetResponses];
 
 export type SyncBatchData = {
     body: SyncBatch;
+    headers?: {
+        /**
+         * Makes a retry safe: the first answer is stored and replayed (with Idempotent-Replayed: true); the same key on another request is a 422
+         */
+        'Idempotency-Key'?: string;
+    };
     path?: never;
     query?: never;
     url: '/api/v1/sync/batch';
 };
 
 export type SyncBatchErrors = {
+    /**
+     * Malformed request
+     */
+    400: ErrorEnvelope;
+    /**
+     * Missing, expired or invalid access token (or, for login/refresh, bad credentials)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Not found
+     */
+    404: ErrorEnvelope;
+    /**
+     * Conflicts with the current state (details say with what)
+     */
+    409: ErrorEnvelope;
+    /**
+     * Body too large
+     */
+    413: ErrorEnvelope;
+    /**
+     * Body is not JSON
+     */
+    415: ErrorEnvelope;
+    /**
+     * Validation failed (details name the fields)
+     */
+    422: ErrorEnvelope;
+    /**
+     * Rate limited
+     */
+    429: ErrorEnvelope;
+    /**
+     * A dependency is unavailable
+     */
+    503: ErrorEnvelope;
+};
+
+export type SyncBatchError = SyncBatchErrors[keyof SyncBatchErrors];
+
+export type SyncBatchResponses = {
+    /**
+     * Successful Response
+     */
+    200: BatchResult;
+};
+
+export type SyncBatchResponse = SyncBatchResponses[keyof SyncBatchResponses];
+
+export type SyncConflictsData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Limit
+         *
+         * Page size, 1..100.
+         */
+        limit?: number;
+        /**
+         * Cursor
+         *
+         * next_cursor of the previous page.
+         */
+        cursor?: string;
+    };
+    url: '/api/v1/sync/conflicts';
+};
+
+export type SyncConflictsErrors = {
     /**
      * Malformed request
      */
@@ -2420,16 +2673,84 @@ export type SyncBatchErrors = {
     503: ErrorEnvelope;
 };
 
-export type SyncBatchError = SyncBatchErrors[keyof SyncBatchErrors];
+export type SyncConflictsError = SyncConflictsErrors[keyof SyncConflictsErrors];
 
-export type SyncBatchResponses = {
+export type SyncConflictsResponses = {
     /**
      * Successful Response
      */
-    200: BatchResult;
+    200: ConflictPage;
 };
 
-export type SyncBatchResponse = SyncBatchResponses[keyof SyncBatchResponses];
+export type SyncConflictsResponse = SyncConflictsResponses[keyof SyncConflictsResponses];
+
+export type SyncAckConflictData = {
+    body?: never;
+    headers?: {
+        /**
+         * Makes a retry safe: the first answer is stored and replayed (with Idempotent-Replayed: true); the same key on another request is a 422
+         */
+        'Idempotency-Key'?: string;
+    };
+    path: {
+        /**
+         * Conflict Id
+         */
+        conflict_id: string;
+    };
+    query?: never;
+    url: '/api/v1/sync/conflicts/{conflict_id}/ack';
+};
+
+export type SyncAckConflictErrors = {
+    /**
+     * Malformed request
+     */
+    400: ErrorEnvelope;
+    /**
+     * Missing, expired or invalid access token (or, for login/refresh, bad credentials)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Not found
+     */
+    404: ErrorEnvelope;
+    /**
+     * Conflicts with the current state (details say with what)
+     */
+    409: ErrorEnvelope;
+    /**
+     * Body too large
+     */
+    413: ErrorEnvelope;
+    /**
+     * Body is not JSON
+     */
+    415: ErrorEnvelope;
+    /**
+     * Validation failed (details name the fields)
+     */
+    422: ErrorEnvelope;
+    /**
+     * Rate limited
+     */
+    429: ErrorEnvelope;
+    /**
+     * A dependency is unavailable
+     */
+    503: ErrorEnvelope;
+};
+
+export type SyncAckConflictError = SyncAckConflictErrors[keyof SyncAckConflictErrors];
+
+export type SyncAckConflictResponses = {
+    /**
+     * Successful Response
+     */
+    204: void;
+};
+
+export type SyncAckConflictResponse = SyncAckConflictResponses[keyof SyncAckConflictResponses];
 
 export type UsersGetData = {
     body?: never;
@@ -2490,6 +2811,64 @@ export type UsersGetResponses = {
 };
 
 export type UsersGetResponse = UsersGetResponses[keyof UsersGetResponses];
+
+export type UsersCardPngData = {
+    body?: never;
+    headers?: {
+        /**
+         * An ETag this client holds: a 304 without a body answers when it is current
+         */
+        'If-None-Match'?: string;
+    };
+    path: {
+        /**
+         * Username
+         */
+        username: string;
+    };
+    query?: never;
+    url: '/api/v1/users/{username}/card.png';
+};
+
+export type UsersCardPngErrors = {
+    /**
+     * Malformed request
+     */
+    400: ErrorEnvelope;
+    /**
+     * Not found
+     */
+    404: ErrorEnvelope;
+    /**
+     * Body too large
+     */
+    413: ErrorEnvelope;
+    /**
+     * Body is not JSON
+     */
+    415: ErrorEnvelope;
+    /**
+     * Validation failed (details name the fields)
+     */
+    422: ErrorEnvelope;
+    /**
+     * Rate limited
+     */
+    429: ErrorEnvelope;
+    /**
+     * A dependency is unavailable
+     */
+    503: ErrorEnvelope;
+};
+
+export type UsersCardPngError = UsersCardPngErrors[keyof UsersCardPngErrors];
+
+export type UsersCardPngResponses = {
+    /**
+     * The card as a 1200 x 630 PNG
+     */
+    200: unknown;
+};
 
 export type UsersCardData = {
     body?: never;

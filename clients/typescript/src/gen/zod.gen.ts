@@ -82,6 +82,32 @@ export const zChangePublic = z.object({
 });
 
 /**
+ * ConflictPublic
+ *
+ * A write that lost: ``winner`` is the state kept, ``loser`` the one refused (None: a delete).
+ * In the change log as ``entity: "conflict"`` (``entity_id`` = ``id``) until acknowledged.
+ */
+export const zConflictPublic = z.object({
+    id: z.uuid(),
+    entity: z.enum(['skill', 'profile']),
+    entity_id: z.uuid(),
+    source: z.enum(['batch', 'rest']),
+    op_id: z.string().nullable(),
+    resolution: z.enum(['incoming_won', 'stored_won']),
+    winner: z.record(z.string(), z.unknown()).nullable(),
+    loser: z.record(z.string(), z.unknown()).nullable(),
+    created_at: z.iso.datetime()
+});
+
+/**
+ * ConflictPage
+ */
+export const zConflictPage = z.object({
+    items: z.array(zConflictPublic),
+    next_cursor: z.string().nullable()
+});
+
+/**
  * ErrorBody
  */
 export const zErrorBody = z.object({
@@ -91,6 +117,8 @@ export const zErrorBody = z.object({
         'conflict',
         'forbidden',
         'http_error',
+        'idempotency_in_flight',
+        'idempotency_key_reused',
         'internal_error',
         'invalid_credentials',
         'invalid_grant',
@@ -102,6 +130,7 @@ export const zErrorBody = z.object({
         'not_found',
         'nul_character',
         'payload_too_large',
+        'precondition_failed',
         'rate_limited',
         'service_unavailable',
         'unauthorized',
@@ -168,10 +197,26 @@ export const zLoginCreate = z.object({
 });
 
 /**
+ * OpenGraph
+ *
+ * The Open Graph (and Twitter card) tags of a public profile's page: ``og:title``,
+ * ``og:description``, ``og:image`` (the 1200 x 630 ``card.png``) and its type, size and alt text.
+ */
+export const zOpenGraph = z.object({
+    title: z.string(),
+    description: z.string(),
+    image: z.string(),
+    image_type: z.literal('image/png'),
+    image_width: z.int(),
+    image_height: z.int(),
+    image_alt: z.string()
+});
+
+/**
  * OperationResult
  */
 export const zOperationResult = z.object({
-    op_id: z.string(),
+    op_id: z.string().nullable(),
     status: z.enum([
         'applied',
         'unchanged',
@@ -321,24 +366,6 @@ export const zSkillCreate = z.object({
 });
 
 /**
- * SkillOperation
- *
- * One queued mutation. ``data`` is validated exactly like the matching REST body.
- */
-export const zSkillOperation = z.object({
-    op_id: z.string().min(1).max(100).regex(/^[A-Za-z0-9._:-]+$/),
-    type: z.enum([
-        'skill.create',
-        'skill.update',
-        'skill.delete'
-    ]),
-    skill_id: z.uuid(),
-    data: z.record(z.string(), z.unknown()).optional(),
-    updated_at: z.iso.datetime(),
-    base_updated_at: z.iso.datetime().nullish()
-});
-
-/**
  * SkillPublic
  */
 export const zSkillPublic = z.object({
@@ -361,7 +388,8 @@ export const zPublicProfile = z.object({
     bio: z.string().nullable(),
     created_at: z.iso.datetime(),
     character: zCharacterStats,
-    skills: z.array(zSkillPublic)
+    skills: z.array(zSkillPublic),
+    open_graph: zOpenGraph
 });
 
 /**
@@ -385,9 +413,13 @@ export const zSkillUpdate = z.object({
 
 /**
  * SyncBatch
+ *
+ * The offline queue. Each operation is validated on its own when the batch runs: an invalid
+ * one is ``rejected`` with its field errors and the others still apply, so one bad entry never
+ * blocks a device's queue (the item schemas: ``SkillOperation``, ``ProfileOperation``).
  */
 export const zSyncBatch = z.object({
-    operations: z.array(zSkillOperation).min(1).max(100)
+    operations: z.array(z.unknown()).min(1).max(100)
 });
 
 /**
@@ -408,7 +440,8 @@ export const zSyncSnapshotPublic = z.object({
     mode: z.literal('snapshot').default('snapshot'),
     version: z.int(),
     skills: z.array(zSkillPublic),
-    profile: zProfilePublic
+    profile: zProfilePublic,
+    conflicts: z.array(zConflictPublic)
 });
 
 /**
@@ -467,6 +500,10 @@ export const zAuthLogoutBody = zRefreshCreate;
  */
 export const zAuthLogoutResponse = z.void();
 
+export const zAuthLogoutAllHeaders = z.object({
+    'Idempotency-Key': z.string().regex(/^[\x21-\x7e]{1,99}$/).optional()
+});
+
 /**
  * Successful Response
  */
@@ -478,6 +515,10 @@ export const zAuthLogoutAllResponse = z.void();
 export const zAuthMeResponse = zProfilePublic;
 
 export const zAuthChangePasswordBody = zPasswordUpdate;
+
+export const zAuthChangePasswordHeaders = z.object({
+    'Idempotency-Key': z.string().regex(/^[\x21-\x7e]{1,99}$/).optional()
+});
 
 /**
  * Successful Response
@@ -529,6 +570,10 @@ export const zLeaderboardGetQuery = z.object({
  */
 export const zLeaderboardGetResponse = zLeaderboard;
 
+export const zAvatarDeleteHeaders = z.object({
+    'Idempotency-Key': z.string().regex(/^[\x21-\x7e]{1,99}$/).optional()
+});
+
 /**
  * Successful Response
  */
@@ -536,12 +581,20 @@ export const zAvatarDeleteResponse = z.void();
 
 export const zAvatarConfirmBody = zAvatarConfirmCreate;
 
+export const zAvatarConfirmHeaders = z.object({
+    'Idempotency-Key': z.string().regex(/^[\x21-\x7e]{1,99}$/).optional()
+});
+
 /**
  * Successful Response
  */
 export const zAvatarConfirmResponse = zAvatarPublic;
 
 export const zAvatarUploadBody = zAvatarUploadCreate;
+
+export const zAvatarUploadHeaders = z.object({
+    'Idempotency-Key': z.string().regex(/^[\x21-\x7e]{1,99}$/).optional()
+});
 
 /**
  * Successful Response
@@ -558,6 +611,10 @@ export const zProfileGetHeaders = z.object({
 export const zProfileGetResponse = zProfilePublic;
 
 export const zProfileUpdateBody = zProfileUpdate;
+
+export const zProfileUpdateHeaders = z.object({
+    'Idempotency-Key': z.string().regex(/^[\x21-\x7e]{1,99}$/).optional()
+});
 
 /**
  * Successful Response
@@ -587,6 +644,10 @@ export const zProgressListQuery = z.object({
  * Successful Response
  */
 export const zProgressListResponse = zProgressPage;
+
+export const zRealtimeTicketHeaders = z.object({
+    'Idempotency-Key': z.string().regex(/^[\x21-\x7e]{1,99}$/).optional()
+});
 
 /**
  * Successful Response
@@ -620,10 +681,18 @@ export const zSkillsListResponse = zSkillPage;
 
 export const zSkillsCreateBody = zSkillCreate;
 
+export const zSkillsCreateHeaders = z.object({
+    'Idempotency-Key': z.string().regex(/^[\x21-\x7e]{1,99}$/).optional()
+});
+
 /**
  * Successful Response
  */
 export const zSkillsCreateResponse = zSkillPublic;
+
+export const zSkillsDeleteHeaders = z.object({
+    'Idempotency-Key': z.string().regex(/^[\x21-\x7e]{1,99}$/).optional()
+});
 
 export const zSkillsDeletePath = z.object({
     skill_id: z.uuid()
@@ -648,6 +717,10 @@ export const zSkillsGetPath = z.object({
 export const zSkillsGetResponse = zSkillPublic;
 
 export const zSkillsUpdateBody = zSkillUpdate;
+
+export const zSkillsUpdateHeaders = z.object({
+    'Idempotency-Key': z.string().regex(/^[\x21-\x7e]{1,99}$/).optional()
+});
 
 export const zSkillsUpdatePath = z.object({
     skill_id: z.uuid()
@@ -692,10 +765,37 @@ export const zSyncGetResponse = z.union([
 
 export const zSyncBatchBody = zSyncBatch;
 
+export const zSyncBatchHeaders = z.object({
+    'Idempotency-Key': z.string().regex(/^[\x21-\x7e]{1,99}$/).optional()
+});
+
 /**
  * Successful Response
  */
 export const zSyncBatchResponse = zBatchResult;
+
+export const zSyncConflictsQuery = z.object({
+    limit: z.int().gte(1).lte(100).optional().default(20),
+    cursor: z.string().max(512).optional()
+});
+
+/**
+ * Successful Response
+ */
+export const zSyncConflictsResponse = zConflictPage;
+
+export const zSyncAckConflictHeaders = z.object({
+    'Idempotency-Key': z.string().regex(/^[\x21-\x7e]{1,99}$/).optional()
+});
+
+export const zSyncAckConflictPath = z.object({
+    conflict_id: z.uuid()
+});
+
+/**
+ * Successful Response
+ */
+export const zSyncAckConflictResponse = z.void();
 
 export const zUsersGetHeaders = z.object({
     'If-None-Match': z.string().optional()
@@ -709,6 +809,14 @@ export const zUsersGetPath = z.object({
  * Successful Response
  */
 export const zUsersGetResponse = zPublicProfile;
+
+export const zUsersCardPngHeaders = z.object({
+    'If-None-Match': z.string().optional()
+});
+
+export const zUsersCardPngPath = z.object({
+    username: z.string()
+});
 
 export const zUsersCardHeaders = z.object({
     'If-None-Match': z.string().optional()

@@ -3,8 +3,8 @@
 import { type InfiniteData, infiniteQueryOptions, queryOptions, type UseMutationOptions } from '@tanstack/react-query';
 
 import { client } from '../client.gen.js';
-import { authChangePassword, authJwks, authLogin, authLogout, authLogoutAll, authMe, authRefresh, authRegister, avatarConfirm, avatarDelete, avatarUpload, digestUnsubscribe, healthGet, leaderboardGet, type Options, profileGet, profileStats, profileUpdate, progressList, realtimeTicket, skillsCreate, skillsDelete, skillsGet, skillsList, skillsProgress, skillsUpdate, syncBatch, syncGet, usersCard, usersGet } from '../sdk.gen.js';
-import type { AuthChangePasswordData, AuthChangePasswordError, AuthChangePasswordResponse, AuthJwksData, AuthJwksError, AuthLoginData, AuthLoginError, AuthLoginResponse, AuthLogoutAllData, AuthLogoutAllError, AuthLogoutAllResponse, AuthLogoutData, AuthLogoutError, AuthLogoutResponse, AuthMeData, AuthMeError, AuthMeResponse, AuthRefreshData, AuthRefreshError, AuthRefreshResponse, AuthRegisterData, AuthRegisterError, AuthRegisterResponse, AvatarConfirmData, AvatarConfirmError, AvatarConfirmResponse, AvatarDeleteData, AvatarDeleteError, AvatarDeleteResponse, AvatarUploadData, AvatarUploadError, AvatarUploadResponse, DigestUnsubscribeData, DigestUnsubscribeError, DigestUnsubscribeResponse, HealthGetData, HealthGetError, HealthGetResponse, LeaderboardGetData, LeaderboardGetError, LeaderboardGetResponse, ProfileGetData, ProfileGetError, ProfileGetResponse, ProfileStatsData, ProfileStatsError, ProfileStatsResponse, ProfileUpdateData, ProfileUpdateError, ProfileUpdateResponse, ProgressListData, ProgressListError, ProgressListResponse, RealtimeTicketData, RealtimeTicketError, RealtimeTicketResponse, SkillsCreateData, SkillsCreateError, SkillsCreateResponse, SkillsDeleteData, SkillsDeleteError, SkillsDeleteResponse, SkillsGetData, SkillsGetError, SkillsGetResponse, SkillsListData, SkillsListError, SkillsListResponse, SkillsProgressData, SkillsProgressError, SkillsProgressResponse, SkillsUpdateData, SkillsUpdateError, SkillsUpdateResponse, SyncBatchData, SyncBatchError, SyncBatchResponse, SyncGetData, SyncGetError, SyncGetResponse, UsersCardData, UsersCardError, UsersCardResponse, UsersGetData, UsersGetError, UsersGetResponse } from '../types.gen.js';
+import { authChangePassword, authJwks, authLogin, authLogout, authLogoutAll, authMe, authRefresh, authRegister, avatarConfirm, avatarDelete, avatarUpload, digestUnsubscribe, healthGet, leaderboardGet, type Options, profileGet, profileStats, profileUpdate, progressList, realtimeTicket, skillsCreate, skillsDelete, skillsGet, skillsList, skillsProgress, skillsUpdate, syncAckConflict, syncBatch, syncConflicts, syncGet, usersCard, usersCardPng, usersGet } from '../sdk.gen.js';
+import type { AuthChangePasswordData, AuthChangePasswordError, AuthChangePasswordResponse, AuthJwksData, AuthJwksError, AuthLoginData, AuthLoginError, AuthLoginResponse, AuthLogoutAllData, AuthLogoutAllError, AuthLogoutAllResponse, AuthLogoutData, AuthLogoutError, AuthLogoutResponse, AuthMeData, AuthMeError, AuthMeResponse, AuthRefreshData, AuthRefreshError, AuthRefreshResponse, AuthRegisterData, AuthRegisterError, AuthRegisterResponse, AvatarConfirmData, AvatarConfirmError, AvatarConfirmResponse, AvatarDeleteData, AvatarDeleteError, AvatarDeleteResponse, AvatarUploadData, AvatarUploadError, AvatarUploadResponse, DigestUnsubscribeData, DigestUnsubscribeError, DigestUnsubscribeResponse, HealthGetData, HealthGetError, HealthGetResponse, LeaderboardGetData, LeaderboardGetError, LeaderboardGetResponse, ProfileGetData, ProfileGetError, ProfileGetResponse, ProfileStatsData, ProfileStatsError, ProfileStatsResponse, ProfileUpdateData, ProfileUpdateError, ProfileUpdateResponse, ProgressListData, ProgressListError, ProgressListResponse, RealtimeTicketData, RealtimeTicketError, RealtimeTicketResponse, SkillsCreateData, SkillsCreateError, SkillsCreateResponse, SkillsDeleteData, SkillsDeleteError, SkillsDeleteResponse, SkillsGetData, SkillsGetError, SkillsGetResponse, SkillsListData, SkillsListError, SkillsListResponse, SkillsProgressData, SkillsProgressError, SkillsProgressResponse, SkillsUpdateData, SkillsUpdateError, SkillsUpdateResponse, SyncAckConflictData, SyncAckConflictError, SyncAckConflictResponse, SyncBatchData, SyncBatchError, SyncBatchResponse, SyncConflictsData, SyncConflictsError, SyncConflictsResponse, SyncGetData, SyncGetError, SyncGetResponse, UsersCardData, UsersCardError, UsersCardPngData, UsersCardPngError, UsersCardResponse, UsersGetData, UsersGetError, UsersGetResponse } from '../types.gen.js';
 
 export type QueryKey<TOptions extends Options> = [
     Pick<TOptions, 'baseUrl' | 'body' | 'headers' | 'path' | 'query'> & {
@@ -322,6 +322,9 @@ export const profileGetOptions = (options?: Options<ProfileGetData>) => queryOpt
  * Update Profile
  *
  * Change display name, bio or visibility; public views are invalidated at once.
+ *
+ * With ``If-Match`` (the profile's ETag) or ``If-Unmodified-Since``, a profile changed meanwhile
+ * is a 412 carrying its current state; without, last write wins.
  */
 export const profileUpdateMutation = (options?: Partial<Options<ProfileUpdateData>>): UseMutationOptions<ProfileUpdateResponse, ProfileUpdateError, Options<ProfileUpdateData>> => {
     const mutationOptions: UseMutationOptions<ProfileUpdateResponse, ProfileUpdateError, Options<ProfileUpdateData>> = {
@@ -524,6 +527,8 @@ export const skillsCreateMutation = (options?: Partial<Options<SkillsCreateData>
 
 /**
  * Delete Skill
+ *
+ * Delete a skill and its history; ``If-Match`` / ``If-Unmodified-Since`` as for PATCH.
  */
 export const skillsDeleteMutation = (options?: Partial<Options<SkillsDeleteData>>): UseMutationOptions<SkillsDeleteResponse, SkillsDeleteError, Options<SkillsDeleteData>> => {
     const mutationOptions: UseMutationOptions<SkillsDeleteResponse, SkillsDeleteError, Options<SkillsDeleteData>> = {
@@ -561,6 +566,9 @@ export const skillsGetOptions = (options: Options<SkillsGetData>) => queryOption
  * Update Skill
  *
  * Change some fields; a new ``level`` (with an optional ``note``) adds a history row atomically.
+ *
+ * With ``If-Match`` (the skill's ETag) or ``If-Unmodified-Since``, a skill changed meanwhile is
+ * a 412 carrying its current state; without, last write wins.
  */
 export const skillsUpdateMutation = (options?: Partial<Options<SkillsUpdateData>>): UseMutationOptions<SkillsUpdateResponse, SkillsUpdateError, Options<SkillsUpdateData>> => {
     const mutationOptions: UseMutationOptions<SkillsUpdateResponse, SkillsUpdateError, Options<SkillsUpdateData>> = {
@@ -664,6 +672,74 @@ export const syncBatchMutation = (options?: Partial<Options<SyncBatchData>>): Us
     return mutationOptions;
 };
 
+export const syncConflictsQueryKey = (options?: Options<SyncConflictsData>) => createQueryKey('syncConflicts', options);
+
+/**
+ * List Conflicts
+ *
+ * The caller's unacknowledged conflicts, oldest first (``GET /sync`` delivers them too).
+ */
+export const syncConflictsOptions = (options?: Options<SyncConflictsData>) => queryOptions<SyncConflictsResponse, SyncConflictsError, SyncConflictsResponse, ReturnType<typeof syncConflictsQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await syncConflicts({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: syncConflictsQueryKey(options)
+});
+
+export const syncConflictsInfiniteQueryKey = (options?: Options<SyncConflictsData>): QueryKey<Options<SyncConflictsData>> => createQueryKey('syncConflicts', options, true);
+
+/**
+ * List Conflicts
+ *
+ * The caller's unacknowledged conflicts, oldest first (``GET /sync`` delivers them too).
+ */
+export const syncConflictsInfiniteOptions = (options?: Options<SyncConflictsData>) => infiniteQueryOptions<SyncConflictsResponse, SyncConflictsError, InfiniteData<SyncConflictsResponse>, QueryKey<Options<SyncConflictsData>>, string | Pick<QueryKey<Options<SyncConflictsData>>[0], 'body' | 'headers' | 'path' | 'query'>>(
+// @ts-ignore
+{
+    queryFn: async ({ pageParam, queryKey, signal }) => {
+        // @ts-ignore
+        const page: Pick<QueryKey<Options<SyncConflictsData>>[0], 'body' | 'headers' | 'path' | 'query'> = typeof pageParam === 'object' ? pageParam : {
+            query: {
+                cursor: pageParam
+            }
+        };
+        const params = createInfiniteParams(queryKey, page);
+        const { data } = await syncConflicts({
+            ...options,
+            ...params,
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: syncConflictsInfiniteQueryKey(options)
+});
+
+/**
+ * Acknowledge Conflict
+ *
+ * Clear a conflict from the inbox on every device (a tombstone in the change log); again: no-op.
+ */
+export const syncAckConflictMutation = (options?: Partial<Options<SyncAckConflictData>>): UseMutationOptions<SyncAckConflictResponse, SyncAckConflictError, Options<SyncAckConflictData>> => {
+    const mutationOptions: UseMutationOptions<SyncAckConflictResponse, SyncAckConflictError, Options<SyncAckConflictData>> = {
+        mutationFn: async (fnOptions) => {
+            const { data } = await syncAckConflict({
+                ...options,
+                ...fnOptions,
+                throwOnError: true
+            });
+            return data;
+        }
+    };
+    return mutationOptions;
+};
+
 export const usersGetQueryKey = (options: Options<UsersGetData>) => createQueryKey('usersGet', options);
 
 /**
@@ -682,6 +758,26 @@ export const usersGetOptions = (options: Options<UsersGetData>) => queryOptions<
         return data;
     },
     queryKey: usersGetQueryKey(options)
+});
+
+export const usersCardPngQueryKey = (options: Options<UsersCardPngData>) => createQueryKey('usersCardPng', options);
+
+/**
+ * Card Png
+ *
+ * The card as a 1200 x 630 PNG (Open Graph size) for link previews, drawn from the same SVG.
+ */
+export const usersCardPngOptions = (options: Options<UsersCardPngData>) => queryOptions<unknown, UsersCardPngError, unknown, ReturnType<typeof usersCardPngQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await usersCardPng({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: usersCardPngQueryKey(options)
 });
 
 export const usersCardQueryKey = (options: Options<UsersCardData>) => createQueryKey('usersCard', options);
