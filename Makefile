@@ -72,3 +72,20 @@ USERS ?= 100000
 .PHONY: bench-scale
 bench-scale: install ## statements at 10k..USERS users side by side (USERS=1000000 for the 1M run)
 	USERS=$(USERS) $(PY) -m bench.scale
+# Issue 12: the published contract (openapi.json, checked by tests/local/test_openapi_contract.py) and
+# the TypeScript SDK generated from it (clients/typescript; npm packages pinned by its package-lock.json).
+.PHONY: openapi sdk sdk-check
+openapi: install ## write openapi.json: every function's spec merged, the contract rules applied
+	$(PY) -m local.openapi
+
+sdk: ## regenerate clients/typescript/src/gen from the committed openapi.json, then type-check
+	cd clients/typescript && npm ci --no-audit --no-fund --loglevel=error && npm run --silent generate && npm run --silent typecheck
+
+sdk-check: sdk ## CI: the committed SDK is what the generator makes from the committed spec
+	git diff --exit-code -- clients/typescript openapi.json
+
+# Issue 12: a real headless Chromium (Debian's /usr/bin/chromium: `apt-get install -y chromium`, which
+# .ci/run does) drives a page on another origin through the SDK. Screenshots land in test-output/browser/.
+.PHONY: test-browser
+test-browser: install ## the real-browser end-to-end test (tests/e2e/test_browser.py)
+	$(PY) -m pytest -m browser tests/e2e/test_browser.py

@@ -30,9 +30,7 @@ def ensure_resources(visibility_timeout_s: int = VISIBILITY_TIMEOUT_S, suffix: s
     import boto3
 
     settings = get_settings()
-    s3 = boto3.client("s3")
-    if settings.avatar_bucket not in {b["Name"] for b in s3.list_buckets().get("Buckets", [])}:
-        s3.create_bucket(Bucket=settings.avatar_bucket)
+    ensure_avatar_bucket()
     sqs = boto3.client("sqs")
     dlq_url = sqs.create_queue(QueueName=DIGEST_DLQ + suffix)["QueueUrl"]
     dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
@@ -44,6 +42,28 @@ def ensure_resources(visibility_timeout_s: int = VISIBILITY_TIMEOUT_S, suffix: s
     os.environ.update(env)
     reset_settings()
     return env
+
+
+def avatar_bucket_cors(origins: list[str]) -> dict[str, Any]:
+    """The CORS rules the avatar bucket needs for browsers to POST (S3) or PUT (R2) presigned uploads.
+
+    The real bucket needs the same (docs/operations: ``aws s3api put-bucket-cors``); reads go through
+    the CDN, so no GET rule: the bucket stays private.
+    """
+    return {"CORSRules": [{"AllowedOrigins": origins, "AllowedMethods": ["POST", "PUT"], "AllowedHeaders": ["*"],
+                           "ExposeHeaders": ["ETag"], "MaxAgeSeconds": 3000}]}
+
+
+def ensure_avatar_bucket() -> str:
+    """The avatar bucket, private, with the upload CORS rules for the allowed origins; returns its name."""
+    import boto3
+
+    settings = get_settings()
+    s3 = boto3.client("s3")
+    if settings.avatar_bucket not in {b["Name"] for b in s3.list_buckets().get("Buckets", [])}:
+        s3.create_bucket(Bucket=settings.avatar_bucket)
+    s3.put_bucket_cors(Bucket=settings.avatar_bucket, CORSConfiguration=avatar_bucket_cors(settings.origins))
+    return settings.avatar_bucket
 
 
 def queue_arn(queue_url: str) -> str:

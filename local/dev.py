@@ -20,7 +20,26 @@ MOTO_PORT = int(os.environ.get("ATRIBUO_MOTO_PORT", "5055"))
 WS_PORT = int(os.environ.get("ATRIBUO_WS_PORT", "3001"))
 
 
+def reachable(public_host: str | None = None, bind: str | None = None) -> tuple[str, str, str, str]:
+    """(bind address, public API URL, public WebSocket URL, CDN base) for devices beyond this machine.
+
+    ``ATRIBUO_PUBLIC_HOST`` is the name or address phones, emulators (10.0.2.2 for Android's) and other
+    machines reach this one by; every URL the API returns (tickets, avatars, unsubscribe links) uses
+    it. Set, the servers bind every interface unless ``ATRIBUO_BIND`` says otherwise; unset, everything
+    stays on 127.0.0.1.
+    """
+    host = public_host or os.environ.get("ATRIBUO_PUBLIC_HOST") or "127.0.0.1"
+    every_interface = "0.0.0.0"  # noqa: S104 - only when asked to be reachable from other devices
+    loopback = host in ("127.0.0.1", "localhost")
+    address = bind or os.environ.get("ATRIBUO_BIND") or ("127.0.0.1" if loopback else every_interface)
+    api = f"http://{host}:{HTTP_PORT}"
+    return address, api, f"ws://{host}:{WS_PORT}", f"{api}/avatars-cdn"
+
+
 def main() -> None:
+    from local import console
+
+    console.setup()  # before any function is imported: their log level and metrics follow it
     from local.stack import LocalStack
 
     os.environ.setdefault("UPSTASH_REDIS_REST_TOKEN", "local-dev-token")
@@ -43,22 +62,25 @@ def serve(stack: object) -> None:
     from shared.clients import db
     from shared.ops.migrate import migrate
 
-    stack.set_websocket(f"http://127.0.0.1:{WS_PORT}")  # type: ignore[attr-defined]
+    bind, public_api, public_ws, cdn = reachable()
+    os.environ.setdefault("PUBLIC_API_URL", public_api)
+    os.environ.setdefault("AVATAR_PUBLIC_BASE_URL", cdn)
+    stack.set_websocket(f"http://127.0.0.1:{WS_PORT}", public_ws)  # type: ignore[attr-defined]
     invoker = Invoker()
     applied = invoker.call(lambda: migrate(db.get_conn())).result()
     seeded = invoker.call(lambda: seed(db.get_conn())).result()
-    http = ServerThread(HttpGateway(invoker), port=HTTP_PORT).start()
-    ws = ServerThread(WebSocketGateway(invoker), port=WS_PORT).start()  # real handlers + @connections
+    http = ServerThread(HttpGateway(invoker), port=HTTP_PORT, host=bind).start()
+    ws = ServerThread(WebSocketGateway(invoker), port=WS_PORT, host=bind).start()  # handlers + @connections
     print(f"migrations applied: {applied or 'none (up to date)'}; demo user {'created' if seeded else 'present'}")
-    print(f"HTTP API     {http.url}/api/v1/health")
-    print(f"Swagger UI   {http.url}/docs")
-    print(f"WebSocket    ws://127.0.0.1:{ws.port}/?ticket=…  (tickets: POST /api/v1/realtime/ticket;"
+    print(f"HTTP API     {public_api}/api/v1/health   (listening on {bind})")
+    print(f"Swagger UI   {public_api}/docs   realtime protocol: {public_api}/docs/realtime")
+    print(f"WebSocket    {public_ws}/?ticket=…  (tickets: POST /api/v1/realtime/ticket;"
           f" @connections at {ws.url})")
     print(f"Demo login   {DEMO_USERNAME} / {DEMO_PASSWORD}")
     # Issue 6: the hourly digest planner and the SQS poller feeding the worker (moto SQS/SES).
     from local.scheduler import start_digests
 
-    digest_loop = start_digests(invoker, ROOT / ".local", http.url)
+    digest_loop = start_digests(invoker, ROOT / ".local", public_api)
     print("Digests     hourly planner + SQS poller running; `make digest` plans one now, `make emails` lists mail")
     print("Ctrl-C to stop.", flush=True)
     stopped = threading.Event()

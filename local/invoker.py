@@ -20,6 +20,15 @@ def _own_loop() -> None:
     asyncio.set_event_loop(asyncio.new_event_loop())
 
 
+def _service_name(module: str) -> None:
+    """Log as that function does in AWS: its ``POWERTOOLS_SERVICE_NAME`` (the folder name), not one
+    process-wide name (all functions share this process's Powertools logger)."""
+    from local.console import service_of
+    from shared.core.observability import logger
+
+    logger.append_keys(service=service_of(module))
+
+
 class Invoker:
     def __init__(self) -> None:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lambda", initializer=_own_loop)
@@ -39,6 +48,7 @@ class Invoker:
         from local.template import timeout_of
 
         handler = importlib.import_module(module).handler
+        _service_name(module)
         return handler(event, LambdaContext(function_name=function_name, timeout_s=timeout_of(module)))
 
     def shutdown(self) -> None:

@@ -16,11 +16,13 @@ import os
 import re
 import sys
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from local import aws_resources as res
+from local import console
 from local.template import schedules, timeout_of
 
 PLANNER = "functions.digest_planner.app"
@@ -72,24 +74,26 @@ class DigestLoop:
                 res.delete_handled(self.queue_url, messages, response)
 
     def _run(self, module: str, event: dict[str, Any]) -> dict[str, Any]:
+        started = time.perf_counter()
         try:
             result = self.invoker.submit(module, event, module.split(".")[1]).result()
         except Exception as exc:  # a crashed invocation: SQS will redeliver, the scheduler retries
             print(f"{module} failed: {exc!r}", file=sys.stderr)
             return {"batchItemFailures": [{"itemIdentifier": r["messageId"]} for r in event.get("Records", [])]}
-        print(f"{module}: {result}", flush=True)
+        console.run(module, result, (time.perf_counter() - started) * 1000)
         return result if isinstance(result, dict) else {}
 
 
 def start_digests(invoker: Any, state_dir: Path, api_url: str) -> DigestLoop:
     """Create the resources, remember how to reach them (for ``make digest``), start the threads.
 
-    Locally, unsubscribe links point at this gateway and avatar URLs straight at moto's bucket.
+    Locally, unsubscribe links point at this gateway, and avatar URLs at its stand-in for the CDN
+    (``/avatars-cdn/``, served from the private bucket as CloudFront would).
     """
-    from shared.core.settings import get_settings
+    from local.http_gateway import CDN_PREFIX
 
     os.environ.setdefault("PUBLIC_API_URL", api_url)
-    os.environ.setdefault("AVATAR_PUBLIC_BASE_URL", f"{os.environ['AWS_ENDPOINT_URL']}/{get_settings().avatar_bucket}")
+    os.environ.setdefault("AVATAR_PUBLIC_BASE_URL", f"{api_url}{CDN_PREFIX}")
     env = invoker.call(res.ensure_resources).result()
     keep = ("DATABASE_URL", "AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
             "AWS_DEFAULT_REGION", "AWS_REGION", "DIGEST_SIGNING_SECRET", "PUBLIC_API_URL")

@@ -21,11 +21,11 @@ LOOPBACK = "127.0.0.1"
 class ServerThread:
     """A uvicorn server in a daemon thread; ``port=0`` picks a free port."""
 
-    def __init__(self, app: Any, port: int = 0, **options: Any) -> None:
+    def __init__(self, app: Any, port: int = 0, host: str = LOOPBACK, **options: Any) -> None:
         # uvicorn trusts X-Forwarded-For from 127.0.0.1 by default; API Gateway's sourceIp is the real
         # peer, so the local gateway must not let a header choose the client IP (rate limits key on it).
         options.setdefault("proxy_headers", False)
-        config = uvicorn.Config(app, host=LOOPBACK, port=port, log_level="warning", lifespan="off", **options)
+        config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off", **options)
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 

@@ -103,10 +103,14 @@ class LocalStack:
         self.env["DATABASE_URL"] = self.pooler.url
         os.environ.update(self.env)
 
-    def set_websocket(self, http_url: str) -> None:
+    def set_websocket(self, http_url: str, public_url: str | None = None) -> None:
         """Point the realtime settings at a local WebSocket gateway (``make dev``, tests): clients
         connect to ``ws://…`` (WEBSOCKET_URL), functions post to ``http://…/@connections``."""
-        self.env.update(WEBSOCKET_URL="ws" + http_url.removeprefix("http"), WEBSOCKET_MANAGEMENT_URL=http_url)
+        self.env.update(WEBSOCKET_URL=public_url or "ws" + http_url.removeprefix("http"),
+                        WEBSOCKET_MANAGEMENT_URL=http_url)
+        # The same server answers Lambda's Invoke API: $connect invokes the hello function there
+        # (a function's local name is its logical id, what !Ref WsHelloFunction gives in AWS).
+        self.env.update(AWS_ENDPOINT_URL_LAMBDA=http_url, WS_HELLO_FUNCTION="WsHelloFunction")
         os.environ.update(self.env)
 
     def stop_bridge(self) -> None:

@@ -83,6 +83,9 @@ def timeout_of(module: str) -> float:
         if _module(res["Properties"]) == module:
             return float(res["Properties"].get("Timeout", default))
     return default
+def function_modules() -> dict[str, str]:
+    """Every function's logical id → its handler module (``functions.ws_hello.app``)."""
+    return {name: _module(res["Properties"]) for name, res in functions().items()}
 
 
 def http_routes() -> list[HttpRoute]:

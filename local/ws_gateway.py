@@ -13,6 +13,9 @@ What it does like AWS:
   ``DELETE`` closes; unknown ids get 410 with ``x-amzn-errortype: GoneException`` — which is what
   makes botocore raise ``GoneException`` — so boto3's ``apigatewaymanagementapi`` client pointed
   at this server works unchanged. (Requests are not signature-checked, as with moto.)
+
+The same server answers Lambda's Invoke API (``local/lambda_api.py``) for the functions the
+WebSocket handlers invoke: ``$connect`` invokes the hello function asynchronously.
 """
 
 from __future__ import annotations
@@ -28,8 +31,10 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote
 
+from local import console
 from local.http_gateway import read_body
 from local.invoker import Invoker
+from local.lambda_api import LambdaApi
 from local.template import websocket_routes
 from local.ws_event import WsConnection, connect_event, disconnect_event, message_event, new_connection_id
 
@@ -73,6 +78,7 @@ class WebSocketGateway:
         # Optional delay on every @connections answer, to model the network round trip to AWS (bench).
         self.management_latency_s = management_latency_s
         self.sockets: dict[str, Socket] = {}
+        self.lambda_api = LambdaApi(invoker)
         self.loop: asyncio.AbstractEventLoop | None = None
         self.url = ""  # set by whoever serves it (make dev, the test fixture)
 
@@ -91,7 +97,10 @@ class WebSocketGateway:
                             lower.get("user-agent", ""), lower.get("host", "127.0.0.1"), stage=self.stage)
         await receive()  # websocket.connect
         event = connect_event(info, headers, scope.get("query_string", b"").decode("latin-1"))
+        started = time.perf_counter()
         result = await self._invoke("$connect", event)
+        status = _status(result) if result is not None else 200
+        console.ws("connect", info.connection_id, str(status), (time.perf_counter() - started) * 1000)
         if result is not None and not 200 <= _status(result) < 300:
             await self._refuse(send, _status(result), str(result.get("body") or ""))
             return
@@ -107,6 +116,7 @@ class WebSocketGateway:
             if sock.notify_disconnect and "$disconnect" in self.routes:
                 code = sock.close_code or 1005
                 await self._invoke("$disconnect", disconnect_event(info, code))
+                console.ws("disconnect", info.connection_id, str(code))
 
     async def _refuse(self, send: Any, status: int, body: str) -> None:
         await send({"type": "websocket.http.response.start", "status": status,
@@ -141,9 +151,12 @@ class WebSocketGateway:
             await self._send(sock, json.dumps({"message": "Forbidden", "connectionId": info.connection_id,
                                                "requestId": info.context("", "")["requestId"]}))
             return
+        started = time.perf_counter()
         try:
             await self.invoker.invoke(self.routes[route], message_event(info, route, data))
+            console.ws("message", info.connection_id, route, (time.perf_counter() - started) * 1000)
         except Exception:  # what AWS tells the client when the integration fails
+            console.ws("message", info.connection_id, f"{route} failed", (time.perf_counter() - started) * 1000)
             await self._send(sock, json.dumps({"message": "Internal server error",
                                                "connectionId": info.connection_id,
                                                "requestId": info.context("", "")["requestId"]}))
@@ -201,6 +214,14 @@ class WebSocketGateway:
         # Match the raw path: an id is one segment even if it held an encoded "/".
         raw_path = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
         found = MANAGEMENT_PATH.fullmatch(raw_path)
+        if self.lambda_api.handles(raw_path):
+            lower = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+            code, extra, raw_answer = await self.lambda_api.invoke(raw_path, lower, body)
+            await send({"type": "http.response.start", "status": code,
+                        "headers": [(b"content-type", b"application/json"),
+                                    *((k.encode(), v.encode()) for k, v in extra.items())]})
+            await send({"type": "http.response.body", "body": raw_answer})
+            return
         if found is None:
             status, headers, payload = 404, {}, {"message": "Not Found"}
         else:

@@ -16,6 +16,7 @@ from shared.clients import db
 from shared.core.encoding import json_bytes
 from shared.http.app import api_router, create_app
 from shared.http.auth import ClientIp, CurrentUser
+from shared.http.openapi import documented
 from shared.http.responses import TOKEN_HEADERS, no_content, no_store_json, respond
 from shared.identity import accounts, keys, sessions
 from shared.models.accounts import (
@@ -26,61 +27,53 @@ from shared.models.accounts import (
     TokenPublic,
     UserCreate,
 )
-from shared.models.errors import ErrorEnvelope
 from shared.models.profiles import ProfilePublic
-
-
-def _errors(*statuses: int) -> dict[int | str, dict]:
-    text = {401: "Not signed in, or bad credentials / refresh token", 403: "The current password is wrong",
-            409: "Username or e-mail already taken (details name the field)"}
-    return {status: {"model": ErrorEnvelope, "description": text[status]} for status in statuses}
-
 
 JWKS_CACHING = "public, max-age=300"
 router = api_router("/auth", tags=["auth"])
 jwks_router = api_router("/.well-known", tags=["auth"])
 
 
-@router.post("/register", status_code=201, response_model=RegisteredPublic, responses=_errors(409))
+@router.post("/register", status_code=201, response_model=RegisteredPublic, **documented("auth.register", 409))
 async def register(body: UserCreate, _: ClientIp) -> Response:
     return no_store_json(accounts.register(body), status=201, headers=TOKEN_HEADERS)
 
 
-@router.post("/login", response_model=TokenPublic, responses=_errors(401))
+@router.post("/login", response_model=TokenPublic, **documented("auth.login", 401))
 async def login(body: LoginCreate, ip: ClientIp) -> Response:
     return no_store_json(accounts.login(body, ip), headers=TOKEN_HEADERS)
 
 
-@router.post("/refresh", response_model=TokenPublic, responses=_errors(401))
+@router.post("/refresh", response_model=TokenPublic, **documented("auth.refresh", 401))
 async def refresh(body: RefreshCreate, _: ClientIp) -> Response:
     return no_store_json(db.run(lambda conn: sessions.refresh(conn, body.refresh_token)), headers=TOKEN_HEADERS)
 
 
-@router.post("/logout", status_code=204, response_class=Response)
+@router.post("/logout", status_code=204, response_class=Response, **documented("auth.logout"))
 async def logout(body: RefreshCreate, _: ClientIp) -> Response:
     """This device: revoke the sign-in (family) of the given refresh token."""
     db.run(lambda conn: sessions.end(conn, body.refresh_token))
     return no_content()
 
 
-@router.post("/logout-all", status_code=204, response_class=Response, responses=_errors(401))
+@router.post("/logout-all", status_code=204, response_class=Response, **documented("auth.logoutAll"))
 async def logout_all(user_id: CurrentUser, _: ClientIp) -> Response:
     """Every device: revoke all of the caller's sign-ins."""
     db.run(lambda conn: sessions.end_all(conn, user_id))
     return no_content()
 
 
-@router.post("/password", response_model=TokenPublic, responses=_errors(401, 403, 409))
+@router.post("/password", response_model=TokenPublic, **documented("auth.changePassword", 403, 409))
 async def change_password(body: PasswordUpdate, user_id: CurrentUser, ip: ClientIp) -> Response:
     return no_store_json(accounts.change_password(user_id, body, ip), headers=TOKEN_HEADERS)
 
 
-@router.get("/me", response_model=ProfilePublic, responses=_errors(401))
+@router.get("/me", response_model=ProfilePublic, **documented("auth.me"))
 async def me(user_id: CurrentUser) -> Response:
     return no_store_json(accounts.me(user_id))
 
 
-@jwks_router.get("/jwks.json")
+@jwks_router.get("/jwks.json", **documented("auth.jwks", conditional=True))
 async def jwks(request: Request) -> Response:
     """The public signing keys. Cacheable for 5 minutes: a new key is published well before it signs."""
     return respond(request, json_bytes(keys.jwks()), cache_control=JWKS_CACHING)

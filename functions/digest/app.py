@@ -23,7 +23,7 @@ CONFIRMATION = ("<!doctype html><html><head><meta charset='utf-8'><title>Unsubsc
                 "<body><p>You will no longer receive the weekly Atribuo digest.</p></body></html>")
 
 
-@router.get("/unsubscribe", response_model=UnsubscribePublic,
+@router.get("/unsubscribe", response_model=UnsubscribePublic, operation_id="digest.unsubscribe",
             responses={200: {"content": {"text/html": {}}}})
 async def unsubscribe_link(token: Annotated[str, Query(min_length=1, max_length=200)],
                            accept: Annotated[str, Header()] = "") -> Response:

@@ -16,7 +16,7 @@ from shared.models.health import HealthPublic
 from shared.ops.health import check_dependencies
 
 router = api_router("/health", tags=["health"])
-@router.get("", response_model=HealthPublic, responses={503: {"model": HealthPublic}})
+@router.get("", response_model=HealthPublic, operation_id="health.get", responses={503: {"model": HealthPublic}})
 async def health() -> Response:
     """200 when Postgres and Redis both answer, 503 (never 500) naming what failed."""
     checks = check_dependencies()

@@ -19,6 +19,7 @@ from shared.clients import db
 from shared.core.errors import NotFoundError, SessionRevokedError, ValidationFailedError
 from shared.http.app import api_router, create_app
 from shared.http.auth import CurrentUser, SearchClientIp
+from shared.http.openapi import documented, merged
 from shared.http.preconditions import Precondition, entity_json, precondition_failed
 from shared.http.responses import no_store_json, private_json, respond
 from shared.models.categories import Category
@@ -45,15 +46,13 @@ CARD_CACHING = (f"public, max-age={public_cache.CARD_TTL_S}, "
 LEADERBOARD_CACHING = f"public, max-age={public_cache.LEADERBOARD_TTL_S}"
 
 
-@router.get("/me/profile", response_model=ProfilePublic)
+@router.get("/me/profile", response_model=ProfilePublic, **documented("profile.get", conditional=True, sync=True))
 async def get_profile(request: Request, user: CurrentUser) -> Response:
     version, profile = db.run(lambda conn: profiles.get_profile(conn, user))
     return entity_json(request, profile, version)
 
 
-@router.patch("/me/profile", response_model=ProfilePublic,
-              responses={412: {"description": "If-Match / If-Unmodified-Since failed: details.current is the "
-                                              "stored profile, details.conflict the recorded conflict"}})
+@router.patch("/me/profile", response_model=ProfilePublic, **documented("profile.update", 412, etag=True, sync=True))
 async def update_profile(request: Request, user: CurrentUser, body: ProfileUpdate,
                          precondition: Precondition) -> Response:
     """Change display name, bio or visibility; public views are invalidated at once.
@@ -75,7 +74,7 @@ async def update_profile(request: Request, user: CurrentUser, body: ProfileUpdat
     return entity_json(request, result.entity or {}, result.sync_version or 0)
 
 
-@router.get("/me/stats", response_model=CharacterStats)
+@router.get("/me/stats", response_model=CharacterStats, **documented("profile.stats", conditional=True, sync=True))
 async def my_stats(request: Request, user: CurrentUser, at: StatsDate | None = None) -> Response:
     """The character sheet: per-category aggregates, total and character level, radar data; with
     ``at``, the sheet as it stood at the end of that day (the user's timezone), from the level history."""
@@ -86,7 +85,8 @@ async def my_stats(request: Request, user: CurrentUser, at: StatsDate | None = N
     return private_json(request, build_stats(rows), version)
 
 
-@router.get("/me/stats/series", response_model=GrowthSeries)
+@router.get("/me/stats/series", response_model=GrowthSeries,
+            **documented("profile.statsSeries", conditional=True, sync=True))
 async def my_stats_series(request: Request, user: CurrentUser, first: Annotated[StatsDate, Query(alias="from")],
                           last: Annotated[StatsDate, Query(alias="to")]) -> Response:
     """Total level per category at the end of each week (Monday to Sunday, the user's timezone) from
@@ -102,7 +102,7 @@ async def my_stats_series(request: Request, user: CurrentUser, first: Annotated[
     return private_json(request, series, version)
 
 
-@router.get("/users/{username}", response_model=PublicProfile)
+@router.get("/users/{username}", response_model=PublicProfile, **documented("users.get", conditional=True))
 async def public_profile(request: Request, username: str) -> Response:
     """A public profile with its skills and radar data; private and missing profiles are the same 404."""
     body = public_views.profile_body(username)
@@ -112,7 +112,8 @@ async def public_profile(request: Request, username: str) -> Response:
 
 
 @router.get("/users/{username}/card.svg", response_class=Response,
-            responses={200: {"content": {"image/svg+xml": {}}, "description": "The radar card"}})
+            **merged(documented("users.card", conditional=True),
+                     {200: {"content": {"image/svg+xml": {}}, "description": "The radar card"}}))
 async def card(request: Request, username: str) -> Response:
     """The embeddable SVG radar card of a public profile."""
     body = public_views.card_body(username)
@@ -123,7 +124,8 @@ async def card(request: Request, username: str) -> Response:
 
 
 @router.get("/users/{username}/card.png", response_class=Response,
-            responses={200: {"content": {"image/png": {}}, "description": "The card as a 1200 x 630 PNG"}})
+            **merged(documented("users.cardPng", conditional=True),
+                     {200: {"content": {"image/png": {}}, "description": "The card as a 1200 x 630 PNG"}}))
 async def card_png(request: Request, username: str) -> Response:
     """The card as a 1200 x 630 PNG (Open Graph size) for link previews, drawn from the same SVG."""
     body = public_views.card_png_body(username)
@@ -132,7 +134,7 @@ async def card_png(request: Request, username: str) -> Response:
     return respond(request, body, media_type="image/png", cache_control=CARD_CACHING)
 
 
-@router.get("/users", response_model=PeoplePage)
+@router.get("/users", response_model=PeoplePage, **documented("users.search"))
 async def find_people(_ip: SearchClientIp, q: SearchQuery, limit: SearchLimit = 20, cursor: Cursor = None) -> Response:
     """Public profiles whose username or display name starts with ``q`` (first) or is trigram-similar
     to it; private profiles never appear. Throttled per IP; never stored by any cache (a profile
@@ -141,7 +143,7 @@ async def find_people(_ip: SearchClientIp, q: SearchQuery, limit: SearchLimit = 
     return no_store_json(result)
 
 
-@router.get("/leaderboard", response_model=Leaderboard)
+@router.get("/leaderboard", response_model=Leaderboard, **documented("leaderboard.get", conditional=True))
 async def leaderboard(request: Request, category: Category | None = None) -> Response:
     """The top 100 public profiles by total level, or by total level within ``category``."""
     body = public_views.leaderboard_body(category and str(category))

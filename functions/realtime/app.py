@@ -18,6 +18,7 @@ from mangum import Mangum
 
 from shared.http.app import api_router, create_app
 from shared.http.auth import CurrentUser
+from shared.http.openapi import documented
 from shared.http.responses import no_content, no_store_json
 from shared.identity.tickets import connect_ticket
 from shared.models.realtime import TicketPublic
@@ -29,14 +30,14 @@ from shared.sync.batch import announce, apply_batch
 router = api_router(tags=["realtime"])
 
 
-@router.post("/realtime/ticket", response_model=TicketPublic, status_code=201)
+@router.post("/realtime/ticket", response_model=TicketPublic, status_code=201, **documented("realtime.ticket"))
 async def create_ticket(user_id: CurrentUser) -> Response:
     """A single-use ticket (valid 60 s) and the WebSocket URL that carries it."""
     return no_store_json(connect_ticket(user_id), status=201)
 
 
 @router.get("/sync", response_model=SyncChangesPublic | SyncSnapshotPublic,
-            responses={409: {"description": "since is ahead of the server's version: take a snapshot"}})
+            **documented("sync.get", 409, sync=True))
 async def get_sync(
     user_id: CurrentUser,
     since: Annotated[int | None, Query(ge=0, le=delta.MAX_VERSION,
@@ -47,7 +48,7 @@ async def get_sync(
     return no_store_json(body, sync_version=body.version)
 
 
-@router.post("/sync/batch", response_model=BatchResult)
+@router.post("/sync/batch", response_model=BatchResult, **documented("sync.batch", sync=True))
 async def sync_batch(user_id: CurrentUser, batch: SyncBatch) -> Response:
     """Apply an offline queue: each ``op_id`` once, last-write-wins, conflicts kept and announced."""
     result, outcomes = apply_batch(user_id, batch)
@@ -55,7 +56,7 @@ async def sync_batch(user_id: CurrentUser, batch: SyncBatch) -> Response:
     return no_store_json(result, sync_version=result.version)
 
 
-@router.get("/sync/conflicts", response_model=ConflictPage)
+@router.get("/sync/conflicts", response_model=ConflictPage, **documented("sync.conflicts", sync=True))
 async def list_conflicts(
     user_id: CurrentUser,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size, 1..100.")] = DEFAULT_LIMIT,
@@ -67,7 +68,7 @@ async def list_conflicts(
 
 
 @router.post("/sync/conflicts/{conflict_id}/ack", status_code=204,
-             responses={404: {"description": "no such conflict (or another user's)"}})
+             **documented("sync.ackConflict", sync=True, status=204))
 async def acknowledge_conflict(user_id: CurrentUser, conflict_id: uuid.UUID) -> Response:
     """Clear a conflict from the inbox on every device (a tombstone in the change log); again: no-op."""
     return no_content(inbox.acknowledge(user_id, conflict_id))

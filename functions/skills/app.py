@@ -20,6 +20,7 @@ from shared.core.errors import NotFoundError, SessionRevokedError
 from shared.http.app import api_router, create_app
 from shared.http.auth import CurrentUser
 from shared.http.idempotency import keyed_id
+from shared.http.openapi import documented
 from shared.http.preconditions import Precondition, entity_json, precondition_failed
 from shared.http.responses import no_content, private_json, sync_headers
 from shared.models.categories import Category
@@ -53,7 +54,7 @@ def _written(user: uuid.UUID, result: WriteResult) -> WriteResult:
     return result
 
 
-@router.get("/skills", response_model=SkillPage)
+@router.get("/skills", response_model=SkillPage, **documented("skills.list", conditional=True, sync=True))
 async def list_skills(request: Request, user: CurrentUser, category: Category | None = None,
                       sort: SkillSort = "name", limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None) -> Response:
     """The caller's skills, optionally in one category; keyset-paginated in a stable order."""
@@ -62,7 +63,8 @@ async def list_skills(request: Request, user: CurrentUser, category: Category | 
     return private_json(request, page, version)
 
 
-@router.post("/skills", response_model=SkillPublic, status_code=201)
+@router.post("/skills", response_model=SkillPublic, status_code=201,
+             **documented("skills.create", 409, etag=True, sync=True, status=201))
 async def create_skill(request: Request, user: CurrentUser, body: SkillCreate) -> Response:
     """Create a skill; its first history row records the starting level (and ``note``)."""
     fields = body.model_dump()
@@ -72,7 +74,7 @@ async def create_skill(request: Request, user: CurrentUser, body: SkillCreate) -
     return entity_json(request, result.entity or {}, result.sync_version or 0, status=201)
 
 
-@router.get("/skills/{skill_id}", response_model=SkillPublic)
+@router.get("/skills/{skill_id}", response_model=SkillPublic, **documented("skills.get", conditional=True, sync=True))
 async def get_skill(request: Request, user: CurrentUser, skill_id: uuid.UUID) -> Response:
     version, item = db.run(lambda conn: skills.get_skill(conn, user, skill_id))
     if item is None:
@@ -80,11 +82,9 @@ async def get_skill(request: Request, user: CurrentUser, skill_id: uuid.UUID) ->
     return entity_json(request, item, version)
 
 
-PRECONDITION_FAILED = {412: {"description": "If-Match / If-Unmodified-Since failed: details.current is the "
-                                              "stored skill, details.conflict the recorded conflict"}}
 
-
-@router.patch("/skills/{skill_id}", response_model=SkillPublic, responses=PRECONDITION_FAILED)
+@router.patch("/skills/{skill_id}", response_model=SkillPublic,
+              **documented("skills.update", 409, 412, etag=True, sync=True))
 async def update_skill(request: Request, user: CurrentUser, skill_id: uuid.UUID, body: SkillUpdate,
                        precondition: Precondition) -> Response:
     """Change some fields; a new ``level`` (with an optional ``note``) adds a history row atomically.
@@ -97,7 +97,7 @@ async def update_skill(request: Request, user: CurrentUser, skill_id: uuid.UUID,
     return entity_json(request, result.entity or {}, result.sync_version or 0)
 
 
-@router.delete("/skills/{skill_id}", status_code=204, responses=PRECONDITION_FAILED)
+@router.delete("/skills/{skill_id}", status_code=204, **documented("skills.delete", 412, sync=True, status=204))
 async def delete_skill(user: CurrentUser, skill_id: uuid.UUID, precondition: Precondition) -> Response:
     """Delete a skill and its history; ``If-Match`` / ``If-Unmodified-Since`` as for PATCH."""
     result = _written(user, db.run(lambda conn: skills.delete_skill(conn, user, skill_id,
@@ -105,7 +105,8 @@ async def delete_skill(user: CurrentUser, skill_id: uuid.UUID, precondition: Pre
     return no_content(result.sync_version or 0)
 
 
-@router.get("/skills/{skill_id}/progress", response_model=ProgressPage)
+@router.get("/skills/{skill_id}/progress", response_model=ProgressPage,
+            **documented("skills.progress", conditional=True, sync=True))
 async def skill_progress(request: Request, user: CurrentUser, skill_id: uuid.UUID, limit: Limit = DEFAULT_LIMIT,
                          cursor: Cursor = None) -> Response:
     """One skill's level history, newest first."""
@@ -115,7 +116,7 @@ async def skill_progress(request: Request, user: CurrentUser, skill_id: uuid.UUI
     return private_json(request, page, version)
 
 
-@router.get("/progress", response_model=ProgressPage)
+@router.get("/progress", response_model=ProgressPage, **documented("progress.list", conditional=True, sync=True))
 async def timeline(request: Request, user: CurrentUser, since: datetime | None = None,
                    limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None) -> Response:
     """Level changes across all the caller's skills since ``since`` (ISO 8601), newest first."""

@@ -3,10 +3,15 @@
 A non-2xx answer makes API Gateway refuse the upgrade: 401 without a ticket, 403 for a forged,
 expired or already-used one (or when its user was deleted meanwhile), 503 when Redis or Postgres
 cannot be reached (the client retries with a new ticket).
+
+Once registered, it invokes ``WS_HELLO_FUNCTION`` asynchronously (``InvocationType="Event"``): that
+function sends the ``hello`` frame, which this handler cannot — API Gateway opens the connection
+only after this handler has returned (``functions/ws_hello``).
 """
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -42,7 +47,24 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         logger.warning("connect refused", extra={"error": type(exc).__name__, "status": status})
         return _answer(status, "cannot connect right now" if status == 503 else "the ticket's user no longer exists")
     logger.info("connected", extra={"connection_id": ctx["connectionId"]})
+    _request_hello(ctx["connectionId"])
     return _answer(200, "connected")
+
+
+def _request_hello(connection_id: str) -> None:
+    """Invoke the hello function without waiting for it; a failure costs only the hello frame."""
+    function = get_settings().ws_hello_function
+    if not function:
+        return
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from shared.clients import aws
+
+    payload = json.dumps({"connection_id": connection_id}).encode()
+    try:
+        aws.client("lambda").invoke(FunctionName=function, InvocationType="Event", Payload=payload)
+    except (BotoCoreError, ClientError) as exc:
+        logger.warning("hello not requested", extra={"connection_id": connection_id, "error": type(exc).__name__})
 
 
 def _answer(status: int, message: str) -> dict[str, Any]:

@@ -79,6 +79,8 @@ class Settings(BaseSettings):
     websocket_management_url: str | None = None
     ws_ticket_ttl_s: int = 60
     ws_max_lifetime_s: int = 2 * 60 * 60
+    # Issue 12: the function $connect invokes asynchronously to send the hello frame (none: no hello).
+    ws_hello_function: str | None = None
 
     # People search (issue 17): GET /users?q= requests per minute from one IP (fails open: public data).
     search_requests_per_min: int = 60

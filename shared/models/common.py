@@ -6,7 +6,15 @@ null it) is written once and reads the same in every resource's models.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from pydantic import WithJsonSchema
+
+# Response fields that hold text Postgres formatted (a uuid, an ISO 8601 timestamp): served as they
+# are, documented with their format so generated clients type them.
+UuidText = Annotated[str, WithJsonSchema({"type": "string", "format": "uuid"})]
+TimestampText = Annotated[str, WithJsonSchema({"type": "string", "format": "date-time"})]
 
 
 def lower(value: Any) -> Any:
@@ -25,3 +33,17 @@ def refuse_null(value: Any) -> Any:
     if value is None:
         raise ValueError("may be omitted but not null")
     return value
+
+
+def omitted_not_null(*names: str) -> Callable[[dict[str, Any]], None]:
+    """``json_schema_extra`` for a PATCH model whose ``names`` go through ``refuse_null``: their schema
+    says what the server accepts, a value or nothing, not ``anyOf [T, null]`` with a null default."""
+
+    def extra(schema: dict[str, Any]) -> None:
+        for name in names:
+            prop = schema["properties"][name]
+            options = [option for option in prop.pop("anyOf", []) if option != {"type": "null"}]
+            prop.update(options[0] if len(options) == 1 else {"anyOf": options} if options else {})
+            prop.pop("default", None)
+
+    return extra

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
+
+from shared.core.errors import ErrorCode
 
 
 class ErrorBody(BaseModel):
-    code: str
-    message: str
-    details: Any = None
+    code: ErrorCode = Field(description="Stable and machine-readable: switch on this, never on the message")
+    message: str = Field(description="For people; may change")
+    details: Any = Field(default=None, description="Which fields failed (422), what conflicted (409), …")
 
 
 class ErrorEnvelope(BaseModel):

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from shared.models.categories import Category
-from shared.models.common import refuse_null
+from shared.models.common import TimestampText, UuidText, omitted_not_null, refuse_null
 from shared.models.skills import SkillPublic
 from shared.models.timezones import TimeZoneName
 
@@ -25,7 +25,7 @@ class ProfilePublic(BaseModel):
     the password hash.
     """
 
-    id: str
+    id: UuidText
     username: str
     email: str
     display_name: str | None
@@ -34,8 +34,8 @@ class ProfilePublic(BaseModel):
     privacy_settings: dict[str, Any]
     timezone: str
     digest_opt_out: bool
-    created_at: str
-    updated_at: str
+    created_at: TimestampText
+    updated_at: TimestampText
 
 
 class PrivacySettings(BaseModel):
@@ -44,8 +44,11 @@ class PrivacySettings(BaseModel):
     profile_visibility: Literal["public", "private"]
 
 
+PROFILE_NOT_NULL = ("privacy_settings", "timezone", "digest_opt_out")
+
+
 class ProfileUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=omitted_not_null(*PROFILE_NOT_NULL))
 
     display_name: DisplayName | None = None
     bio: Bio | None = None
@@ -54,7 +57,7 @@ class ProfileUpdate(BaseModel):
                                           description="IANA name; weekly digests arrive Monday 08:00 there.")
     digest_opt_out: bool | None = Field(default=None, description="True: no weekly digest emails.")
 
-    _not_null = field_validator("privacy_settings", "timezone", "digest_opt_out", mode="before")(refuse_null)
+    _not_null = field_validator(*PROFILE_NOT_NULL, mode="before")(refuse_null)
 
     def changes(self) -> dict[str, Any]:
         return {k: v for k, v in self.model_dump().items() if k in self.model_fields_set}
@@ -102,7 +105,7 @@ class PublicProfile(BaseModel):
     display_name: str | None
     avatar_url: str | None
     bio: str | None
-    created_at: str
+    created_at: TimestampText
     character: CharacterStats
     skills: list[SkillPublic]
     open_graph: OpenGraph

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from shared.models.categories import Category
-from shared.models.common import refuse_null
+from shared.models.common import TimestampText, UuidText, omitted_not_null, refuse_null
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Level = Annotated[int, Field(ge=1, le=10, strict=True)]
@@ -32,8 +32,11 @@ class SkillCreate(BaseModel):
     note: Note | None = Field(default=None, description="Stored on the skill's first history row.")
 
 
+SKILL_NOT_NULL = ("name", "category", "level")
+
+
 class SkillUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=omitted_not_null(*SKILL_NOT_NULL))
 
     name: Name | None = None
     category: Category | None = None
@@ -41,7 +44,7 @@ class SkillUpdate(BaseModel):
     description: Description | None = None
     note: Note | None = Field(default=None, description="Stored on the history row of a level change.")
 
-    _not_null = field_validator("name", "category", "level", mode="before")(refuse_null)
+    _not_null = field_validator(*SKILL_NOT_NULL, mode="before")(refuse_null)
 
     @model_validator(mode="after")
     def _note_needs_level(self) -> SkillUpdate:
@@ -56,13 +59,13 @@ class SkillUpdate(BaseModel):
 
 
 class SkillPublic(BaseModel):
-    id: str
+    id: UuidText
     name: str
     category: Category
     level: int
     description: str | None
-    created_at: str
-    updated_at: str
+    created_at: TimestampText
+    updated_at: TimestampText
 
 
 class SkillPage(BaseModel):
@@ -72,14 +75,14 @@ class SkillPage(BaseModel):
 
 class ProgressPublic(BaseModel):
     id: int
-    skill_id: str
+    skill_id: UuidText
     skill_name: str
     category: Category
     previous_level: int | None
     new_level: int
     note: str | None
     superseded: bool = Field(description="True for a level that lost a sync conflict: kept, never applied.")
-    created_at: str
+    created_at: TimestampText
 
 
 class ProgressPage(BaseModel):

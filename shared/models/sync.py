@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
+from shared.models.common import UuidText
 from shared.models.profiles import ProfilePublic, ProfileUpdate
 from shared.models.skills import SkillCreate, SkillPublic, SkillUpdate
 
@@ -95,7 +96,7 @@ class BatchResult(BaseModel):
 class ChangePublic(BaseModel):
     version: int
     entity: str
-    entity_id: str
+    entity_id: UuidText
     op: str
     data: dict[str, Any] | None
     created_at: datetime

@@ -20,7 +20,7 @@ from local.http_gateway import HttpGateway
 from local.invoker import Invoker
 from local.servers import ServerThread
 from shared.sync.fanout import publish_change
-from tests.support.realtime import add_changes, connection_ids, expire_ticket, my_connection_id, recv_json
+from tests.support.realtime import add_changes, connection_ids, expire_ticket, hello_id, recv_json
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("ws_gateway")]
 
@@ -46,7 +46,8 @@ def test_a_change_reaches_my_other_device_and_a_dead_one_is_cleaned_up(api, make
     _, bob_auth = make_user("bob")
     with connect(_ticket_url(api, alice_auth)) as device_a, connect(_ticket_url(api, alice_auth)) as device_b, \
             connect(_ticket_url(api, alice_auth)) as device_c, connect(_ticket_url(api, bob_auth)) as bobs:
-        a_id, c_id = my_connection_id(device_a), my_connection_id(device_c)
+        a_id, c_id = hello_id(device_a), hello_id(device_c)
+        hello_id(device_b), hello_id(bobs)
         ws_gateway.drop(c_id)  # device C vanished without $disconnect: its row remains
         assert c_id in connection_ids(alice["id"])
 
@@ -95,8 +96,8 @@ def test_a_patch_from_device_a_reaches_device_b_and_cleans_up_a_dead_socket_of_a
     skill = _skill(api, auth)
     with connect(_ticket_url(api, auth)) as old_a, connect(_ticket_url(api, auth)) as device_a, \
             connect(_ticket_url(api, auth)) as device_b, connect(_ticket_url(api, bob_auth)) as bobs:
-        old_id, a_id = my_connection_id(old_a), my_connection_id(device_a)
-        my_connection_id(device_b)
+        old_id, a_id = hello_id(old_a), hello_id(device_a)
+        hello_id(device_b), hello_id(bobs)
         ws_gateway.drop(old_id)  # A's previous socket died without $disconnect
 
         patch = api.patch(f"/api/v1/skills/{skill['id']}", json={"level": 5, "note": "gig"},
@@ -119,7 +120,7 @@ def test_an_offline_conflict_is_announced_to_my_other_device(api, make_user):
     newer = api.patch(f"/api/v1/skills/{skill['id']}", json={"level": 8}, headers=auth)
     assert newer.status_code == 200
     with connect(_ticket_url(api, auth)) as device_b:
-        my_connection_id(device_b)
+        hello_id(device_b)
         old_edit = {"op_id": "phone-17", "type": "skill.update", "skill_id": skill["id"], "data": {"level": 2},
                     "updated_at": skill["updated_at"], "base_updated_at": skill["updated_at"]}
         response = api.post("/api/v1/sync/batch", json={"operations": [old_edit]}, headers=auth)

@@ -19,12 +19,27 @@ def ticket_url(user_id: uuid.UUID) -> str:
 
 
 def open_socket(user_id: uuid.UUID) -> ClientConnection:
-    """A real WebSocket client connected through the local gateway with a fresh ticket."""
-    return connect(ticket_url(user_id), open_timeout=15)
+    """A real WebSocket client connected through the local gateway with a fresh ticket, its ``hello`` read."""
+    return open_socket_with_hello(user_id)[0]
+
+
+def open_socket_with_hello(user_id: uuid.UUID) -> tuple[ClientConnection, dict[str, Any]]:
+    """A connected client and the ``hello`` frame the server sent it unasked (always the first frame)."""
+    sock = connect(ticket_url(user_id), open_timeout=15)
+    hello = recv_json(sock, timeout=10)
+    assert hello["type"] == "hello", hello
+    return sock, hello
 
 
 def recv_json(sock: ClientConnection, timeout: float = 1.0) -> dict[str, Any]:
     return json.loads(sock.recv(timeout=timeout))
+
+
+def hello_id(sock: ClientConnection) -> str:
+    """Read the ``hello`` frame every new connection gets first, unasked; returns its connection id."""
+    hello = recv_json(sock, timeout=10)
+    assert hello["type"] == "hello", hello
+    return hello["connection_id"]
 
 
 def my_connection_id(sock: ClientConnection) -> str:
