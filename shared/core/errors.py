@@ -8,11 +8,12 @@ from typing import Any, Literal, get_args
 # a generated client can switch on them. A new code goes here too (tests/local/test_openapi_contract.py
 # reads every code the HTTP code raises and fails when one is missing, or listed but never raised).
 ErrorCode = Literal[
-    "already_exists", "bad_request", "conflict", "forbidden", "http_error", "idempotency_in_flight",
-    "idempotency_key_reused", "internal_error", "invalid_credentials", "invalid_grant", "invalid_json",
-    "invalid_token", "invalid_upload", "invalid_value", "method_not_allowed", "not_found", "nul_character",
-    "payload_too_large", "precondition_failed", "rate_limited", "service_unavailable", "unauthorized",
-    "unsupported_media_type", "validation_error", "version_ahead",
+    "already_exists", "bad_request", "cache_unavailable", "conflict", "forbidden", "http_error",
+    "idempotency_in_flight", "idempotency_key_reused", "internal_error", "invalid_credentials",
+    "invalid_grant", "invalid_json", "invalid_token", "invalid_upload", "invalid_value", "method_not_allowed",
+    "not_found", "nul_character", "outcome_unknown", "payload_too_large", "precondition_failed",
+    "rate_limited", "service_unavailable", "session_revoked", "unauthorized", "unsupported_media_type",
+    "upload_changed", "validation_error", "version_ahead",
 ]
 ERROR_CODES: tuple[str, ...] = get_args(ErrorCode)
 

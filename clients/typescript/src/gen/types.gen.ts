@@ -251,7 +251,7 @@ export type ErrorBody = {
      *
      * Stable and machine-readable: switch on this, never on the message
      */
-    code: 'already_exists' | 'bad_request' | 'conflict' | 'forbidden' | 'http_error' | 'idempotency_in_flight' | 'idempotency_key_reused' | 'internal_error' | 'invalid_credentials' | 'invalid_grant' | 'invalid_json' | 'invalid_token' | 'invalid_upload' | 'invalid_value' | 'method_not_allowed' | 'not_found' | 'nul_character' | 'payload_too_large' | 'precondition_failed' | 'rate_limited' | 'service_unavailable' | 'unauthorized' | 'unsupported_media_type' | 'validation_error' | 'version_ahead';
+    code: 'already_exists' | 'bad_request' | 'cache_unavailable' | 'conflict' | 'forbidden' | 'http_error' | 'idempotency_in_flight' | 'idempotency_key_reused' | 'internal_error' | 'invalid_credentials' | 'invalid_grant' | 'invalid_json' | 'invalid_token' | 'invalid_upload' | 'invalid_value' | 'method_not_allowed' | 'not_found' | 'nul_character' | 'outcome_unknown' | 'payload_too_large' | 'precondition_failed' | 'rate_limited' | 'service_unavailable' | 'session_revoked' | 'unauthorized' | 'unsupported_media_type' | 'upload_changed' | 'validation_error' | 'version_ahead';
     /**
      * Message
      *

@@ -114,6 +114,7 @@ export const zErrorBody = z.object({
     code: z.enum([
         'already_exists',
         'bad_request',
+        'cache_unavailable',
         'conflict',
         'forbidden',
         'http_error',
@@ -129,12 +130,15 @@ export const zErrorBody = z.object({
         'method_not_allowed',
         'not_found',
         'nul_character',
+        'outcome_unknown',
         'payload_too_large',
         'precondition_failed',
         'rate_limited',
         'service_unavailable',
+        'session_revoked',
         'unauthorized',
         'unsupported_media_type',
+        'upload_changed',
         'validation_error',
         'version_ahead'
     ]),
