@@ -58,6 +58,7 @@ SETTINGS_SECRETS: dict[str, tuple[list[tuple[str, str]], list[str]]] = {
 AWS_SERVICES: dict[str, tuple[list[tuple[str, str]], list[str]]] = {
     "sqs": ([("sqs:SendMessage", "DigestQueue")], ["DIGEST_QUEUE_URL"]),
     "ses": ([("ses:SendEmail", ":identity/*")], ["DIGEST_FROM_EMAIL"]),
+    "lambda": ([("lambda:InvokeFunction", "WsHelloFunction")], ["WS_HELLO_FUNCTION"]),  # $connect → hello
 }
 
 

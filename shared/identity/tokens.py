@@ -101,7 +101,10 @@ def _verify(token: str, key_set: dict[str, Any]) -> tuple[Principal, float]:
                                 headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
     try:
         header = json.loads(base64url_decode(token.split(".", 1)[0]))
-        key = key_set.get(str(header.get("kid", ""))) if isinstance(header, dict) else None
+        # An unknown kid re-reads the key set (rate-limited, issue 11): a rotation reaches this container
+        # without a redeploy. The reload replaces the set, which empties the verified-token cache.
+        kid = str(header.get("kid", "")) if isinstance(header, dict) else ""
+        key = key_set.get(kid) or (keys.public_key(kid) if kid else None)
         if key is None or header.get("alg") not in ALGORITHMS:
             raise invalid
         claims = jwt.decode_complete(

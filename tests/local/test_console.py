@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 import httpx
 import pytest
@@ -50,7 +51,14 @@ def test_websocket_connects_messages_and_disconnects_get_a_line_each(ws_gateway,
     with sock:
         sock.send('{"action": "ping"}')
         sock.recv(timeout=5)
-    ws_lines = [line for line in _lines(console) if hello["connection_id"] in line]
+    # The gateway writes a message's line once the handler has returned, which can be just after the
+    # pong (posted by the handler) reached the client: wait for it, with a guard, not a fixed sleep.
+    deadline = time.monotonic() + 10
+    while True:
+        ws_lines = [line for line in _lines(console) if hello["connection_id"] in line]
+        if any(line.startswith("WS   message ") for line in ws_lines) or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
     assert any(line.startswith("WS   connect ") and " 200 " in line for line in ws_lines)
     assert any(line.startswith("WS   message ") and " ping " in line for line in ws_lines)
 
