@@ -91,6 +91,14 @@ CHUNK = 50_000  # users per statement: bounded memory and progress at any size
 def seed(conn: psycopg.Connection, users: int, *, start: int = 1, progress: bool = False) -> None:
     """Add users ``start..users`` (with their skills, history and sign-ins), then ANALYZE. Growing a
     store of ``start - 1`` generated users to ``users`` gives the same data as seeding ``users`` at once."""
+
+    from shared.clients.db import read_timeout
+
+    with read_timeout(conn, None):  # a load, not a request: no client-side deadline either
+        _seed(conn, users, start=start, progress=progress)
+
+
+def _seed(conn: psycopg.Connection, users: int, *, start: int, progress: bool) -> None:
     import psycopg
 
     timeout = conn.execute("SELECT current_setting('statement_timeout') AS t").fetchone()
