@@ -69,3 +69,25 @@ class ServiceUnavailableError(AppError):
 
 class PreconditionFailedError(AppError):
     status_code, code = 412, "precondition_failed"
+
+
+# Sign-in with an external provider (issue 16).
+class OAuthFailedError(BadRequestError):
+    """The provider round trip did not prove who the caller is: an unknown, expired or replayed
+    ``state``, a code the provider refused (wrong PKCE verifier, used code), or an ID token that failed
+    verification (signature, ``alg``, ``iss``, ``aud``, ``exp``, ``nonce``). The code says which."""
+
+    code = "oauth_failed"
+
+
+class UsernameUnavailableError(ConflictError):
+    """A first sign-in whose provider username is taken or invalid: pick one and post it with
+    ``details.signup_token`` to /auth/oauth/signup."""
+
+    code = "username_unavailable"
+
+
+class PasswordNotSetError(ConflictError):
+    """The account signs in only through external providers: it has no password to check or change."""
+
+    code = "password_not_set"
