@@ -268,7 +268,7 @@ def _key_set(provider: Provider, kid: str | None) -> Any:
     uri = provider.jwks_uri or ""
     cached = _jwks.get(uri)
     now = time.monotonic()
-    known = cached and any(key.get("kid") == kid for key in cached[1].get("keys", []))
+    known = cached and (kid is None or any(key.get("kid") == kid for key in cached[1].get("keys", [])))
     if cached is None or now - cached[0] > JWKS_MAX_AGE_S or (not known and now - cached[0] > JWKS_REFETCH_AFTER_S):
         try:
             response = httpx.get(uri, timeout=get_settings().oauth_http_timeout_s)
