@@ -109,27 +109,47 @@ class FlowState:
     user_id: uuid.UUID | None  # set when a signed-in user is linking this provider
 
 
-def _text(value: Any) -> str | None:
-    return value.strip() or None if isinstance(value, str) else None
+def _text(value: Any, limit: int = 100) -> str | None:
+    """A provider's free text as we may store it: a trimmed string without NULs, cut to ``limit``."""
+    if not isinstance(value, str):
+        return None
+    return value.replace("\x00", "").strip()[:limit] or None
+
+
+def _email(value: Any) -> str | None:
+    """An address we can store (one ``@``, at most 320 characters), else None: treated as no e-mail."""
+    email = _text(value, limit=1000)
+    return email if email and len(email) <= 320 and email.count("@") == 1 and " " not in email else None
+
+
+def _subject(value: Any) -> str:
+    subject = str(value) if isinstance(value, (str, int)) else ""
+    if not 1 <= len(subject) <= 255 or "\x00" in subject:
+        raise OAuthFailedError("the provider did not say who signed in", code="code_rejected")
+    return subject
+
+
+def _local_part(email: str | None) -> str | None:
+    return email.split("@")[0] if email else None
 
 
 def _oidc_profile(name: str, claims: dict[str, Any]) -> ExternalProfile:
-    email = _text(claims.get("email"))
-    return ExternalProfile(name, str(claims["sub"]), email, claims.get("email_verified") is True,
-                           _text(claims.get("preferred_username")) or (email.split("@")[0] if email else None),
-                           _text(claims.get("name")))
+    email = _email(claims.get("email"))
+    return ExternalProfile(name, _subject(claims.get("sub")), email,
+                           email is not None and claims.get("email_verified") is True,
+                           _text(claims.get("preferred_username")) or _local_part(email), _text(claims.get("name")))
 
 
 def _discord_profile(name: str, data: dict[str, Any]) -> ExternalProfile:
-    return ExternalProfile(name, str(data["id"]), _text(data.get("email")), data.get("verified") is True,
+    email = _email(data.get("email"))
+    return ExternalProfile(name, _subject(data.get("id")), email, email is not None and data.get("verified") is True,
                            _text(data.get("username")), _text(data.get("global_name")))
 
 
 def _facebook_profile(name: str, data: dict[str, Any]) -> ExternalProfile:
     # The Graph API says nothing about verification: the e-mail counts as unverified (never auto-links).
-    email = _text(data.get("email"))
-    return ExternalProfile(name, str(data["id"]), email, False, email.split("@")[0] if email else None,
-                           _text(data.get("name")))
+    email = _email(data.get("email"))
+    return ExternalProfile(name, _subject(data.get("id")), email, False, _local_part(email), _text(data.get("name")))
 
 
 PROFILES: dict[str, Callable[[str, dict[str, Any]], ExternalProfile]] = {
@@ -243,7 +263,7 @@ def complete(name: str, code: str, state: str) -> tuple[ExternalProfile, FlowSta
     except (httpx.HTTPError, ValueError) as exc:
         logger.warning("oauth provider unreachable", extra={"provider": name, "error": type(exc).__name__})
         raise ServiceUnavailableError(f"{name} could not be reached; try again shortly") from exc
-    if not isinstance(data, dict) or not data.get("id"):
+    if not isinstance(data, dict):
         raise OAuthFailedError("the provider did not say who signed in", code="code_rejected")
     return PROFILES[provider.profile](name, data), flow
 
