@@ -33,6 +33,7 @@ from typing import Any, Literal
 
 from shared.clients import registry
 from shared.clients.redis import get_redis
+from shared.core.deadline import clamp, clamp_httpx_request
 from shared.core.errors import NotFoundError, OAuthFailedError, ServiceUnavailableError, ValidationFailedError
 from shared.core.observability import logger
 from shared.core.settings import get_settings
@@ -188,10 +189,12 @@ def _client(provider: Provider, redirect_uri: str) -> Any:
         warnings.simplefilter("ignore")
         from authlib.integrations.httpx_client import OAuth2Client
 
+    # Every call to the provider is bounded by OAUTH_HTTP_TIMEOUT_S and the invocation's time left.
     return OAuth2Client(client_id=provider.client_id, client_secret=provider.client_secret,
                         scope=provider.scope, redirect_uri=redirect_uri, code_challenge_method="S256",
                         token_endpoint_auth_method=provider.token_auth,
-                        timeout=get_settings().oauth_http_timeout_s)
+                        timeout=get_settings().oauth_http_timeout_s,
+                        event_hooks={"request": [clamp_httpx_request], "response": []})
 
 
 def state_key(state: str) -> str:
@@ -291,7 +294,7 @@ def _key_set(provider: Provider, kid: str | None) -> Any:
     known = cached and (kid is None or any(key.get("kid") == kid for key in cached[1].get("keys", [])))
     if cached is None or now - cached[0] > JWKS_MAX_AGE_S or (not known and now - cached[0] > JWKS_REFETCH_AFTER_S):
         try:
-            response = httpx.get(uri, timeout=get_settings().oauth_http_timeout_s)
+            response = httpx.get(uri, timeout=clamp(get_settings().oauth_http_timeout_s))
             response.raise_for_status()
             cached = (now, response.json())
         except (httpx.HTTPError, ValueError) as exc:
