@@ -97,3 +97,37 @@ def test_a_missing_or_malformed_required_claim_is_refused(known_keys, claims):
 def test_junk_instead_of_an_id_token_is_refused(known_keys, junk):
     with pytest.raises(OAuthFailedError):
         oauth.verify_id_token(PROVIDER, junk, "n")
+
+
+def test_a_rotated_key_is_fetched_when_a_token_names_it_at_most_once_a_minute():
+    """Key rotation at the provider: a token with an unknown ``kid`` refetches the JWKS, but not more
+    than once a minute (a stream of forged kids cannot make us hammer the provider)."""
+    from local.servers import WsgiServerThread
+
+    published = {"keys": [KEY.as_dict(private=False)]}
+    fetches = []
+
+    def jwks_app(environ, start_response):
+        fetches.append(environ["PATH_INFO"])
+        start_response("200 OK", [("content-type", "application/json")])
+        return [json.dumps(published).encode()]
+
+    server = WsgiServerThread(jwks_app).start()
+    try:
+        provider = oauth.Provider(**{**PROVIDER.__dict__, "jwks_uri": f"{server.url}/jwks"})
+        assert oauth.verify_id_token(provider, _token(), "n")["sub"] == "42"
+        new_key = RSAKey.generate_key(2048, parameters={"kid": "k2"})
+        published["keys"].append(new_key.as_dict(private=False))
+        rotated = jwt.encode({"alg": "RS256", "kid": "k2"}, jwt.decode(_token(), KEY).claims, new_key)
+        with pytest.raises(OAuthFailedError):  # fetched a moment ago: not again yet
+            oauth.verify_id_token(provider, rotated, "n")
+        assert len(fetches) == 1
+        fetched_at, keys = oauth._jwks[provider.jwks_uri]
+        oauth._jwks[provider.jwks_uri] = (fetched_at - oauth.JWKS_REFETCH_AFTER_S - 1, keys)  # a minute later
+        assert oauth.verify_id_token(provider, rotated, "n")["sub"] == "42"
+        assert len(fetches) == 2
+        assert oauth.verify_id_token(provider, _token(), "n")["sub"] == "42"  # the old key still works
+        assert len(fetches) == 2
+    finally:
+        server.stop()
+        oauth._jwks.clear()
