@@ -189,7 +189,8 @@ def _link(user_id: uuid.UUID, profile: ExternalProfile) -> OAuthResultPublic:
 
 def list_identities(user_id: uuid.UUID) -> IdentityListPublic:
     rows = db.run(lambda conn: identities.for_user(conn, user_id))
-    return IdentityListPublic(items=[IdentityPublic.model_validate(row) for row in rows])
+    has_password = db.run(lambda conn: users.get_password_hash(conn, user_id)) is not None
+    return IdentityListPublic(items=[IdentityPublic.model_validate(row) for row in rows], has_password=has_password)
 
 
 def unlink(user_id: uuid.UUID, identity_id: uuid.UUID) -> None:

@@ -54,6 +54,8 @@ class IdentityPublic(BaseModel):
 
 class IdentityListPublic(BaseModel):
     items: list[IdentityPublic]
+    has_password: bool = Field(description="Whether the account also signs in with a password (if not, the "
+                                           "last identity cannot be unlinked)")
 
 
 class OAuthResultPublic(BaseModel):

@@ -312,6 +312,7 @@ def test_link_while_signed_in_then_the_provider_signs_in_to_that_account(stack):
 
     listed = call("GET", "/me/identities", headers=auth)
     assert listed.status == 200 and [i["provider"] for i in listed.json["items"]] == ["google"]
+    assert listed.json["has_password"] is True
     again = sign_in(stack, sub)
     assert again.status == 200 and again.json["user"]["id"] == user["user"]["id"]
 
@@ -346,8 +347,9 @@ def test_unlinking_the_last_sign_in_method_is_409_and_another_can_go(stack):
                                            google_user(stack, "ranger_d", email="rd@example.com")), auth)
     assert linked.status == 200, linked
     assert call("DELETE", f"/me/identities/{only}", headers=auth).status == 204
-    remaining = call("GET", "/me/identities", headers=auth).json["items"]
-    assert [i["provider"] for i in remaining] == ["discord"]
+    listed = call("GET", "/me/identities", headers=auth).json
+    remaining = listed["items"]
+    assert [i["provider"] for i in remaining] == ["discord"] and listed["has_password"] is False
     assert call("DELETE", f"/me/identities/{remaining[0]['id']}", headers=auth).status == 409
     assert call("DELETE", f"/me/identities/{only}", headers=auth).status == 404
 
