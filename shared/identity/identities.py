@@ -24,7 +24,7 @@ import json
 import re
 import secrets
 import uuid
-from typing import NoReturn
+from typing import TYPE_CHECKING, Literal, NoReturn
 
 from shared.clients import db
 from shared.clients.redis import get_redis
@@ -49,6 +49,13 @@ from shared.models.oauth import (
 )
 from shared.models.profiles import ProfilePublic
 from shared.repositories import identities, users
+
+if TYPE_CHECKING:
+    import psycopg
+
+    from shared.models.accounts import TokenPublic
+
+Outcome = Literal["signed_in", "created", "linked"]
 
 SIGNUP_PREFIX = "oauth-signup:"
 USERNAME = re.compile(r"^[a-z0-9_]{3,30}$")
@@ -110,10 +117,12 @@ def _sign_in(profile: ExternalProfile) -> OAuthResultPublic:
     return _create(profile, username)
 
 
-def _result_in(conn: object, outcome: str, row: dict, pair: object | None) -> OAuthResultPublic:
-    user = users.get_user(conn, row["user_id"])  # type: ignore[arg-type]
-    tokens = pair.model_dump() if pair is not None else {}  # type: ignore[attr-defined]
-    return OAuthResultPublic(outcome=outcome, user=ProfilePublic.model_validate(user["profile"]),  # type: ignore[arg-type,index]
+def _result_in(conn: psycopg.Connection, outcome: Outcome, row: dict, pair: TokenPublic | None) -> OAuthResultPublic:
+    """The answer, read inside the transaction that made it: the user, the identity, the pair if any."""
+    user = users.get_user(conn, row["user_id"])
+    assert user is not None  # the row was just read or written in this transaction
+    tokens = pair.model_dump() if pair is not None else {}
+    return OAuthResultPublic(outcome=outcome, user=ProfilePublic.model_validate(user["profile"]),
                              identity=IdentityPublic.model_validate(row["identity"]), **tokens)
 
 

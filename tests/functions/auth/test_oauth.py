@@ -388,3 +388,31 @@ def test_oauth_callbacks_are_rate_limited_per_ip(stack, monkeypatch):
     statuses = [call("POST", "/auth/oauth/google/callback", body).status for _ in range(3)]
     assert statuses == [400, 400, 429]
     assert call("POST", "/auth/oauth/google/callback", body, ip="198.51.100.99").status == 400
+
+
+def test_oauth_fails_closed_when_redis_is_down(stack):
+    started = start()
+    params = authorize(started["authorization_url"], google_user(stack, "ranger"))
+    stack.stop_bridge()
+    try:
+        reset_all()
+        responses = {"start": call("GET", "/auth/oauth/google/start"), "callback": callback("google", params)}
+    finally:
+        stack.start_bridge()
+        reset_all()
+    for name, response in responses.items():
+        assert response.status == 503 and response.json["error"]["code"] == "service_unavailable", (name, response)
+    assert callback("google", params).status == 200  # the state was not spent while Redis was down
+
+
+def test_an_unreachable_provider_is_a_503_not_a_500(stack, monkeypatch):
+    from local.servers import free_port
+
+    started = start()
+    params = authorize(started["authorization_url"], google_user(stack, "ranger"))
+    overrides = json.loads(os.environ["OAUTH_PROVIDERS"])
+    overrides["google"]["token_url"] = f"http://127.0.0.1:{free_port()}/token"  # nothing listens there
+    monkeypatch.setenv("OAUTH_PROVIDERS", json.dumps(overrides))
+    reset_all()
+    response = callback("google", params)
+    assert response.status == 503 and response.json["error"]["code"] == "service_unavailable", response
