@@ -22,6 +22,10 @@ import threading
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+# One user the authorize form offers as a button, so `make dev` signs in with one click.
+DEMO_USER = {"sub": "demo-player", "claims": {"email": "demo-player@example.com", "email_verified": True,
+                                              "preferred_username": "demo_player", "name": "Demo Player"}}
+
 
 def create_app() -> Any:
     """The provider as a WSGI app (Flask)."""
@@ -31,7 +35,7 @@ def create_app() -> Any:
     from authlib.oauth2.rfc7636 import create_s256_code_challenge
     from oidc_provider_mock._app import require_oauth  # the provider's own bearer-token check
 
-    app = oidc_provider_mock.app(require_nonce=True)
+    app = oidc_provider_mock.app(require_nonce=True, user_claims=[oidc_provider_mock.User(**DEMO_USER)])
     challenges: dict[str, tuple[str, str]] = {}
     lock = threading.Lock()
 

@@ -61,3 +61,14 @@ def test_discord_and_facebook_shaped_user_endpoints_answer_for_the_token_holder(
     facebook = httpx.get(f"{provider_url(stack)}/facebook/me", headers=auth).json()
     assert facebook == {"id": sub, "name": "Dee", "email": "d@example.com"}
     assert httpx.get(f"{provider_url(stack)}/discord/users/@me").status_code == 401
+
+
+def test_the_demo_player_is_one_click_on_the_authorize_form(stack):
+    verifier = secrets.token_urlsafe(48)
+    query = {"response_type": "code", "client_id": "probe", "redirect_uri": REDIRECT_URI, "scope": "openid email",
+             "state": "s", "nonce": "n", "code_challenge": _challenge(verifier), "code_challenge_method": "S256"}
+    url = f"{provider_url(stack)}/oauth2/authorize?{urlencode(query)}"
+    assert 'value="demo-player"' in httpx.get(url).text
+    token = _token(stack, authorize(url, "demo-player")["code"], verifier).json()
+    claims = json.loads(base64.urlsafe_b64decode(token["id_token"].split(".")[1] + "=="))
+    assert claims["email"] == "demo-player@example.com" and claims["email_verified"] is True
