@@ -33,6 +33,7 @@ from shared.core.errors import (
     ForbiddenError,
     NotFoundError,
     OAuthFailedError,
+    UnauthorizedError,
     UsernameUnavailableError,
     ValidationFailedError,
 )
@@ -109,7 +110,8 @@ def _sign_in(profile: ExternalProfile) -> OAuthResultPublic:
                 linked = identities.insert(conn, user_id=existing["id"], **_fields(profile))
                 pair = sessions.start(conn, existing["id"])
                 return _result_in(conn, "signed_in", linked, pair)
-        except psycopg.errors.UniqueViolation as exc:  # the same identity, linked a moment ago
+        except (psycopg.errors.UniqueViolation, psycopg.errors.ForeignKeyViolation) as exc:
+            # the same identity linked, or that account deleted, a moment ago
             raise ConflictError("this sign-in raced another; try again", code="conflict") from exc
     username = (profile.username or "").lower()
     if not USERNAME.fullmatch(username):
@@ -194,6 +196,8 @@ def _link(user_id: uuid.UUID, profile: ExternalProfile) -> OAuthResultPublic:
     except psycopg.errors.UniqueViolation as exc:
         raise ConflictError(f"this {profile.provider} account already signs in to another account",
                             code="identity_in_use") from exc
+    except psycopg.errors.ForeignKeyViolation as exc:  # deleted while the provider was asked
+        raise UnauthorizedError("this account no longer exists") from exc
 
 
 def list_identities(user_id: uuid.UUID) -> IdentityListPublic:

@@ -416,3 +416,14 @@ def test_an_unreachable_provider_is_a_503_not_a_500(stack, monkeypatch):
     reset_all()
     response = callback("google", params)
     assert response.status == 503 and response.json["error"]["code"] == "service_unavailable", response
+
+
+def test_a_link_for_an_account_deleted_meanwhile_is_401_not_500(stack):
+    user = register("quester", "quester@example.com")
+    auth = bearer(user["access_token"])
+    started = start("google", auth)
+    params = authorize(started["authorization_url"], google_user(stack, "q_g"))
+    db.get_conn().execute("DELETE FROM users WHERE username = 'quester'")
+    response = callback("google", params, auth)  # the access token itself is still within its 15 minutes
+    assert response.status == 401, response
+    assert identity_count() == 0
