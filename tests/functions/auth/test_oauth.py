@@ -427,3 +427,18 @@ def test_a_link_for_an_account_deleted_meanwhile_is_401_not_500(stack):
     response = callback("google", params, auth)  # the access token itself is still within its 15 minutes
     assert response.status == 401, response
     assert identity_count() == 0
+
+
+def test_a_sign_in_answer_is_never_stored_for_idempotency_replay(stack):
+    """A signed-in SPA may send its bearer and an Idempotency-Key with a sign-in callback: the token
+    pair in the answer must not be kept at rest in the once-only table."""
+    user = register("quester", "quester@example.com")
+    params = authorize(start()["authorization_url"], google_user(stack, "ranger"))
+    headers = {**bearer(user["access_token"]), "idempotency-key": "callback-1"}
+    response = call("POST", "/auth/oauth/google/callback", {"code": params["code"], "state": params["state"]},
+                    headers=headers)
+    assert response.status == 200 and response.json["access_token"], response
+    password = call("POST", "/auth/password", {"current_password": PASSWORD, "new_password": "a new passphrase"},
+                    headers={**bearer(user["access_token"]), "idempotency-key": "password-1"})
+    assert password.status == 200 and password.json["access_token"], password
+    assert db.get_conn().execute("SELECT count(*) AS n FROM applied_operations").fetchone()["n"] == 0
