@@ -65,7 +65,7 @@ async def register(body: UserCreate, _: ClientIp) -> Response:
     return no_store_json(accounts.register(body), status=201, headers=TOKEN_HEADERS)
 
 
-@router.post("/login", response_model=TokenPublic, responses=_errors(401))
+@router.post("/login", response_model=TokenPublic, responses=_errors(401, 409))
 async def login(body: LoginCreate, ip: ClientIp) -> Response:
     return no_store_json(accounts.login(body, ip), headers=TOKEN_HEADERS)
 
