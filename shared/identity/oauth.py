@@ -172,8 +172,19 @@ def providers() -> dict[str, Provider]:
             continue
         fields = {k: v for k, v in entry.items() if k in Provider.__dataclass_fields__}
         fields["issuers"] = tuple(fields.get("issuers", ()))
-        enabled[name] = Provider(name=name, client_id=creds["client_id"], client_secret=creds["client_secret"],
-                                 **fields)
+        try:
+            provider = Provider(name=name, client_id=creds["client_id"], client_secret=creds["client_secret"],
+                                **fields)
+        except TypeError as exc:  # a required field missing from the stage's table
+            logger.error("oauth provider misconfigured", extra={"provider": name, "error": str(exc)})
+            continue
+        usable = provider.profile in PROFILES and (
+            (provider.protocol == "oidc" and provider.jwks_uri and provider.issuers)
+            or (provider.protocol == "oauth2" and provider.userinfo_url))
+        if not usable:
+            logger.error("oauth provider misconfigured", extra={"provider": name, "error": "incomplete entry"})
+            continue
+        enabled[name] = provider
     return enabled
 
 

@@ -41,6 +41,14 @@ def test_a_provider_is_on_only_with_credentials_and_a_new_one_is_configuration(c
         oauth.get_provider("discord")
 
 
+def test_a_misconfigured_provider_is_off_rather_than_a_500(configured):
+    configured({"apple": {"protocol": "oidc", "authorize_url": "https://appleid.apple.com/auth/authorize"},
+                "github": {"protocol": "oauth2", "authorize_url": "a", "token_url": "t", "scope": "s",
+                           "profile": "no-such-mapping", "userinfo_url": "u"}},
+               {name: {"client_id": "x", "client_secret": "y"} for name in ("apple", "github", "google")})
+    assert sorted(oauth.providers()) == ["google"]
+
+
 def test_provider_answers_are_cut_to_what_the_tables_hold():
     profile = oauth.PROFILES["oidc"]("google", {
         "sub": "42", "email": "x" * 330 + "@example.com", "email_verified": True,
