@@ -95,6 +95,41 @@ def _handler_rows() -> list[tuple[str, str]]:
             ("POST /auth/refresh warm (1 EVAL + 1 SQL + sign)", f"{refresh_s * 1e3:.2f} ms")]
 
 
+def _oauth_rows() -> list[tuple[str, str]]:
+    """Issue 16: sign-in with "google" against the local OpenID provider (``make dev``'s): the start
+    (Authlib URL + one Redis SET) and the callback (GETDEL, code exchange, ID-token check against the
+    cached JWKS, one transaction, RS256 signing). The provider runs in this process, so its own work
+    (an RS256 ID token per code) is in the callback figure; the browser's steps are not timed."""
+    import json
+    from urllib.parse import parse_qs, urlsplit
+
+    import httpx
+
+    from functions.auth.app import handler
+    from local.lambda_context import LambdaContext
+
+    base = json.loads(os.environ["OAUTH_PROVIDERS"])["google"]["authorize_url"].rsplit("/oauth2/", 1)[0]
+    sub = f"bench-{uuid.uuid4().hex[:12]}"
+    httpx.put(f"{base}/users/{sub}", json={"email": f"{sub}@bench.local", "email_verified": True,
+                                           "preferred_username": sub.replace("-", "_")}).raise_for_status()
+    context = LambdaContext(function_name="bench")
+    starts, callbacks = [], []
+    for _ in range(25):
+        began = time.perf_counter()
+        started = json.loads(handler(_event("GET", "/api/v1/auth/oauth/google/start"), context)["body"])
+        starts.append(time.perf_counter() - began)
+        url = started["authorization_url"]
+        redirect = httpx.post(url, data={"sub": sub}).headers["location"]  # the browser's form post
+        params = {k: v[0] for k, v in parse_qs(urlsplit(redirect).query).items()}
+        began = time.perf_counter()
+        result = handler(_event("POST", "/api/v1/auth/oauth/google/callback", body=params), context)
+        callbacks.append(time.perf_counter() - began)
+        assert result["statusCode"] == 200, result["body"]
+    return [("GET /auth/oauth/google/start warm (URL + 1 SET)", f"{statistics.median(starts[3:]) * 1e3:.2f} ms"),
+            ("POST /auth/oauth/google/callback warm (exchange + verify + sign)",
+             f"{statistics.median(callbacks[3:]) * 1e3:.1f} ms")]
+
+
 def _event(method: str, path: str, body: object = None, headers: dict | None = None) -> dict:
     import json
 
@@ -118,6 +153,8 @@ def run() -> list[tuple[str, str]]:
     rows = _crypto_rows()
     if os.environ.get("DATABASE_URL") and os.environ.get("UPSTASH_REDIS_REST_URL"):
         rows += _handler_rows()
+        if os.environ.get("OAUTH_PROVIDERS"):
+            rows += _oauth_rows()
     else:
         rows.append(("handler rows", "skipped (local stack environment not set)"))
     return rows

@@ -11,6 +11,9 @@ not part of the stack, leaving whatever already exists untouched (run it again s
 * ``atribuo/<stage>/digest-signing``: ``{"keys": ["<random>"]}`` (the first key signs, all verify);
 * ``atribuo/<stage>/database``: the pooled Postgres URL, from ``DATABASE_URL``;
 * ``atribuo/<stage>/upstash``: ``{"url", "token"}`` from ``UPSTASH_REDIS_REST_URL``/``_TOKEN``;
+* ``atribuo/<stage>/oauth-clients`` (issue 16): the sign-in providers' ``{"google": {"client_id",
+  "client_secret"}, …}`` from ``OAUTH_CLIENTS``, else ``{}`` (every provider off until the operator
+  puts credentials in the secret);
 * the avatar bucket named by the stage's ``BucketName``, private (all public access blocked).
 
 The two external secrets can only come from the operator: without their variables they are reported
@@ -92,6 +95,7 @@ def _generated(stage: str) -> dict[str, Callable[[], str | None]]:
         secret_name(stage, "digest-signing"): lambda: json.dumps({"keys": [secrets.token_urlsafe(32)]}),
         secret_name(stage, "database"): from_env("DATABASE_URL"),
         secret_name(stage, "upstash"): from_env("UPSTASH_REDIS_REST_URL", "UPSTASH_REDIS_REST_TOKEN"),
+        secret_name(stage, "oauth-clients"): lambda: os.environ.get("OAUTH_CLIENTS") or "{}",
     }
 
 

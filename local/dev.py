@@ -18,6 +18,7 @@ HTTP_PORT = int(os.environ.get("ATRIBUO_HTTP_PORT", "3000"))
 BRIDGE_PORT = int(os.environ.get("ATRIBUO_BRIDGE_PORT", "8079"))
 MOTO_PORT = int(os.environ.get("ATRIBUO_MOTO_PORT", "5055"))
 WS_PORT = int(os.environ.get("ATRIBUO_WS_PORT", "3001"))
+OIDC_PORT = int(os.environ.get("ATRIBUO_OIDC_PORT", "9400"))  # the local OpenID provider (issue 16)
 
 
 def reachable(public_host: str | None = None, bind: str | None = None) -> tuple[str, str, str, str]:
@@ -43,7 +44,8 @@ def main() -> None:
     from local.stack import LocalStack
 
     os.environ.setdefault("UPSTASH_REDIS_REST_TOKEN", "local-dev-token")
-    stack = LocalStack(ROOT / ".local", bridge_port=BRIDGE_PORT, moto_port=MOTO_PORT, bridge_process=True)
+    stack = LocalStack(ROOT / ".local", bridge_port=BRIDGE_PORT, moto_port=MOTO_PORT, bridge_process=True,
+                       oidc_port=OIDC_PORT)
     stack.env["UPSTASH_REDIS_REST_TOKEN"] = os.environ["UPSTASH_REDIS_REST_TOKEN"]
     stack.start()
     try:
@@ -77,6 +79,10 @@ def serve(stack: object) -> None:
     print(f"WebSocket    {public_ws}/?ticket=…  (tickets: POST /api/v1/realtime/ticket;"
           f" @connections at {ws.url})")
     print(f"Demo login   {DEMO_USERNAME} / {DEMO_PASSWORD}")
+    oidc = getattr(stack, "oidc", None)
+    if oidc is not None:
+        print(f"OAuth        google/discord/facebook → local OpenID provider {oidc.url}"
+              f" (GET {http.url}/api/v1/auth/oauth/google/start)")
     # Issue 6: the hourly digest planner and the SQS poller feeding the worker (moto SQS/SES).
     from local.scheduler import start_digests
 

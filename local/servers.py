@@ -142,6 +142,43 @@ def start_moto(port: int = 0) -> Any:
     return server
 
 
+class WsgiServerThread:
+    """A WSGI app (the local OpenID provider is Flask) on werkzeug's threaded server in a daemon thread."""
+
+    def __init__(self, app: Any, port: int = 0) -> None:
+        from werkzeug.serving import make_server
+
+        self.server = make_server(LOOPBACK, port, app, threaded=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+
+    def start(self) -> WsgiServerThread:
+        self.thread.start()
+        return self
+
+    @property
+    def port(self) -> int:
+        return self.server.server_port
+
+    @property
+    def url(self) -> str:
+        return f"http://{LOOPBACK}:{self.port}"
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=10)
+
+
+def start_oidc_provider(port: int = 0) -> WsgiServerThread:
+    """The local OpenID Connect provider (``local.oidc_provider``) on 127.0.0.1."""
+    import logging
+
+    from local.oidc_provider import create_app
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
+    return WsgiServerThread(create_app(), port=port).start()
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind((LOOPBACK, 0))

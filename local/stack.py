@@ -50,6 +50,8 @@ class LocalStack:
     moto_port: int = 0
     with_moto: bool = True
     bridge_process: bool = False  # True: the bridge runs in its own process (make dev, benchmarks)
+    with_oidc: bool = True  # the local OpenID provider for OAuth sign-in (issue 16)
+    oidc_port: int = 0
     env: dict[str, str] = field(default_factory=dict)
     _stoppers: list[Any] = field(default_factory=list)
     redis: Any = None
@@ -57,6 +59,7 @@ class LocalStack:
     postgres: servers.Postgres | None = None
     moto: Any = None
     pooler: Any = None  # local.pooler.PgBouncer, when start_pooler() put one in front of Postgres
+    oidc: servers.WsgiServerThread | None = None
 
     def start(self) -> LocalStack:
         self.state_dir.mkdir(parents=True, exist_ok=True)
@@ -76,8 +79,22 @@ class LocalStack:
             self.moto = servers.start_moto(self.moto_port)
             self._stoppers.append(self.moto.stop)
             self.env["AWS_ENDPOINT_URL"] = self.moto.url
+        if self.with_oidc and not os.environ.get("OAUTH_PROVIDERS"):
+            self.start_oidc()
         os.environ.update(self.env)
         return self
+
+    def start_oidc(self) -> None:
+        """The local OpenID provider as "google", with Discord/Facebook-shaped user endpoints (issue 16)."""
+        import json
+
+        from local.oidc_provider import LOCAL_CLIENTS, provider_settings
+
+        self.oidc = servers.start_oidc_provider(self.oidc_port)
+        self._stoppers.append(self.oidc.stop)
+        self.env["OAUTH_PROVIDERS"] = json.dumps(provider_settings(self.oidc.url))
+        if not (os.environ.get("OAUTH_CLIENTS") or os.environ.get("OAUTH_CLIENTS_SECRET")):
+            self.env["OAUTH_CLIENTS"] = json.dumps(LOCAL_CLIENTS)
 
     def start_bridge(self) -> None:
         """(Re)start the Redis bridge; tests stop it to prove the API degrades cleanly."""

@@ -8,12 +8,15 @@ from typing import Any, Literal, get_args
 # a generated client can switch on them. A new code goes here too (tests/local/test_openapi_contract.py
 # reads every code the HTTP code raises and fails when one is missing, or listed but never raised).
 ErrorCode = Literal[
-    "already_exists", "bad_request", "cache_unavailable", "conflict", "forbidden", "http_error",
-    "idempotency_in_flight", "idempotency_key_reused", "internal_error", "invalid_credentials",
-    "invalid_grant", "invalid_json", "invalid_token", "invalid_upload", "invalid_value", "method_not_allowed",
-    "not_found", "nul_character", "outcome_unknown", "payload_too_large", "precondition_failed",
-    "rate_limited", "service_unavailable", "session_revoked", "unauthorized", "unsupported_media_type",
-    "upload_changed", "validation_error", "version_ahead",
+    "account_exists", "already_exists", "bad_request", "cache_unavailable", "code_rejected", "conflict",
+    "email_required", "forbidden", "http_error", "idempotency_in_flight", "idempotency_key_reused",
+    "identity_in_use", "internal_error", "invalid_credentials", "invalid_grant", "invalid_id_token",
+    "invalid_json", "invalid_state", "invalid_token", "invalid_upload", "invalid_value",
+    "last_sign_in_method", "link_user_mismatch", "method_not_allowed", "not_found", "nul_character",
+    "oauth_failed", "outcome_unknown", "password_not_set", "payload_too_large", "precondition_failed",
+    "rate_limited", "redirect_uri_not_allowed", "service_unavailable", "session_revoked", "unauthorized",
+    "unknown_provider", "unsupported_media_type", "upload_changed", "username_unavailable",
+    "validation_error", "version_ahead",
 ]
 ERROR_CODES: tuple[str, ...] = get_args(ErrorCode)
 
@@ -93,3 +96,23 @@ class SessionRevokedError(UnauthorizedError):
     def __init__(self, message: str = "this sign-in was revoked; sign in again", **kwargs: Any) -> None:
         kwargs.setdefault("headers", {"WWW-Authenticate": 'Bearer error="invalid_token"'})
         super().__init__(message, **kwargs)
+# Sign-in with an external provider (issue 16).
+class OAuthFailedError(BadRequestError):
+    """The provider round trip did not prove who the caller is: an unknown, expired or replayed
+    ``state``, a code the provider refused (wrong PKCE verifier, used code), or an ID token that failed
+    verification (signature, ``alg``, ``iss``, ``aud``, ``exp``, ``nonce``). The code says which."""
+
+    code = "oauth_failed"
+
+
+class UsernameUnavailableError(ConflictError):
+    """A first sign-in whose provider username is taken or invalid: pick one and post it with
+    ``details.signup_token`` to /auth/oauth/signup."""
+
+    code = "username_unavailable"
+
+
+class PasswordNotSetError(ConflictError):
+    """The account signs in only through external providers: it has no password to check or change."""
+
+    code = "password_not_set"

@@ -85,6 +85,19 @@ class Settings(BaseSettings):
     # People search (issue 17): GET /users?q= requests per minute from one IP (fails open: public data).
     search_requests_per_min: int = 60
 
+    # Sign-in with Google, Discord, Facebook (issue 16; shared.identity.oauth). ``oauth_providers``
+    # is a JSON object of per-provider overrides of the built-in endpoint table (the local stack points
+    # every provider at its own OpenID provider); ``oauth_clients`` / ``oauth_clients_secret`` hold
+    # ``{"google": {"client_id", "client_secret"}, …}`` (a provider without credentials is off);
+    # ``oauth_redirect_uris`` is the allow-list of frontend callback URLs, comma-separated.
+    oauth_providers: str | None = None
+    oauth_clients: SecretStr | None = None
+    oauth_clients_secret: str | None = None
+    oauth_redirect_uris: str = "http://localhost:5173/auth/callback"
+    oauth_state_ttl_s: int = 600
+    oauth_http_timeout_s: float = 5.0
+    oauth_callbacks_per_min: int = 20
+
     # Maintenance (the daily MaintenanceFunction, shared.ops.maintenance): how long data nobody reads any
     # more is kept. Why each default:
     # * maintenance_batch_rows: at most this many rows per DELETE (per kind), so a statement takes
@@ -119,6 +132,18 @@ class Settings(BaseSettings):
         if value is not None and value.get_secret_value().strip().lower() in PLACEHOLDERS:
             raise ValueError("a placeholder value is not a secret; configure the real one")
         return value
+
+    @property
+    def redirect_uris(self) -> list[str]:
+        return [u.strip() for u in self.oauth_redirect_uris.split(",") if u.strip()]
+
+    def oauth_client_credentials(self) -> dict[str, dict[str, str]]:
+        """``{provider: {"client_id", "client_secret"}}`` from the environment or (in AWS) the named secret."""
+        if self.oauth_clients is not None:
+            return json.loads(self.oauth_clients.get_secret_value())
+        if not self.oauth_clients_secret:
+            return {}
+        return json.loads(_fetch_secret(self.oauth_clients_secret))
 
     @property
     def origins(self) -> list[str]:

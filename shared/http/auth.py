@@ -34,8 +34,18 @@ async def _current_user_id(principal: Annotated[Principal, Depends(_current_prin
     return principal.user_id
 
 
+async def _optional_user_id(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> uuid.UUID | None:
+    """The caller when a bearer token is sent (it must be valid), else None."""
+    if credentials is None:
+        return None
+    return (await _current_principal(credentials)).user_id
+
+
 CurrentPrincipal = Annotated[Principal, Depends(_current_principal)]
 CurrentUser = Annotated[uuid.UUID, Depends(_current_user_id)]
+OptionalUser = Annotated[uuid.UUID | None, Depends(_optional_user_id)]
 
 
 def client_ip(request: Request) -> str:

@@ -21,7 +21,9 @@ PATCH/DELETE sets absolute values (a repeat is a no-op: no second history row), 
 create finds the skill its first run made and answers with it instead of a 409.
 
 Requests without a valid bearer token are passed through untouched (the route answers them,
-mostly 401): sign-in and registration answers carry tokens, which are never stored at rest.
+mostly 401): sign-in and registration answers carry tokens, which are never stored at rest. For the
+same reason nothing under ``/api/v1/auth/`` is stored even with a bearer token: a password change and
+an OAuth sign-in callback (issue 16) answer with a fresh token pair.
 
 Why not Powertools' idempotency utility: it persists to DynamoDB (a new table and client on every
 write path; its Redis store needs a TCP Redis, not Upstash's REST), keys by a JMESPath over the raw
@@ -56,6 +58,7 @@ HEADER = b"idempotency-key"
 KEY = re.compile(r"[\x21-\x7e]{1,99}")  # visible ASCII; 99 = the op id column's 100 minus the "@"
 PREFIX = "@"
 KEYED_IDS = uuid.UUID("6f1d2c1e-5b0a-4d3e-9c8f-13a7e0b1d2c4")  # uuid5 namespace of ids derived from keys
+AUTH_ROUTES = "/api/v1/auth/"  # answers that may carry tokens: never stored (see above)
 NOT_KEPT = {429}  # plus every 5xx: answers after which nothing happened, or nothing is known
 
 
@@ -127,7 +130,8 @@ class IdempotencyMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        key = _header(scope, HEADER) if scope["type"] == "http" and scope["method"] in METHODS else None
+        key = (_header(scope, HEADER) if scope["type"] == "http" and scope["method"] in METHODS
+               and not scope["path"].startswith(AUTH_ROUTES) else None)
         if key is None:
             await self.app(scope, receive, send)
             return

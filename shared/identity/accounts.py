@@ -11,7 +11,7 @@ import uuid
 from typing import NoReturn
 
 from shared.clients import db
-from shared.core.errors import ConflictError, ForbiddenError, UnauthorizedError
+from shared.core.errors import ConflictError, ForbiddenError, PasswordNotSetError, UnauthorizedError
 from shared.core.settings import get_settings
 from shared.identity import passwords, ratelimit, sessions
 from shared.models.accounts import (
@@ -51,6 +51,11 @@ def _conflict(exc: Exception) -> NoReturn:
                         ) from exc
 
 
+def _no_password() -> PasswordNotSetError:
+    return PasswordNotSetError("this account has no password: sign in with the provider it was created with, "
+                               "or set a password through password recovery")
+
+
 def register(body: UserCreate) -> RegisteredPublic:
     """Create the user and their first sign-in atomically; 409 naming the field on a duplicate."""
     import psycopg
@@ -76,9 +81,9 @@ def login(body: LoginCreate, client_ip: str) -> TokenPublic:
     creds = db.run(lambda conn: users.get_credentials(conn, body.username))
     account = str(creds["id"]) if creds else body.username.lower()
     ratelimit.check(login_rule(), ratelimit.hashed(account, client_ip))
-    if creds is None:
-        passwords.verify_password(DUMMY_HASH, body.password)
-        raise _bad_credentials()
+    if creds is None or creds["password_hash"] is None:
+        passwords.verify_password(DUMMY_HASH, body.password)  # the same work as a wrong password
+        raise _bad_credentials() if creds is None else _no_password()
     if not passwords.verify_password(creds["password_hash"], body.password):
         raise _bad_credentials()
     if passwords.needs_rehash(creds["password_hash"]):
@@ -92,7 +97,8 @@ def change_password(user_id: uuid.UUID, body: PasswordUpdate, client_ip: str) ->
     ratelimit.check(login_rule(), ratelimit.hashed(str(user_id), client_ip))
     old_hash = db.run(lambda conn: users.get_password_hash(conn, user_id))
     if old_hash is None:
-        raise UnauthorizedError("this account no longer exists")
+        exists = db.run(lambda conn: users.get_user(conn, user_id)) is not None
+        raise _no_password() if exists else UnauthorizedError("this account no longer exists")
     if not passwords.verify_password(old_hash, body.current_password):
         raise ForbiddenError("the current password is incorrect", code="invalid_credentials",
                              details=[{"field": "body.current_password", "message": "incorrect", "type": "invalid"}])

@@ -32,7 +32,7 @@ SELECT_PASSWORD_HASH = "SELECT password_hash FROM users WHERE id = %(id)s"  # no
 UPDATE_PASSWORD_HASH = "UPDATE users SET password_hash = %(password_hash)s WHERE id = %(id)s"  # noqa: S105 - SQL, not a secret
 
 
-def create_user(conn: psycopg.Connection, *, username: str, email: str, password_hash: str,
+def create_user(conn: psycopg.Connection, *, username: str, email: str, password_hash: str | None,
                 display_name: str | None = None) -> Row:
     """Insert a user; a duplicate username or email raises psycopg's UniqueViolation."""
     params = {"username": username, "email": email, "password_hash": password_hash, "display_name": display_name}

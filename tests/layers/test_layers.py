@@ -136,3 +136,48 @@ def test_each_http_function_serves_a_request_with_only_its_own_layers(make_user,
         path.write_text(json.dumps(event))
         statuses[function] = _run(function, "-m", "bench.cold_probe", _module(function), str(path))["status"]
     assert statuses == {function: status for function, (_, status) in probes.items()}
+
+
+# Issue 16: the auth function's OAuth sign-in runs on Authlib (client) and joserfc (ID tokens) from the
+# CryptoLayer and OAuthLayer: the authorize URL with PKCE, and an RS256 ID token verified while `alg: none` is refused.
+OAUTH_PROBE = """
+import json, sys
+from shared.identity import oauth
+from joserfc import jwt
+from joserfc.jwk import KeySet, RSAKey
+key = RSAKey.generate_key(2048, parameters={"kid": "k1"})
+provider = oauth.Provider(name="probe", protocol="oidc", authorize_url="https://idp.example/authorize",
+                          token_url="https://idp.example/token", scope="openid email", profile="oidc",
+                          client_id="client", client_secret="secret", issuers=("https://idp.example",),
+                          jwks_uri="https://idp.example/jwks")
+with oauth._client(provider, "https://app.example/cb") as client:
+    url, _ = client.create_authorization_url(provider.authorize_url, state="s", code_verifier="v" * 64, nonce="n")
+oauth._jwks[provider.jwks_uri] = (float("inf"), KeySet([key]).as_dict(private=False))
+claims = {"iss": "https://idp.example", "aud": "client", "sub": "42", "iat": 1, "exp": 2**31, "nonce": "n"}
+good = jwt.encode({"alg": "RS256", "kid": "k1"}, claims, key)
+verified = oauth.verify_id_token(provider, good, "n")["sub"]
+header, payload, _ = good.split(".")
+import base64
+none = base64.urlsafe_b64encode(b'{"alg":"none","kid":"k1"}').rstrip(b"=").decode() + "." + payload + "."
+try:
+    oauth.verify_id_token(provider, none, "n")
+    refused = False
+except Exception as exc:
+    refused = type(exc).__name__ == "OAuthFailedError"
+print(json.dumps({"pkce": "code_challenge_method=S256" in url, "verified": verified, "none_refused": refused}))
+"""
+
+
+def test_the_oauth_layer_goes_only_to_the_auth_function():
+    assert {name for name in functions() if "OAuthLayer" in function_layers(name)} == {"AuthFunction"}
+    assert function_layers("AuthFunction") == ["SharedLayer", "DepsLayer", "CryptoLayer", "OAuthLayer"]
+
+
+def test_the_auth_function_runs_oauth_sign_in_with_only_its_layers():
+    assert _run("AuthFunction", "-c", OAUTH_PROBE) == {"pkce": True, "verified": "42", "none_refused": True}
+
+
+def test_the_auth_function_serves_an_oauth_start_with_only_its_layers(stack, tmp_path):
+    path = tmp_path / "start.json"
+    path.write_text(json.dumps(http_event("GET", "/api/v1/auth/oauth/google/start")))
+    assert _run("AuthFunction", "-m", "bench.cold_probe", _module("AuthFunction"), str(path))["status"] == 200

@@ -12,7 +12,7 @@ from moto import mock_aws
 
 from local import deploy
 
-SECRETS = ("jwt-keys", "digest-signing", "database", "upstash")
+SECRETS = ("jwt-keys", "digest-signing", "database", "upstash", "oauth-clients")
 
 
 @pytest.fixture
@@ -43,12 +43,14 @@ def test_bootstrap_creates_every_secret_and_the_private_bucket_once(aws, monkeyp
     monkeypatch.setenv("DATABASE_URL", "postgresql://app:pw-db-123@pooler.example.com:6543/atribuo")
     monkeypatch.setenv("UPSTASH_REDIS_REST_URL", "https://eu1-example.upstash.io")
     monkeypatch.setenv("UPSTASH_REDIS_REST_TOKEN", "tok-upstash-456")
+    monkeypatch.delenv("OAUTH_CLIENTS", raising=False)  # the local stack's; a stage gets its own
     assert deploy.main(["bootstrap", "prod"]) == 0
     printed = capsys.readouterr().out
     manager = aws.client("secretsmanager")
     values = {what: manager.get_secret_value(SecretId=f"atribuo/prod/{what}")["SecretString"] for what in SECRETS}
     assert values["database"] == "postgresql://app:pw-db-123@pooler.example.com:6543/atribuo"
     assert json.loads(values["upstash"]) == {"url": "https://eu1-example.upstash.io", "token": "tok-upstash-456"}
+    assert json.loads(values["oauth-clients"]) == {}  # issue 16: every sign-in provider off until configured
     digest_keys = json.loads(values["digest-signing"])["keys"]
     assert len(digest_keys) == 1 and len(digest_keys[0]) >= 40
     key_set = json.loads(values["jwt-keys"])["keys"]

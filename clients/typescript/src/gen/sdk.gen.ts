@@ -4,8 +4,8 @@ import * as z from 'zod';
 
 import { client } from './client.gen.js';
 import type { Client, Options as Options2, TDataShape } from './client/index.js';
-import type { AuthChangePasswordData, AuthChangePasswordErrors, AuthChangePasswordResponses, AuthJwksData, AuthJwksErrors, AuthJwksResponses, AuthLoginData, AuthLoginErrors, AuthLoginResponses, AuthLogoutAllData, AuthLogoutAllErrors, AuthLogoutAllResponses, AuthLogoutData, AuthLogoutErrors, AuthLogoutResponses, AuthMeData, AuthMeErrors, AuthMeResponses, AuthRefreshData, AuthRefreshErrors, AuthRefreshResponses, AuthRegisterData, AuthRegisterErrors, AuthRegisterResponses, AvatarConfirmData, AvatarConfirmErrors, AvatarConfirmResponses, AvatarDeleteData, AvatarDeleteErrors, AvatarDeleteResponses, AvatarUploadData, AvatarUploadErrors, AvatarUploadResponses, DigestUnsubscribeData, DigestUnsubscribeErrors, DigestUnsubscribeResponses, HealthGetData, HealthGetErrors, HealthGetResponses, LeaderboardGetData, LeaderboardGetErrors, LeaderboardGetResponses, ProfileGetData, ProfileGetErrors, ProfileGetResponses, ProfileStatsData, ProfileStatsErrors, ProfileStatsResponses, ProfileStatsSeriesData, ProfileStatsSeriesErrors, ProfileStatsSeriesResponses, ProfileUpdateData, ProfileUpdateErrors, ProfileUpdateResponses, ProgressListData, ProgressListErrors, ProgressListResponses, RealtimeTicketData, RealtimeTicketErrors, RealtimeTicketResponses, SkillsCreateData, SkillsCreateErrors, SkillsCreateResponses, SkillsDeleteData, SkillsDeleteErrors, SkillsDeleteResponses, SkillsGetData, SkillsGetErrors, SkillsGetResponses, SkillsListData, SkillsListErrors, SkillsListResponses, SkillsProgressData, SkillsProgressErrors, SkillsProgressResponses, SkillsUpdateData, SkillsUpdateErrors, SkillsUpdateResponses, SyncAckConflictData, SyncAckConflictErrors, SyncAckConflictResponses, SyncBatchData, SyncBatchErrors, SyncBatchResponses, SyncConflictsData, SyncConflictsErrors, SyncConflictsResponses, SyncGetData, SyncGetErrors, SyncGetResponses, UsersCardData, UsersCardErrors, UsersCardPngData, UsersCardPngErrors, UsersCardPngResponses, UsersCardResponses, UsersGetData, UsersGetErrors, UsersGetResponses, UsersSearchData, UsersSearchErrors, UsersSearchResponses } from './types.gen.js';
-import { zAuthChangePasswordBody, zAuthChangePasswordHeaders, zAuthChangePasswordResponse, zAuthJwksHeaders, zAuthLoginBody, zAuthLoginResponse, zAuthLogoutAllHeaders, zAuthLogoutAllResponse, zAuthLogoutBody, zAuthLogoutResponse, zAuthMeResponse, zAuthRefreshBody, zAuthRefreshResponse, zAuthRegisterBody, zAuthRegisterResponse, zAvatarConfirmBody, zAvatarConfirmHeaders, zAvatarConfirmResponse, zAvatarDeleteHeaders, zAvatarDeleteResponse, zAvatarUploadBody, zAvatarUploadHeaders, zAvatarUploadResponse, zDigestUnsubscribeHeaders, zDigestUnsubscribeQuery, zDigestUnsubscribeResponse, zHealthGetResponse, zLeaderboardGetHeaders, zLeaderboardGetQuery, zLeaderboardGetResponse, zProfileGetHeaders, zProfileGetResponse, zProfileStatsHeaders, zProfileStatsQuery, zProfileStatsResponse, zProfileStatsSeriesHeaders, zProfileStatsSeriesQuery, zProfileStatsSeriesResponse, zProfileUpdateBody, zProfileUpdateHeaders, zProfileUpdateResponse, zProgressListHeaders, zProgressListQuery, zProgressListResponse, zRealtimeTicketHeaders, zRealtimeTicketResponse, zSkillsCreateBody, zSkillsCreateHeaders, zSkillsCreateResponse, zSkillsDeleteHeaders, zSkillsDeletePath, zSkillsDeleteResponse, zSkillsGetHeaders, zSkillsGetPath, zSkillsGetResponse, zSkillsListHeaders, zSkillsListQuery, zSkillsListResponse, zSkillsProgressHeaders, zSkillsProgressPath, zSkillsProgressQuery, zSkillsProgressResponse, zSkillsUpdateBody, zSkillsUpdateHeaders, zSkillsUpdatePath, zSkillsUpdateResponse, zSyncAckConflictHeaders, zSyncAckConflictPath, zSyncAckConflictResponse, zSyncBatchBody, zSyncBatchHeaders, zSyncBatchResponse, zSyncConflictsQuery, zSyncConflictsResponse, zSyncGetQuery, zSyncGetResponse, zUsersCardHeaders, zUsersCardPath, zUsersCardPngHeaders, zUsersCardPngPath, zUsersCardResponse, zUsersGetHeaders, zUsersGetPath, zUsersGetResponse, zUsersSearchQuery, zUsersSearchResponse } from './zod.gen.js';
+import type { AuthChangePasswordData, AuthChangePasswordErrors, AuthChangePasswordResponses, AuthJwksData, AuthJwksErrors, AuthJwksResponses, AuthLoginData, AuthLoginErrors, AuthLoginResponses, AuthLogoutAllData, AuthLogoutAllErrors, AuthLogoutAllResponses, AuthLogoutData, AuthLogoutErrors, AuthLogoutResponses, AuthMeData, AuthMeErrors, AuthMeResponses, AuthOauthCallbackData, AuthOauthCallbackErrors, AuthOauthCallbackResponses, AuthOauthSignupData, AuthOauthSignupErrors, AuthOauthSignupResponses, AuthOauthStartData, AuthOauthStartErrors, AuthOauthStartResponses, AuthRefreshData, AuthRefreshErrors, AuthRefreshResponses, AuthRegisterData, AuthRegisterErrors, AuthRegisterResponses, AvatarConfirmData, AvatarConfirmErrors, AvatarConfirmResponses, AvatarDeleteData, AvatarDeleteErrors, AvatarDeleteResponses, AvatarUploadData, AvatarUploadErrors, AvatarUploadResponses, DigestUnsubscribeData, DigestUnsubscribeErrors, DigestUnsubscribeResponses, HealthGetData, HealthGetErrors, HealthGetResponses, IdentitiesDeleteData, IdentitiesDeleteErrors, IdentitiesDeleteResponses, IdentitiesListData, IdentitiesListErrors, IdentitiesListResponses, LeaderboardGetData, LeaderboardGetErrors, LeaderboardGetResponses, ProfileGetData, ProfileGetErrors, ProfileGetResponses, ProfileStatsData, ProfileStatsErrors, ProfileStatsResponses, ProfileStatsSeriesData, ProfileStatsSeriesErrors, ProfileStatsSeriesResponses, ProfileUpdateData, ProfileUpdateErrors, ProfileUpdateResponses, ProgressListData, ProgressListErrors, ProgressListResponses, RealtimeTicketData, RealtimeTicketErrors, RealtimeTicketResponses, SkillsCreateData, SkillsCreateErrors, SkillsCreateResponses, SkillsDeleteData, SkillsDeleteErrors, SkillsDeleteResponses, SkillsGetData, SkillsGetErrors, SkillsGetResponses, SkillsListData, SkillsListErrors, SkillsListResponses, SkillsProgressData, SkillsProgressErrors, SkillsProgressResponses, SkillsUpdateData, SkillsUpdateErrors, SkillsUpdateResponses, SyncAckConflictData, SyncAckConflictErrors, SyncAckConflictResponses, SyncBatchData, SyncBatchErrors, SyncBatchResponses, SyncConflictsData, SyncConflictsErrors, SyncConflictsResponses, SyncGetData, SyncGetErrors, SyncGetResponses, UsersCardData, UsersCardErrors, UsersCardPngData, UsersCardPngErrors, UsersCardPngResponses, UsersCardResponses, UsersGetData, UsersGetErrors, UsersGetResponses, UsersSearchData, UsersSearchErrors, UsersSearchResponses } from './types.gen.js';
+import { zAuthChangePasswordBody, zAuthChangePasswordHeaders, zAuthChangePasswordResponse, zAuthJwksHeaders, zAuthLoginBody, zAuthLoginResponse, zAuthLogoutAllHeaders, zAuthLogoutAllResponse, zAuthLogoutBody, zAuthLogoutResponse, zAuthMeResponse, zAuthOauthCallbackBody, zAuthOauthCallbackHeaders, zAuthOauthCallbackPath, zAuthOauthCallbackResponse, zAuthOauthSignupBody, zAuthOauthSignupResponse, zAuthOauthStartPath, zAuthOauthStartQuery, zAuthOauthStartResponse, zAuthRefreshBody, zAuthRefreshResponse, zAuthRegisterBody, zAuthRegisterResponse, zAvatarConfirmBody, zAvatarConfirmHeaders, zAvatarConfirmResponse, zAvatarDeleteHeaders, zAvatarDeleteResponse, zAvatarUploadBody, zAvatarUploadHeaders, zAvatarUploadResponse, zDigestUnsubscribeHeaders, zDigestUnsubscribeQuery, zDigestUnsubscribeResponse, zHealthGetResponse, zIdentitiesDeleteHeaders, zIdentitiesDeletePath, zIdentitiesDeleteResponse, zIdentitiesListResponse, zLeaderboardGetHeaders, zLeaderboardGetQuery, zLeaderboardGetResponse, zProfileGetHeaders, zProfileGetResponse, zProfileStatsHeaders, zProfileStatsQuery, zProfileStatsResponse, zProfileStatsSeriesHeaders, zProfileStatsSeriesQuery, zProfileStatsSeriesResponse, zProfileUpdateBody, zProfileUpdateHeaders, zProfileUpdateResponse, zProgressListHeaders, zProgressListQuery, zProgressListResponse, zRealtimeTicketHeaders, zRealtimeTicketResponse, zSkillsCreateBody, zSkillsCreateHeaders, zSkillsCreateResponse, zSkillsDeleteHeaders, zSkillsDeletePath, zSkillsDeleteResponse, zSkillsGetHeaders, zSkillsGetPath, zSkillsGetResponse, zSkillsListHeaders, zSkillsListQuery, zSkillsListResponse, zSkillsProgressHeaders, zSkillsProgressPath, zSkillsProgressQuery, zSkillsProgressResponse, zSkillsUpdateBody, zSkillsUpdateHeaders, zSkillsUpdatePath, zSkillsUpdateResponse, zSyncAckConflictHeaders, zSyncAckConflictPath, zSyncAckConflictResponse, zSyncBatchBody, zSyncBatchHeaders, zSyncBatchResponse, zSyncConflictsQuery, zSyncConflictsResponse, zSyncGetQuery, zSyncGetResponse, zUsersCardHeaders, zUsersCardPath, zUsersCardPngHeaders, zUsersCardPngPath, zUsersCardResponse, zUsersGetHeaders, zUsersGetPath, zUsersGetResponse, zUsersSearchQuery, zUsersSearchResponse } from './zod.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -105,6 +105,67 @@ export const authMe = <ThrowOnError extends boolean = false>(options?: Options<A
     responseValidator: async (data) => await zAuthMeResponse.parseAsync(data),
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/v1/auth/me',
+    ...options
+});
+
+/**
+ * Oauth Signup
+ *
+ * Finish a first sign-in whose provider username was taken or invalid, with a chosen username.
+ */
+export const authOauthSignup = <ThrowOnError extends boolean = false>(options: Options<AuthOauthSignupData, ThrowOnError>) => (options.client ?? client).post<AuthOauthSignupResponses, AuthOauthSignupErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: zAuthOauthSignupBody,
+        path: z.never().optional(),
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zAuthOauthSignupResponse.parseAsync(data),
+    url: '/api/v1/auth/oauth/signup',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Oauth Callback
+ *
+ * Post the ``code`` and ``state`` the provider redirected with: a token pair and the user (or, when
+ * linking, the new identity).
+ */
+export const authOauthCallback = <ThrowOnError extends boolean = false>(options: Options<AuthOauthCallbackData, ThrowOnError>) => (options.client ?? client).post<AuthOauthCallbackResponses, AuthOauthCallbackErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: zAuthOauthCallbackBody,
+        headers: zAuthOauthCallbackHeaders.optional(),
+        path: zAuthOauthCallbackPath,
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zAuthOauthCallbackResponse.parseAsync(data),
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/auth/oauth/{provider}/callback',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Oauth Start
+ *
+ * The provider's authorize URL (state, PKCE S256, nonce kept server-side). With a bearer token the
+ * flow links the provider to the caller's account instead of signing in.
+ */
+export const authOauthStart = <ThrowOnError extends boolean = false>(options: Options<AuthOauthStartData, ThrowOnError>) => (options.client ?? client).get<AuthOauthStartResponses, AuthOauthStartErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        path: zAuthOauthStartPath,
+        query: zAuthOauthStartQuery.optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zAuthOauthStartResponse.parseAsync(data),
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/auth/oauth/{provider}/start',
     ...options
 });
 
@@ -274,6 +335,39 @@ export const avatarUpload = <ThrowOnError extends boolean = false>(options: Opti
         'Content-Type': 'application/json',
         ...options.headers
     }
+});
+
+/**
+ * List Identities
+ */
+export const identitiesList = <ThrowOnError extends boolean = false>(options?: Options<IdentitiesListData, ThrowOnError>) => (options?.client ?? client).get<IdentitiesListResponses, IdentitiesListErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        path: z.never().optional(),
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zIdentitiesListResponse.parseAsync(data),
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/me/identities',
+    ...options
+});
+
+/**
+ * Unlink Identity
+ *
+ * Unlink a provider; 409 when it is the account's last way to sign in.
+ */
+export const identitiesDelete = <ThrowOnError extends boolean = false>(options: Options<IdentitiesDeleteData, ThrowOnError>) => (options.client ?? client).delete<IdentitiesDeleteResponses, IdentitiesDeleteErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        headers: zIdentitiesDeleteHeaders.optional(),
+        path: zIdentitiesDeletePath,
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zIdentitiesDeleteResponse.parseAsync(data),
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/me/identities/{identity_id}',
+    ...options
 });
 
 /**

@@ -251,7 +251,7 @@ export type ErrorBody = {
      *
      * Stable and machine-readable: switch on this, never on the message
      */
-    code: 'already_exists' | 'bad_request' | 'cache_unavailable' | 'conflict' | 'forbidden' | 'http_error' | 'idempotency_in_flight' | 'idempotency_key_reused' | 'internal_error' | 'invalid_credentials' | 'invalid_grant' | 'invalid_json' | 'invalid_token' | 'invalid_upload' | 'invalid_value' | 'method_not_allowed' | 'not_found' | 'nul_character' | 'outcome_unknown' | 'payload_too_large' | 'precondition_failed' | 'rate_limited' | 'service_unavailable' | 'session_revoked' | 'unauthorized' | 'unsupported_media_type' | 'upload_changed' | 'validation_error' | 'version_ahead';
+    code: 'account_exists' | 'already_exists' | 'bad_request' | 'cache_unavailable' | 'code_rejected' | 'conflict' | 'email_required' | 'forbidden' | 'http_error' | 'idempotency_in_flight' | 'idempotency_key_reused' | 'identity_in_use' | 'internal_error' | 'invalid_credentials' | 'invalid_grant' | 'invalid_id_token' | 'invalid_json' | 'invalid_state' | 'invalid_token' | 'invalid_upload' | 'invalid_value' | 'last_sign_in_method' | 'link_user_mismatch' | 'method_not_allowed' | 'not_found' | 'nul_character' | 'oauth_failed' | 'outcome_unknown' | 'password_not_set' | 'payload_too_large' | 'precondition_failed' | 'rate_limited' | 'redirect_uri_not_allowed' | 'service_unavailable' | 'session_revoked' | 'unauthorized' | 'unknown_provider' | 'unsupported_media_type' | 'upload_changed' | 'username_unavailable' | 'validation_error' | 'version_ahead';
     /**
      * Message
      *
@@ -318,6 +318,56 @@ export type HealthPublic = {
 };
 
 /**
+ * IdentityListPublic
+ */
+export type IdentityListPublic = {
+    /**
+     * Items
+     */
+    items: Array<IdentityPublic>;
+    /**
+     * Has Password
+     *
+     * Whether the account also signs in with a password (if not, the last identity cannot be unlinked)
+     */
+    has_password: boolean;
+};
+
+/**
+ * IdentityPublic
+ */
+export type IdentityPublic = {
+    /**
+     * Id
+     */
+    id: string;
+    /**
+     * Provider
+     */
+    provider: string;
+    /**
+     * Email
+     *
+     * The e-mail as the provider stated it at the last sign-in
+     */
+    email: string | null;
+    /**
+     * Email Verified
+     *
+     * Whether the provider said it had verified that e-mail
+     */
+    email_verified: boolean;
+    /**
+     * Created At
+     */
+    created_at: string;
+    /**
+     * Last Used At
+     */
+    last_used_at: string;
+};
+
+/**
  * Leaderboard
  */
 export type Leaderboard = {
@@ -380,6 +430,95 @@ export type LoginCreate = {
      * Password
      */
     password: string;
+};
+
+/**
+ * OAuthCallbackCreate
+ *
+ * What the provider's redirect gave the frontend: ``code`` and ``state`` from the query string.
+ */
+export type OAuthCallbackCreate = {
+    /**
+     * Code
+     */
+    code: string;
+    /**
+     * State
+     */
+    state: string;
+};
+
+/**
+ * OAuthResultPublic
+ *
+ * ``signed_in``/``created``: a new sign-in (token pair). ``linked``: the identity was added to the
+ * signed-in caller's account; no new tokens.
+ */
+export type OAuthResultPublic = {
+    /**
+     * Outcome
+     */
+    outcome: 'signed_in' | 'created' | 'linked';
+    user: ProfilePublic;
+    identity: IdentityPublic;
+    /**
+     * Access Token
+     */
+    access_token: string | null;
+    /**
+     * Refresh Token
+     */
+    refresh_token: string | null;
+    /**
+     * Token Type
+     */
+    token_type: 'bearer' | null;
+    /**
+     * Expires In
+     */
+    expires_in: number | null;
+};
+
+/**
+ * OAuthSignupCreate
+ *
+ * Finish a first sign-in whose provider username was taken or invalid.
+ */
+export type OAuthSignupCreate = {
+    /**
+     * Signup Token
+     */
+    signup_token: string;
+    /**
+     * Username
+     */
+    username: string;
+};
+
+/**
+ * OAuthStartPublic
+ *
+ * Where to send the browser. ``state`` is also in the URL; the SPA posts it back with the code.
+ */
+export type OAuthStartPublic = {
+    /**
+     * Authorization Url
+     */
+    authorization_url: string;
+    /**
+     * State
+     */
+    state: string;
+    /**
+     * Expires In
+     *
+     * Seconds the state stays valid (single use)
+     */
+    expires_in: number;
+    /**
+     * Intent
+     */
+    intent: 'sign_in' | 'link';
 };
 
 /**
@@ -1095,6 +1234,10 @@ export type AuthLoginErrors = {
      */
     404: ErrorEnvelope;
     /**
+     * Conflicts with the current state (details say with what)
+     */
+    409: ErrorEnvelope;
+    /**
      * Body too large
      */
     413: ErrorEnvelope;
@@ -1291,6 +1434,194 @@ export type AuthMeResponses = {
 };
 
 export type AuthMeResponse = AuthMeResponses[keyof AuthMeResponses];
+
+export type AuthOauthSignupData = {
+    body: OAuthSignupCreate;
+    path?: never;
+    query?: never;
+    url: '/api/v1/auth/oauth/signup';
+};
+
+export type AuthOauthSignupErrors = {
+    /**
+     * Malformed request
+     */
+    400: ErrorEnvelope;
+    /**
+     * Not found
+     */
+    404: ErrorEnvelope;
+    /**
+     * Conflicts with the current state (details say with what)
+     */
+    409: ErrorEnvelope;
+    /**
+     * Body too large
+     */
+    413: ErrorEnvelope;
+    /**
+     * Body is not JSON
+     */
+    415: ErrorEnvelope;
+    /**
+     * Validation failed (details name the fields)
+     */
+    422: ErrorEnvelope;
+    /**
+     * Rate limited
+     */
+    429: ErrorEnvelope;
+    /**
+     * A dependency is unavailable
+     */
+    503: ErrorEnvelope;
+};
+
+export type AuthOauthSignupError = AuthOauthSignupErrors[keyof AuthOauthSignupErrors];
+
+export type AuthOauthSignupResponses = {
+    /**
+     * Successful Response
+     */
+    200: OAuthResultPublic;
+};
+
+export type AuthOauthSignupResponse = AuthOauthSignupResponses[keyof AuthOauthSignupResponses];
+
+export type AuthOauthCallbackData = {
+    body: OAuthCallbackCreate;
+    headers?: {
+        /**
+         * Makes a retry safe: the first answer is stored and replayed (with Idempotent-Replayed: true); the same key on another request is a 422
+         */
+        'Idempotency-Key'?: string;
+    };
+    path: {
+        /**
+         * Provider
+         */
+        provider: string;
+    };
+    query?: never;
+    url: '/api/v1/auth/oauth/{provider}/callback';
+};
+
+export type AuthOauthCallbackErrors = {
+    /**
+     * Malformed request
+     */
+    400: ErrorEnvelope;
+    /**
+     * Missing, expired or invalid access token (or, for login/refresh, bad credentials)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Refused for this caller (details say why)
+     */
+    403: ErrorEnvelope;
+    /**
+     * Not found
+     */
+    404: ErrorEnvelope;
+    /**
+     * Conflicts with the current state (details say with what)
+     */
+    409: ErrorEnvelope;
+    /**
+     * Body too large
+     */
+    413: ErrorEnvelope;
+    /**
+     * Body is not JSON
+     */
+    415: ErrorEnvelope;
+    /**
+     * Validation failed (details name the fields)
+     */
+    422: ErrorEnvelope;
+    /**
+     * Rate limited
+     */
+    429: ErrorEnvelope;
+    /**
+     * A dependency is unavailable
+     */
+    503: ErrorEnvelope;
+};
+
+export type AuthOauthCallbackError = AuthOauthCallbackErrors[keyof AuthOauthCallbackErrors];
+
+export type AuthOauthCallbackResponses = {
+    /**
+     * Successful Response
+     */
+    200: OAuthResultPublic;
+};
+
+export type AuthOauthCallbackResponse = AuthOauthCallbackResponses[keyof AuthOauthCallbackResponses];
+
+export type AuthOauthStartData = {
+    body?: never;
+    path: {
+        /**
+         * Provider
+         */
+        provider: string;
+    };
+    query?: {
+        /**
+         * Redirect Uri
+         */
+        redirect_uri?: string;
+    };
+    url: '/api/v1/auth/oauth/{provider}/start';
+};
+
+export type AuthOauthStartErrors = {
+    /**
+     * Malformed request
+     */
+    400: ErrorEnvelope;
+    /**
+     * Missing, expired or invalid access token (or, for login/refresh, bad credentials)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Not found
+     */
+    404: ErrorEnvelope;
+    /**
+     * Body too large
+     */
+    413: ErrorEnvelope;
+    /**
+     * Body is not JSON
+     */
+    415: ErrorEnvelope;
+    /**
+     * Validation failed (details name the fields)
+     */
+    422: ErrorEnvelope;
+    /**
+     * Rate limited
+     */
+    429: ErrorEnvelope;
+    /**
+     * A dependency is unavailable
+     */
+    503: ErrorEnvelope;
+};
+
+export type AuthOauthStartError = AuthOauthStartErrors[keyof AuthOauthStartErrors];
+
+export type AuthOauthStartResponses = {
+    /**
+     * Successful Response
+     */
+    200: OAuthStartPublic;
+};
+
+export type AuthOauthStartResponse = AuthOauthStartResponses[keyof AuthOauthStartResponses];
 
 export type AuthChangePasswordData = {
     body: PasswordUpdate;
@@ -1822,6 +2153,127 @@ export type AvatarUploadResponses = {
 };
 
 export type AvatarUploadResponse = AvatarUploadResponses[keyof AvatarUploadResponses];
+
+export type IdentitiesListData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/me/identities';
+};
+
+export type IdentitiesListErrors = {
+    /**
+     * Malformed request
+     */
+    400: ErrorEnvelope;
+    /**
+     * Missing, expired or invalid access token (or, for login/refresh, bad credentials)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Not found
+     */
+    404: ErrorEnvelope;
+    /**
+     * Body too large
+     */
+    413: ErrorEnvelope;
+    /**
+     * Body is not JSON
+     */
+    415: ErrorEnvelope;
+    /**
+     * Validation failed (details name the fields)
+     */
+    422: ErrorEnvelope;
+    /**
+     * Rate limited
+     */
+    429: ErrorEnvelope;
+    /**
+     * A dependency is unavailable
+     */
+    503: ErrorEnvelope;
+};
+
+export type IdentitiesListError = IdentitiesListErrors[keyof IdentitiesListErrors];
+
+export type IdentitiesListResponses = {
+    /**
+     * Successful Response
+     */
+    200: IdentityListPublic;
+};
+
+export type IdentitiesListResponse = IdentitiesListResponses[keyof IdentitiesListResponses];
+
+export type IdentitiesDeleteData = {
+    body?: never;
+    headers?: {
+        /**
+         * Makes a retry safe: the first answer is stored and replayed (with Idempotent-Replayed: true); the same key on another request is a 422
+         */
+        'Idempotency-Key'?: string;
+    };
+    path: {
+        /**
+         * Identity Id
+         */
+        identity_id: string;
+    };
+    query?: never;
+    url: '/api/v1/me/identities/{identity_id}';
+};
+
+export type IdentitiesDeleteErrors = {
+    /**
+     * Malformed request
+     */
+    400: ErrorEnvelope;
+    /**
+     * Missing, expired or invalid access token (or, for login/refresh, bad credentials)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Not found
+     */
+    404: ErrorEnvelope;
+    /**
+     * Conflicts with the current state (details say with what)
+     */
+    409: ErrorEnvelope;
+    /**
+     * Body too large
+     */
+    413: ErrorEnvelope;
+    /**
+     * Body is not JSON
+     */
+    415: ErrorEnvelope;
+    /**
+     * Validation failed (details name the fields)
+     */
+    422: ErrorEnvelope;
+    /**
+     * Rate limited
+     */
+    429: ErrorEnvelope;
+    /**
+     * A dependency is unavailable
+     */
+    503: ErrorEnvelope;
+};
+
+export type IdentitiesDeleteError = IdentitiesDeleteErrors[keyof IdentitiesDeleteErrors];
+
+export type IdentitiesDeleteResponses = {
+    /**
+     * Successful Response
+     */
+    204: void;
+};
+
+export type IdentitiesDeleteResponse = IdentitiesDeleteResponses[keyof IdentitiesDeleteResponses];
 
 export type ProfileGetData = {
     body?: never;

@@ -112,33 +112,46 @@ export const zConflictPage = z.object({
  */
 export const zErrorBody = z.object({
     code: z.enum([
+        'account_exists',
         'already_exists',
         'bad_request',
         'cache_unavailable',
+        'code_rejected',
         'conflict',
+        'email_required',
         'forbidden',
         'http_error',
         'idempotency_in_flight',
         'idempotency_key_reused',
+        'identity_in_use',
         'internal_error',
         'invalid_credentials',
         'invalid_grant',
+        'invalid_id_token',
         'invalid_json',
+        'invalid_state',
         'invalid_token',
         'invalid_upload',
         'invalid_value',
+        'last_sign_in_method',
+        'link_user_mismatch',
         'method_not_allowed',
         'not_found',
         'nul_character',
+        'oauth_failed',
         'outcome_unknown',
+        'password_not_set',
         'payload_too_large',
         'precondition_failed',
         'rate_limited',
+        'redirect_uri_not_allowed',
         'service_unavailable',
         'session_revoked',
         'unauthorized',
+        'unknown_provider',
         'unsupported_media_type',
         'upload_changed',
+        'username_unavailable',
         'validation_error',
         'version_ahead'
     ]),
@@ -166,6 +179,26 @@ export const zHealthPublic = z.object({
     version: z.string(),
     database: z.string(),
     redis: z.string()
+});
+
+/**
+ * IdentityPublic
+ */
+export const zIdentityPublic = z.object({
+    id: z.uuid(),
+    provider: z.string(),
+    email: z.string().nullable(),
+    email_verified: z.boolean(),
+    created_at: z.string(),
+    last_used_at: z.string()
+});
+
+/**
+ * IdentityListPublic
+ */
+export const zIdentityListPublic = z.object({
+    items: z.array(zIdentityPublic),
+    has_password: z.boolean()
 });
 
 /**
@@ -198,6 +231,38 @@ export const zLeaderboard = z.object({
 export const zLoginCreate = z.object({
     username: z.string().min(1).max(320),
     password: z.string().min(1).max(128)
+});
+
+/**
+ * OAuthCallbackCreate
+ *
+ * What the provider's redirect gave the frontend: ``code`` and ``state`` from the query string.
+ */
+export const zOAuthCallbackCreate = z.object({
+    code: z.string().min(1).max(2048),
+    state: z.string().regex(/^[A-Za-z0-9_-]{43}$/)
+});
+
+/**
+ * OAuthSignupCreate
+ *
+ * Finish a first sign-in whose provider username was taken or invalid.
+ */
+export const zOAuthSignupCreate = z.object({
+    signup_token: z.string().regex(/^[A-Za-z0-9_-]{43}$/),
+    username: z.string()
+});
+
+/**
+ * OAuthStartPublic
+ *
+ * Where to send the browser. ``state`` is also in the URL; the SPA posts it back with the code.
+ */
+export const zOAuthStartPublic = z.object({
+    authorization_url: z.string(),
+    state: z.string(),
+    expires_in: z.int(),
+    intent: z.enum(['sign_in', 'link'])
 });
 
 /**
@@ -298,6 +363,26 @@ export const zProfilePublic = z.object({
     digest_opt_out: z.boolean(),
     created_at: z.iso.datetime(),
     updated_at: z.iso.datetime()
+});
+
+/**
+ * OAuthResultPublic
+ *
+ * ``signed_in``/``created``: a new sign-in (token pair). ``linked``: the identity was added to the
+ * signed-in caller's account; no new tokens.
+ */
+export const zOAuthResultPublic = z.object({
+    outcome: z.enum([
+        'signed_in',
+        'created',
+        'linked'
+    ]),
+    user: zProfilePublic,
+    identity: zIdentityPublic,
+    access_token: z.string().nullable(),
+    refresh_token: z.string().nullable(),
+    token_type: z.literal('bearer').nullable(),
+    expires_in: z.int().nullable()
 });
 
 /**
@@ -557,6 +642,41 @@ export const zAuthLogoutAllResponse = z.void();
  */
 export const zAuthMeResponse = zProfilePublic;
 
+export const zAuthOauthSignupBody = zOAuthSignupCreate;
+
+/**
+ * Successful Response
+ */
+export const zAuthOauthSignupResponse = zOAuthResultPublic;
+
+export const zAuthOauthCallbackBody = zOAuthCallbackCreate;
+
+export const zAuthOauthCallbackHeaders = z.object({
+    'Idempotency-Key': z.string().regex(/^[\x21-\x7e]{1,99}$/).optional()
+});
+
+export const zAuthOauthCallbackPath = z.object({
+    provider: z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/)
+});
+
+/**
+ * Successful Response
+ */
+export const zAuthOauthCallbackResponse = zOAuthResultPublic;
+
+export const zAuthOauthStartPath = z.object({
+    provider: z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/)
+});
+
+export const zAuthOauthStartQuery = z.object({
+    redirect_uri: z.string().max(2048).optional()
+});
+
+/**
+ * Successful Response
+ */
+export const zAuthOauthStartResponse = zOAuthStartPublic;
+
 export const zAuthChangePasswordBody = zPasswordUpdate;
 
 export const zAuthChangePasswordHeaders = z.object({
@@ -643,6 +763,24 @@ export const zAvatarUploadHeaders = z.object({
  * Successful Response
  */
 export const zAvatarUploadResponse = zAvatarUploadPublic;
+
+/**
+ * Successful Response
+ */
+export const zIdentitiesListResponse = zIdentityListPublic;
+
+export const zIdentitiesDeleteHeaders = z.object({
+    'Idempotency-Key': z.string().regex(/^[\x21-\x7e]{1,99}$/).optional()
+});
+
+export const zIdentitiesDeletePath = z.object({
+    identity_id: z.uuid()
+});
+
+/**
+ * Successful Response
+ */
+export const zIdentitiesDeleteResponse = z.void();
 
 export const zProfileGetHeaders = z.object({
     'If-None-Match': z.string().optional()

@@ -3,8 +3,8 @@
 import { type InfiniteData, infiniteQueryOptions, queryOptions, type UseMutationOptions } from '@tanstack/react-query';
 
 import { client } from '../client.gen.js';
-import { authChangePassword, authJwks, authLogin, authLogout, authLogoutAll, authMe, authRefresh, authRegister, avatarConfirm, avatarDelete, avatarUpload, digestUnsubscribe, healthGet, leaderboardGet, type Options, profileGet, profileStats, profileStatsSeries, profileUpdate, progressList, realtimeTicket, skillsCreate, skillsDelete, skillsGet, skillsList, skillsProgress, skillsUpdate, syncAckConflict, syncBatch, syncConflicts, syncGet, usersCard, usersCardPng, usersGet, usersSearch } from '../sdk.gen.js';
-import type { AuthChangePasswordData, AuthChangePasswordError, AuthChangePasswordResponse, AuthJwksData, AuthJwksError, AuthLoginData, AuthLoginError, AuthLoginResponse, AuthLogoutAllData, AuthLogoutAllError, AuthLogoutAllResponse, AuthLogoutData, AuthLogoutError, AuthLogoutResponse, AuthMeData, AuthMeError, AuthMeResponse, AuthRefreshData, AuthRefreshError, AuthRefreshResponse, AuthRegisterData, AuthRegisterError, AuthRegisterResponse, AvatarConfirmData, AvatarConfirmError, AvatarConfirmResponse, AvatarDeleteData, AvatarDeleteError, AvatarDeleteResponse, AvatarUploadData, AvatarUploadError, AvatarUploadResponse, DigestUnsubscribeData, DigestUnsubscribeError, DigestUnsubscribeResponse, HealthGetData, HealthGetError, HealthGetResponse, LeaderboardGetData, LeaderboardGetError, LeaderboardGetResponse, ProfileGetData, ProfileGetError, ProfileGetResponse, ProfileStatsData, ProfileStatsError, ProfileStatsResponse, ProfileStatsSeriesData, ProfileStatsSeriesError, ProfileStatsSeriesResponse, ProfileUpdateData, ProfileUpdateError, ProfileUpdateResponse, ProgressListData, ProgressListError, ProgressListResponse, RealtimeTicketData, RealtimeTicketError, RealtimeTicketResponse, SkillsCreateData, SkillsCreateError, SkillsCreateResponse, SkillsDeleteData, SkillsDeleteError, SkillsDeleteResponse, SkillsGetData, SkillsGetError, SkillsGetResponse, SkillsListData, SkillsListError, SkillsListResponse, SkillsProgressData, SkillsProgressError, SkillsProgressResponse, SkillsUpdateData, SkillsUpdateError, SkillsUpdateResponse, SyncAckConflictData, SyncAckConflictError, SyncAckConflictResponse, SyncBatchData, SyncBatchError, SyncBatchResponse, SyncConflictsData, SyncConflictsError, SyncConflictsResponse, SyncGetData, SyncGetError, SyncGetResponse, UsersCardData, UsersCardError, UsersCardPngData, UsersCardPngError, UsersCardResponse, UsersGetData, UsersGetError, UsersGetResponse, UsersSearchData, UsersSearchError, UsersSearchResponse } from '../types.gen.js';
+import { authChangePassword, authJwks, authLogin, authLogout, authLogoutAll, authMe, authOauthCallback, authOauthSignup, authOauthStart, authRefresh, authRegister, avatarConfirm, avatarDelete, avatarUpload, digestUnsubscribe, healthGet, identitiesDelete, identitiesList, leaderboardGet, type Options, profileGet, profileStats, profileStatsSeries, profileUpdate, progressList, realtimeTicket, skillsCreate, skillsDelete, skillsGet, skillsList, skillsProgress, skillsUpdate, syncAckConflict, syncBatch, syncConflicts, syncGet, usersCard, usersCardPng, usersGet, usersSearch } from '../sdk.gen.js';
+import type { AuthChangePasswordData, AuthChangePasswordError, AuthChangePasswordResponse, AuthJwksData, AuthJwksError, AuthLoginData, AuthLoginError, AuthLoginResponse, AuthLogoutAllData, AuthLogoutAllError, AuthLogoutAllResponse, AuthLogoutData, AuthLogoutError, AuthLogoutResponse, AuthMeData, AuthMeError, AuthMeResponse, AuthOauthCallbackData, AuthOauthCallbackError, AuthOauthCallbackResponse, AuthOauthSignupData, AuthOauthSignupError, AuthOauthSignupResponse, AuthOauthStartData, AuthOauthStartError, AuthOauthStartResponse, AuthRefreshData, AuthRefreshError, AuthRefreshResponse, AuthRegisterData, AuthRegisterError, AuthRegisterResponse, AvatarConfirmData, AvatarConfirmError, AvatarConfirmResponse, AvatarDeleteData, AvatarDeleteError, AvatarDeleteResponse, AvatarUploadData, AvatarUploadError, AvatarUploadResponse, DigestUnsubscribeData, DigestUnsubscribeError, DigestUnsubscribeResponse, HealthGetData, HealthGetError, HealthGetResponse, IdentitiesDeleteData, IdentitiesDeleteError, IdentitiesDeleteResponse, IdentitiesListData, IdentitiesListError, IdentitiesListResponse, LeaderboardGetData, LeaderboardGetError, LeaderboardGetResponse, ProfileGetData, ProfileGetError, ProfileGetResponse, ProfileStatsData, ProfileStatsError, ProfileStatsResponse, ProfileStatsSeriesData, ProfileStatsSeriesError, ProfileStatsSeriesResponse, ProfileUpdateData, ProfileUpdateError, ProfileUpdateResponse, ProgressListData, ProgressListError, ProgressListResponse, RealtimeTicketData, RealtimeTicketError, RealtimeTicketResponse, SkillsCreateData, SkillsCreateError, SkillsCreateResponse, SkillsDeleteData, SkillsDeleteError, SkillsDeleteResponse, SkillsGetData, SkillsGetError, SkillsGetResponse, SkillsListData, SkillsListError, SkillsListResponse, SkillsProgressData, SkillsProgressError, SkillsProgressResponse, SkillsUpdateData, SkillsUpdateError, SkillsUpdateResponse, SyncAckConflictData, SyncAckConflictError, SyncAckConflictResponse, SyncBatchData, SyncBatchError, SyncBatchResponse, SyncConflictsData, SyncConflictsError, SyncConflictsResponse, SyncGetData, SyncGetError, SyncGetResponse, UsersCardData, UsersCardError, UsersCardPngData, UsersCardPngError, UsersCardResponse, UsersGetData, UsersGetError, UsersGetResponse, UsersSearchData, UsersSearchError, UsersSearchResponse } from '../types.gen.js';
 
 export type QueryKey<TOptions extends Options> = [
     Pick<TOptions, 'baseUrl' | 'body' | 'headers' | 'path' | 'query'> & {
@@ -130,6 +130,66 @@ export const authMeOptions = (options?: Options<AuthMeData>) => queryOptions<Aut
         return data;
     },
     queryKey: authMeQueryKey(options)
+});
+
+/**
+ * Oauth Signup
+ *
+ * Finish a first sign-in whose provider username was taken or invalid, with a chosen username.
+ */
+export const authOauthSignupMutation = (options?: Partial<Options<AuthOauthSignupData>>): UseMutationOptions<AuthOauthSignupResponse, AuthOauthSignupError, Options<AuthOauthSignupData>> => {
+    const mutationOptions: UseMutationOptions<AuthOauthSignupResponse, AuthOauthSignupError, Options<AuthOauthSignupData>> = {
+        mutationFn: async (fnOptions) => {
+            const { data } = await authOauthSignup({
+                ...options,
+                ...fnOptions,
+                throwOnError: true
+            });
+            return data;
+        }
+    };
+    return mutationOptions;
+};
+
+/**
+ * Oauth Callback
+ *
+ * Post the ``code`` and ``state`` the provider redirected with: a token pair and the user (or, when
+ * linking, the new identity).
+ */
+export const authOauthCallbackMutation = (options?: Partial<Options<AuthOauthCallbackData>>): UseMutationOptions<AuthOauthCallbackResponse, AuthOauthCallbackError, Options<AuthOauthCallbackData>> => {
+    const mutationOptions: UseMutationOptions<AuthOauthCallbackResponse, AuthOauthCallbackError, Options<AuthOauthCallbackData>> = {
+        mutationFn: async (fnOptions) => {
+            const { data } = await authOauthCallback({
+                ...options,
+                ...fnOptions,
+                throwOnError: true
+            });
+            return data;
+        }
+    };
+    return mutationOptions;
+};
+
+export const authOauthStartQueryKey = (options: Options<AuthOauthStartData>) => createQueryKey('authOauthStart', options);
+
+/**
+ * Oauth Start
+ *
+ * The provider's authorize URL (state, PKCE S256, nonce kept server-side). With a bearer token the
+ * flow links the provider to the caller's account instead of signing in.
+ */
+export const authOauthStartOptions = (options: Options<AuthOauthStartData>) => queryOptions<AuthOauthStartResponse, AuthOauthStartError, AuthOauthStartResponse, ReturnType<typeof authOauthStartQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await authOauthStart({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: authOauthStartQueryKey(options)
 });
 
 /**
@@ -290,6 +350,43 @@ export const avatarUploadMutation = (options?: Partial<Options<AvatarUploadData>
     const mutationOptions: UseMutationOptions<AvatarUploadResponse, AvatarUploadError, Options<AvatarUploadData>> = {
         mutationFn: async (fnOptions) => {
             const { data } = await avatarUpload({
+                ...options,
+                ...fnOptions,
+                throwOnError: true
+            });
+            return data;
+        }
+    };
+    return mutationOptions;
+};
+
+export const identitiesListQueryKey = (options?: Options<IdentitiesListData>) => createQueryKey('identitiesList', options);
+
+/**
+ * List Identities
+ */
+export const identitiesListOptions = (options?: Options<IdentitiesListData>) => queryOptions<IdentitiesListResponse, IdentitiesListError, IdentitiesListResponse, ReturnType<typeof identitiesListQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await identitiesList({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: identitiesListQueryKey(options)
+});
+
+/**
+ * Unlink Identity
+ *
+ * Unlink a provider; 409 when it is the account's last way to sign in.
+ */
+export const identitiesDeleteMutation = (options?: Partial<Options<IdentitiesDeleteData>>): UseMutationOptions<IdentitiesDeleteResponse, IdentitiesDeleteError, Options<IdentitiesDeleteData>> => {
+    const mutationOptions: UseMutationOptions<IdentitiesDeleteResponse, IdentitiesDeleteError, Options<IdentitiesDeleteData>> = {
+        mutationFn: async (fnOptions) => {
+            const { data } = await identitiesDelete({
                 ...options,
                 ...fnOptions,
                 throwOnError: true
