@@ -124,6 +124,40 @@ def delete_handled(queue_url: str, messages: list[dict[str, Any]], response: dic
         boto3.client("sqs").delete_message_batch(QueueUrl=queue_url, Entries=entries)
 
 
+def readable(body: str) -> tuple[str, list[str]]:
+    """An email body (moto keeps the HTML part when there is one) as plain text, and its links."""
+    from html.parser import HTMLParser
+
+    class Reader(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.text: list[str] = []
+            self.links: list[str] = []
+            self.skip = 0
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            if tag in ("style", "script", "head"):
+                self.skip += 1
+            if tag == "a":
+                self.links += [v for k, v in attrs if k == "href" and v]
+            if tag in ("p", "br", "tr", "li", "h1", "h2", "h3", "div"):
+                self.text.append("\n")
+
+        def handle_endtag(self, tag: str) -> None:
+            if tag in ("style", "script", "head"):
+                self.skip = max(0, self.skip - 1)
+
+        def handle_data(self, data: str) -> None:
+            if not self.skip:
+                self.text.append(data)
+
+    reader = Reader()
+    reader.feed(body)
+    lines = (" ".join(line.split()) for line in "".join(reader.text).splitlines())
+    text = "\n".join(line for line in lines if line)
+    return text, reader.links
+
+
 def sent_emails(moto_url: str | None = None) -> list[dict[str, Any]]:
     """Every email moto's SES accepted: ``[{"id", "source", "destinations", "subject", "body"}]``."""
     import httpx

@@ -160,13 +160,24 @@ def maintenance_now() -> None:
 
 
 def list_emails() -> None:
+    """Each mail moto's SES "sent": its addresses, its text and its links; ``EMAILS_HTML=folder``
+    also writes each one's HTML there, to open in a browser."""
     _load_dev_env()
     mails = res.sent_emails()
+    folder = Path(os.environ["EMAILS_HTML"]) if os.environ.get("EMAILS_HTML") else None
     print(f"{len(mails)} email(s) sent since make dev started (moto keeps them in memory)")
     for mail in mails:
         to = ", ".join(mail.get("destinations", {}).get("ToAddresses", []))
-        print(f"{mail.get('id')}  to={to}  subject={mail.get('subject')!r}")
-
+        text, links = res.readable(mail.get("body") or "")
+        print(f"\n── {mail.get('id')}  from={mail.get('source')}  to={to}  subject={mail.get('subject')!r}")
+        print(text)
+        for link in links:
+            print(f"  link: {link}")
+        if folder is not None:
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / f"{mail.get('id')}.html").write_text(mail.get("body") or "")
+    if folder is not None and mails:
+        print(f"\nHTML written to {folder}/")
 
 if __name__ == "__main__":
     COMMANDS = {"digest": digest_now, "emails": list_emails, "maintenance": maintenance_now}
