@@ -14,6 +14,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from local.deploy import avatar_bucket_cors
 from shared.core.settings import get_settings, reset_settings
 
 DIGEST_QUEUE = "atribuo-digests"
@@ -42,16 +43,6 @@ def ensure_resources(visibility_timeout_s: int = VISIBILITY_TIMEOUT_S, suffix: s
     os.environ.update(env)
     reset_settings()
     return env
-
-
-def avatar_bucket_cors(origins: list[str]) -> dict[str, Any]:
-    """The CORS rules the avatar bucket needs for browsers to POST (S3) or PUT (R2) presigned uploads.
-
-    The real bucket needs the same (docs/operations: ``aws s3api put-bucket-cors``); reads go through
-    the CDN, so no GET rule: the bucket stays private.
-    """
-    return {"CORSRules": [{"AllowedOrigins": origins, "AllowedMethods": ["POST", "PUT"], "AllowedHeaders": ["*"],
-                           "ExposeHeaders": ["ETag"], "MaxAgeSeconds": 3000}]}
 
 
 def ensure_avatar_bucket() -> str:
