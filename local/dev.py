@@ -43,7 +43,8 @@ def main() -> None:
     from local.stack import LocalStack
 
     os.environ.setdefault("UPSTASH_REDIS_REST_TOKEN", "local-dev-token")
-    stack = LocalStack(ROOT / ".local", bridge_port=BRIDGE_PORT, moto_port=MOTO_PORT, bridge_process=True)
+    stack = LocalStack(ROOT / ".local", bridge_port=BRIDGE_PORT, moto_port=MOTO_PORT, bridge_process=True,
+                       persist_aws=True)
     stack.env["UPSTASH_REDIS_REST_TOKEN"] = os.environ["UPSTASH_REDIS_REST_TOKEN"]
     stack.start()
     try:

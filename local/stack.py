@@ -50,6 +50,7 @@ class LocalStack:
     moto_port: int = 0
     with_moto: bool = True
     bridge_process: bool = False  # True: the bridge runs in its own process (make dev, benchmarks)
+    persist_aws: bool = False  # True (make dev): moto's S3 objects and sent mail survive a restart
     env: dict[str, str] = field(default_factory=dict)
     _stoppers: list[Any] = field(default_factory=list)
     redis: Any = None
@@ -77,6 +78,10 @@ class LocalStack:
             self._stoppers.append(self.moto.stop)
             self.env["AWS_ENDPOINT_URL"] = self.moto.url
         os.environ.update(self.env)
+        if self.with_moto and self.persist_aws:
+            from local import aws_state
+
+            aws_state.restore(self.state_dir, self.moto.url)
         return self
 
     def start_bridge(self) -> None:
@@ -119,6 +124,11 @@ class LocalStack:
             self.bridge = None
 
     def stop(self) -> None:
+        if self.moto is not None and self.persist_aws:
+            from local import aws_state
+
+            with contextlib.suppress(Exception):  # best effort on the way out
+                aws_state.save(self.state_dir, self.moto.url)
         self.stop_bridge()
         for stop in reversed(self._stoppers):
             with contextlib.suppress(Exception):  # best effort on the way out
