@@ -14,6 +14,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from local.deploy import avatar_bucket_cors
 from shared.core.settings import get_settings, reset_settings
 
 DIGEST_QUEUE = "atribuo-digests"
@@ -42,16 +43,6 @@ def ensure_resources(visibility_timeout_s: int = VISIBILITY_TIMEOUT_S, suffix: s
     os.environ.update(env)
     reset_settings()
     return env
-
-
-def avatar_bucket_cors(origins: list[str]) -> dict[str, Any]:
-    """The CORS rules the avatar bucket needs for browsers to POST (S3) or PUT (R2) presigned uploads.
-
-    The real bucket needs the same (docs/operations: ``aws s3api put-bucket-cors``); reads go through
-    the CDN, so no GET rule: the bucket stays private.
-    """
-    return {"CORSRules": [{"AllowedOrigins": origins, "AllowedMethods": ["POST", "PUT"], "AllowedHeaders": ["*"],
-                           "ExposeHeaders": ["ETag"], "MaxAgeSeconds": 3000}]}
 
 
 def ensure_avatar_bucket() -> str:
@@ -122,6 +113,40 @@ def delete_handled(queue_url: str, messages: list[dict[str, Any]], response: dic
                for i, m in enumerate(messages) if m["MessageId"] not in failed]
     if entries:
         boto3.client("sqs").delete_message_batch(QueueUrl=queue_url, Entries=entries)
+
+
+def readable(body: str) -> tuple[str, list[str]]:
+    """An email body (moto keeps the HTML part when there is one) as plain text, and its links."""
+    from html.parser import HTMLParser
+
+    class Reader(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.text: list[str] = []
+            self.links: list[str] = []
+            self.skip = 0
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            if tag in ("style", "script", "head"):
+                self.skip += 1
+            if tag == "a":
+                self.links += [v for k, v in attrs if k == "href" and v]
+            if tag in ("p", "br", "tr", "li", "h1", "h2", "h3", "div"):
+                self.text.append("\n")
+
+        def handle_endtag(self, tag: str) -> None:
+            if tag in ("style", "script", "head"):
+                self.skip = max(0, self.skip - 1)
+
+        def handle_data(self, data: str) -> None:
+            if not self.skip:
+                self.text.append(data)
+
+    reader = Reader()
+    reader.feed(body)
+    lines = (" ".join(line.split()) for line in "".join(reader.text).splitlines())
+    text = "\n".join(line for line in lines if line)
+    return text, reader.links
 
 
 def sent_emails(moto_url: str | None = None) -> list[dict[str, Any]]:

@@ -121,7 +121,21 @@ def bootstrap(stage: str, *, session: Any = None) -> dict[str, str]:
         report[name] = "created"
     bucket = stage_overrides(stage)["BucketName"]
     report[f"s3://{bucket}"] = _ensure_bucket(session.client("s3"), bucket)
+    # Issue 12: browsers upload avatars straight to the bucket (presigned POST/PUT) from the stage's
+    # origins; set on every run, so the rules follow AllowedOrigins in samconfig.toml.
+    origins = [o.strip() for o in stage_overrides(stage)["AllowedOrigins"].split(",") if o.strip()]
+    session.client("s3").put_bucket_cors(Bucket=bucket, CORSConfiguration=avatar_bucket_cors(origins))
     return report
+
+
+def avatar_bucket_cors(origins: list[str]) -> dict[str, Any]:
+    """The CORS rules the avatar bucket needs for browsers to POST (S3) or PUT (R2) presigned uploads.
+
+    ``bootstrap`` sets them on the stage's bucket, ``local.aws_resources`` on the local one; reads go
+    through the CDN, so no GET rule: the bucket stays private.
+    """
+    return {"CORSRules": [{"AllowedOrigins": origins, "AllowedMethods": ["POST", "PUT"], "AllowedHeaders": ["*"],
+                           "ExposeHeaders": ["ETag"], "MaxAgeSeconds": 3000}]}
 
 
 def _secret_exists(manager: Any, name: str) -> bool:

@@ -45,7 +45,7 @@ def main() -> None:
 
     os.environ.setdefault("UPSTASH_REDIS_REST_TOKEN", "local-dev-token")
     stack = LocalStack(ROOT / ".local", bridge_port=BRIDGE_PORT, moto_port=MOTO_PORT, bridge_process=True,
-                       oidc_port=OIDC_PORT)
+                       oidc_port=OIDC_PORT, persist_aws=True)
     stack.env["UPSTASH_REDIS_REST_TOKEN"] = os.environ["UPSTASH_REDIS_REST_TOKEN"]
     stack.start()
     try:

@@ -159,14 +159,28 @@ def maintenance_now() -> None:
     print(handler(res.scheduler_event(datetime.now(UTC)), LambdaContext(function_name="maintenance", timeout_s=300)))
 
 
-def list_emails() -> None:
+def list_emails(state_dir: Path = ROOT / ".local") -> None:
+    """Each mail moto's SES "sent": its addresses, its text and its links; ``EMAILS_HTML=folder``
+    also writes each one's HTML there, to open in a browser."""
     _load_dev_env()
-    mails = res.sent_emails()
-    print(f"{len(mails)} email(s) sent since make dev started (moto keeps them in memory)")
+    from local.aws_state import saved_mail
+
+    live = res.sent_emails()
+    mails = [*(m for m in saved_mail(state_dir) if m["id"] not in {x["id"] for x in live}), *live]
+    folder = Path(os.environ["EMAILS_HTML"]) if os.environ.get("EMAILS_HTML") else None
+    print(f"{len(mails)} email(s) sent (kept in .local/ across restarts of make dev)")
     for mail in mails:
         to = ", ".join(mail.get("destinations", {}).get("ToAddresses", []))
-        print(f"{mail.get('id')}  to={to}  subject={mail.get('subject')!r}")
-
+        text, links = res.readable(mail.get("body") or "")
+        print(f"\n── {mail.get('id')}  from={mail.get('source')}  to={to}  subject={mail.get('subject')!r}")
+        print(text)
+        for link in links:
+            print(f"  link: {link}")
+        if folder is not None:
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / f"{mail.get('id')}.html").write_text(mail.get("body") or "")
+    if folder is not None and mails:
+        print(f"\nHTML written to {folder}/")
 
 if __name__ == "__main__":
     COMMANDS = {"digest": digest_now, "emails": list_emails, "maintenance": maintenance_now}

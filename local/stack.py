@@ -52,6 +52,7 @@ class LocalStack:
     bridge_process: bool = False  # True: the bridge runs in its own process (make dev, benchmarks)
     with_oidc: bool = True  # the local OpenID provider for OAuth sign-in (issue 16)
     oidc_port: int = 0
+    persist_aws: bool = False  # True (make dev): moto's S3 objects and sent mail survive a restart
     env: dict[str, str] = field(default_factory=dict)
     _stoppers: list[Any] = field(default_factory=list)
     redis: Any = None
@@ -82,6 +83,10 @@ class LocalStack:
         if self.with_oidc and not os.environ.get("OAUTH_PROVIDERS"):
             self.start_oidc()
         os.environ.update(self.env)
+        if self.with_moto and self.persist_aws:
+            from local import aws_state
+
+            aws_state.restore(self.state_dir, self.moto.url)
         return self
 
     def start_oidc(self) -> None:
@@ -136,6 +141,11 @@ class LocalStack:
             self.bridge = None
 
     def stop(self) -> None:
+        if self.moto is not None and self.persist_aws:
+            from local import aws_state
+
+            with contextlib.suppress(Exception):  # best effort on the way out
+                aws_state.save(self.state_dir, self.moto.url)
         self.stop_bridge()
         for stop in reversed(self._stoppers):
             with contextlib.suppress(Exception):  # best effort on the way out

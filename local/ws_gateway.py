@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import os
 import re
 import time
@@ -66,6 +67,29 @@ def _iso(millis: int) -> str:
     return datetime.fromtimestamp(millis / 1000, UTC).isoformat().replace("+00:00", "Z")
 
 
+class _DenialIsNotAnError(logging.Filter):
+    """uvicorn's websockets-sansio protocol logs "ASGI callable returned without completing handshake."
+    at ERROR after every upgrade refused with a denial response (the client does get the 401/403):
+    it never marks the handshake done (upstream PR Kludex/uvicorn#3138; wsproto does). A refused
+    ticket is normal here, so that line is dropped once per refusal this gateway sent; any other
+    unfinished handshake still logs it."""
+
+    MESSAGE = "ASGI callable returned without completing handshake."
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.refusals = 0
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.refusals and record.getMessage() == self.MESSAGE:
+            self.refusals -= 1
+            return False
+        return True
+
+
+_DENIAL_FILTER = _DenialIsNotAnError()
+
+
 class WebSocketGateway:
     def __init__(self, invoker: Invoker, routes: dict[str, str] | None = None, *,
                  idle_timeout_s: float = IDLE_TIMEOUT_S, max_lifetime_s: float = MAX_LIFETIME_S,
@@ -79,6 +103,7 @@ class WebSocketGateway:
         self.management_latency_s = management_latency_s
         self.sockets: dict[str, Socket] = {}
         self.lambda_api = LambdaApi(invoker)
+        logging.getLogger("uvicorn.error").addFilter(_DENIAL_FILTER)  # idempotent: the same filter object
         self.loop: asyncio.AbstractEventLoop | None = None
         self.url = ""  # set by whoever serves it (make dev, the test fixture)
 
@@ -119,6 +144,7 @@ class WebSocketGateway:
                 console.ws("disconnect", info.connection_id, str(code))
 
     async def _refuse(self, send: Any, status: int, body: str) -> None:
+        _DENIAL_FILTER.refusals += 1
         await send({"type": "websocket.http.response.start", "status": status,
                     "headers": [(b"content-type", b"text/plain")]})
         await send({"type": "websocket.http.response.body", "body": body.encode()})

@@ -29,6 +29,7 @@ from shared.models.accounts import (
     PasswordUpdate,
     RefreshCreate,
     RegisteredPublic,
+    SignedInPublic,
     TokenPublic,
     UserCreate,
 )
@@ -53,7 +54,7 @@ async def register(body: UserCreate, _: ClientIp) -> Response:
     return no_store_json(accounts.register(body), status=201, headers=TOKEN_HEADERS)
 
 
-@router.post("/login", response_model=TokenPublic, **documented("auth.login", 401, 409))
+@router.post("/login", response_model=SignedInPublic, **documented("auth.login", 401, 409))
 async def login(body: LoginCreate, ip: ClientIp) -> Response:
     return no_store_json(accounts.login(body, ip), headers=TOKEN_HEADERS)
 

@@ -16,7 +16,7 @@ _clients: dict[str, Any] = {}
 
 
 def client(service: str) -> Any:
-    """The container's boto3 client for ``service`` ("sqs", "ses")."""
+    """The container's boto3 client for ``service`` ("sqs", "ses", "lambda": the hello invoke)."""
     if service not in _clients:
         import boto3
 

@@ -18,6 +18,7 @@ from shared.models.accounts import (
     LoginCreate,
     PasswordUpdate,
     RegisteredPublic,
+    SignedInPublic,
     TokenPublic,
     UserCreate,
 )
@@ -71,7 +72,7 @@ def register(body: UserCreate) -> RegisteredPublic:
     return RegisteredPublic(user=ProfilePublic.model_validate(row["profile"]), **pair.model_dump())
 
 
-def login(body: LoginCreate, client_ip: str) -> TokenPublic:
+def login(body: LoginCreate, client_ip: str) -> SignedInPublic:
     """A token pair for the right password; the same 401 for every wrong answer.
 
     The attempt is drawn from the account+IP bucket *before* the password is checked, so parallel
@@ -89,7 +90,8 @@ def login(body: LoginCreate, client_ip: str) -> TokenPublic:
     if passwords.needs_rehash(creds["password_hash"]):
         new_hash = passwords.hash_password(body.password)
         db.run(lambda conn: users.update_password_hash(conn, creds["id"], new_hash))
-    return db.run(lambda conn: sessions.start(conn, creds["id"]))
+    pair = db.run(lambda conn: sessions.start(conn, creds["id"]))
+    return SignedInPublic(user=ProfilePublic.model_validate(creds["profile"]), **pair.model_dump())
 
 
 def change_password(user_id: uuid.UUID, body: PasswordUpdate, client_ip: str) -> TokenPublic:

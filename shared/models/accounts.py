@@ -66,3 +66,7 @@ class RegisteredPublic(TokenPublic):
     """Registration's answer: the new user and their first token pair."""
 
     user: ProfilePublic  # the same model as GET /me/profile: one user, one shape
+
+
+class SignedInPublic(RegisteredPublic):
+    """Sign-in's answer, shaped like registration's: the user and a new token pair (issue 12)."""

@@ -23,8 +23,8 @@ VALUES (%(username)s, %(email)s, %(password_hash)s, %(display_name)s)
 RETURNING {PUBLIC_COLUMNS}
 """
 SELECT_BY_ID = f"SELECT {PUBLIC_COLUMNS} FROM users WHERE id = %(id)s"
-SELECT_CREDENTIALS_BY_LOGIN = """
-SELECT id, password_hash FROM users
+SELECT_CREDENTIALS_BY_LOGIN = f"""
+SELECT id, password_hash, {profile_json('users')} AS profile FROM users
 WHERE lower(username) = lower(%(login)s) OR lower(email) = lower(%(login)s)
 LIMIT 1
 """
@@ -46,7 +46,8 @@ def get_user(conn: psycopg.Connection, user_id: uuid.UUID) -> Row | None:
 
 
 def get_credentials(conn: psycopg.Connection, login: str) -> Row | None:
-    """``{"id", "password_hash"}`` for a username or email (case-insensitive)."""
+    """``{"id", "password_hash", "profile"}`` for a username or email (case-insensitive); the profile
+    rides along so a sign-in answers with its user without a second statement."""
     return conn.execute(SELECT_CREDENTIALS_BY_LOGIN, {"login": login}).fetchone()
 
 

@@ -14,7 +14,12 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from local.http_gateway import HttpGateway
 from local.invoker import Invoker
@@ -22,7 +27,9 @@ from local.openapi import merged_openapi
 from local.servers import ServerThread
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
-CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
+# Issue 12: every status a route answers is documented, and so is every header it declares required.
+CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance, status_code_conformance,
+          response_headers_conformance]
 
 
 @pytest.fixture(scope="module")

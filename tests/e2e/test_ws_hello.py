@@ -87,3 +87,37 @@ def test_connect_still_succeeds_when_the_hello_function_cannot_be_invoked(make_u
     event["queryStringParameters"]["ticket"] = issue_ticket(user["id"])[0]
     assert connect_handler(event, None)["statusCode"] == 200
     assert connection_ids(user["id"]) == {event["requestContext"]["connectionId"]}
+
+
+def test_hello_retries_a_410_until_api_gateway_has_opened_the_connection(make_user, monkeypatch):
+    """As in AWS, the hello function may run before the handshake is done: its first posts get 410."""
+    import threading
+    import time
+
+    import functions.ws_hello.app as hello_app
+    import local.ws_gateway
+
+    user, _ = make_user()
+    connection_id = "opened-later="
+    db.run(lambda conn: connections.register(conn, connection_id=connection_id, user_id=user["id"],
+                                             connected_at=datetime.now(UTC), max_lifetime_s=7200))
+    outcomes: list[str] = []
+    real_send = hello_app.send_to_connection
+
+    def recording(cid: str, message: dict) -> str:
+        outcome = real_send(cid, message)
+        if cid == connection_id:
+            outcomes.append(outcome)
+        return outcome
+
+    monkeypatch.setattr(hello_app, "send_to_connection", recording)
+    monkeypatch.setattr(local.ws_gateway, "new_connection_id", lambda: connection_id)
+    result: dict = {}
+    worker = threading.Thread(target=lambda: result.update(hello_handler({"connection_id": connection_id}, None)))
+    worker.start()
+    time.sleep(0.06)  # the hello function is already retrying when the socket opens
+    with connect(ticket_url(user["id"]), open_timeout=15) as sock:
+        worker.join(10)
+        assert result == {"sent": True, "reason": "sent"}
+        assert outcomes[0] == "gone" and outcomes[-1] == "sent"
+        assert recv_json(sock, timeout=5)["type"] == "hello"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 
 import httpx
@@ -51,16 +52,18 @@ def test_websocket_connects_messages_and_disconnects_get_a_line_each(ws_gateway,
     with sock:
         sock.send('{"action": "ping"}')
         sock.recv(timeout=5)
-    # The gateway writes a message's line once the handler has returned, which can be just after the
-    # pong (posted by the handler) reached the client: wait for it, with a guard, not a fixed sleep.
-    deadline = time.monotonic() + 10
-    while True:
-        ws_lines = [line for line in _lines(console) if hello["connection_id"] in line]
-        if any(line.startswith("WS   message ") for line in ws_lines) or time.monotonic() > deadline:
-            break
-        time.sleep(0.05)
-    assert any(line.startswith("WS   connect ") and " 200 " in line for line in ws_lines)
-    assert any(line.startswith("WS   message ") and " ping " in line for line in ws_lines)
+    def logged(prefix: str, detail: str) -> bool:  # lines are written once the invocation returned
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if any(line.startswith(prefix) and hello["connection_id"] in line and detail in line
+                   for line in _lines(console)):
+                return True
+            time.sleep(0.05)
+        return False
+
+    assert logged("WS   connect ", " 200 ")
+    assert logged("WS   message ", " ping ")
+    assert logged("WS   disconnect ", " 1000")
 
 
 def test_devices_beyond_this_machine_get_urls_on_the_public_host():
@@ -89,3 +92,15 @@ def test_functions_log_under_their_own_service_name(stack):
         invoker.shutdown()
         logger.removeHandler(handler)
     assert '"service":"ws_disconnect"' in out.getvalue()
+
+
+def test_a_refused_ticket_is_one_console_line_and_no_error(ws_gateway, caplog):
+    from websockets.exceptions import InvalidStatus
+    from websockets.sync.client import connect
+
+    caplog.set_level(logging.INFO)
+    with pytest.raises(InvalidStatus):
+        connect(f"{os.environ['WEBSOCKET_URL']}?ticket={'A' * 43}", open_timeout=15)
+    time.sleep(0.5)  # uvicorn logs after the app returned
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+    assert any(r.getMessage().startswith("WS   connect ") and " 403" in r.getMessage() for r in caplog.records)

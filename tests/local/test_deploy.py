@@ -59,6 +59,8 @@ def test_bootstrap_creates_every_secret_and_the_private_bucket_once(aws, monkeyp
     s3 = aws.client("s3")
     block = s3.get_public_access_block(Bucket="atribuo-prod-avatars")["PublicAccessBlockConfiguration"]
     assert all(block.values())
+    rules = s3.get_bucket_cors(Bucket="atribuo-prod-avatars")["CORSRules"]
+    assert [(r["AllowedOrigins"], r["AllowedMethods"]) for r in rules] == [(["https://atribuo.app"], ["POST", "PUT"])]
 
     again = deploy.bootstrap("prod", session=aws)
     assert set(again.values()) == {"exists"}

@@ -181,7 +181,8 @@ def test_login_by_username_any_case_or_email():
     for name in ("quester", "QUESTER", "quester@example.com", "Quester@Example.COM"):
         response = login(name)
         assert response.status == 200, response
-        assert set(response.json) == {"access_token", "refresh_token", "token_type", "expires_in"}
+        assert set(response.json) == {"user", "access_token", "refresh_token", "token_type", "expires_in"}
+        assert response.json["user"]["username"] == "quester" and "password_hash" not in response.json["user"]
         assert response.headers["cache-control"] == "no-store"
 
 

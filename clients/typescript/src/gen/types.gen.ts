@@ -897,6 +897,33 @@ export type RegisteredPublic = {
 };
 
 /**
+ * SignedInPublic
+ *
+ * Sign-in's answer, shaped like registration's: the user and a new token pair (issue 12).
+ */
+export type SignedInPublic = {
+    /**
+     * Access Token
+     */
+    access_token: string;
+    /**
+     * Refresh Token
+     */
+    refresh_token: string;
+    /**
+     * Token Type
+     */
+    token_type: 'bearer';
+    /**
+     * Expires In
+     *
+     * Seconds until the access token expires
+     */
+    expires_in: number;
+    user: ProfilePublic;
+};
+
+/**
  * SkillCreate
  */
 export type SkillCreate = {
@@ -1265,7 +1292,7 @@ export type AuthLoginResponses = {
     /**
      * Successful Response
      */
-    200: TokenPublic;
+    200: SignedInPublic;
 };
 
 export type AuthLoginResponse = AuthLoginResponses[keyof AuthLoginResponses];

@@ -464,6 +464,19 @@ export const zRegisteredPublic = z.object({
 });
 
 /**
+ * SignedInPublic
+ *
+ * Sign-in's answer, shaped like registration's: the user and a new token pair (issue 12).
+ */
+export const zSignedInPublic = z.object({
+    access_token: z.string(),
+    refresh_token: z.string(),
+    token_type: z.literal('bearer').default('bearer'),
+    expires_in: z.int(),
+    user: zProfilePublic
+});
+
+/**
  * SkillCreate
  */
 export const zSkillCreate = z.object({
@@ -619,7 +632,7 @@ export const zAuthLoginBody = zLoginCreate;
 /**
  * Successful Response
  */
-export const zAuthLoginResponse = zTokenPublic;
+export const zAuthLoginResponse = zSignedInPublic;
 
 export const zAuthLogoutBody = zRefreshCreate;
 
