@@ -44,7 +44,6 @@ from shared.clients import db
 from shared.core import context
 from shared.core.observability import logger
 from shared.core.settings import get_settings
-from shared.repositories import operations
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -103,6 +102,7 @@ def _claim(user: uuid.UUID, op_id: str, digest: str) -> tuple[bool, dict[str, An
     """Claim the key for this run. The claim names the run, so when the link breaks after it
     committed (``outcome_unknown``), sending it once more is safe: it finds its own claim."""
     from shared.core.errors import ServiceUnavailableError
+    from shared.repositories import operations  # here: psycopg loads on first use, never at import
 
     run, ttl = uuid.uuid4().hex, get_settings().idempotency_key_ttl_s
     for attempt in (1, 2):
@@ -202,6 +202,8 @@ class IdempotencyMiddleware:
         else:
             result = {"request": digest, "status": status, "body": base64.b64encode(payload).decode(),
                       "headers": [[k.decode("latin-1"), v.decode("latin-1")] for k, v in headers]}
+            from shared.repositories import operations
+
             try:
                 db.run(lambda conn: operations.store_result(conn, user, op_id, result))
             except Exception as exc:  # the write committed: answer it; the key stays claimed until it expires
@@ -211,6 +213,8 @@ class IdempotencyMiddleware:
 
     @staticmethod
     def _release(user: Any, op_id: str) -> None:
+        from shared.repositories import operations
+
         try:
             db.run(lambda conn: operations.release_request(conn, user, op_id))
         except Exception as exc:  # then it stays in flight until it expires
