@@ -80,3 +80,15 @@ class SessionRevokedError(UnauthorizedError):
     def __init__(self, message: str = "this sign-in was revoked; sign in again", **kwargs: Any) -> None:
         kwargs.setdefault("headers", {"WWW-Authenticate": 'Bearer error="invalid_token"'})
         super().__init__(message, **kwargs)
+
+
+class IdempotencyKeyReusedError(AppError):
+    """The same ``Idempotency-Key`` was sent with a different request (issue 13)."""
+
+    status_code, code = 422, "idempotency_key_reused"
+
+
+class IdempotencyInFlightError(AppError):
+    """A retry arrived while the first request with its ``Idempotency-Key`` still runs (issue 13)."""
+
+    status_code, code = 409, "idempotency_in_flight"
