@@ -103,7 +103,8 @@ def run() -> list[tuple[str, str]]:
     def patch_direct(i: int) -> None:  # the same statement and the same Redis DEL that after_write sends
         params = {"owner_id": user["id"], "skill_id": skill_id, "note": "bench", "updated_at": None, "guard": None,
                   "set_description": False, "name": None, "category": None, "description": None,
-                  "level": 4 + i % 2}
+                  "level": 4 + i % 2, "if_match": None, "attempt": None, "record_conflict": False,
+                  "op_id": None, "source": "rest", "sid": None}
         db.get_conn().execute(skills.UPDATE_SKILL, params).fetchone()
         get_redis().delete(*public_cache.keys_for(user["username"], leaderboards=True))
 

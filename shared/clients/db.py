@@ -128,12 +128,18 @@ def _hung_up(conn: psycopg.Connection) -> bool:
     of a terminated backend) means it cannot carry the next statement. One poll, no round trip."""
     import select
 
+    from psycopg import pq
+
+    if conn.info.transaction_status != pq.TransactionStatus.IDLE or not conn.lock.acquire(blocking=False):
+        return False  # another thread (local gateways, tests) is using it: its answer may be what is there
     try:
         poller = select.poll()
         poller.register(conn.fileno(), select.POLLIN)
         return bool(poller.poll(0))
     except (OSError, ValueError):  # no usable descriptor
         return True
+    finally:
+        conn.lock.release()
 
 
 def run(work: Callable[[psycopg.Connection], T]) -> T:

@@ -96,6 +96,8 @@ class SessionRevokedError(UnauthorizedError):
     def __init__(self, message: str = "this sign-in was revoked; sign in again", **kwargs: Any) -> None:
         kwargs.setdefault("headers", {"WWW-Authenticate": 'Bearer error="invalid_token"'})
         super().__init__(message, **kwargs)
+
+
 # Sign-in with an external provider (issue 16).
 class OAuthFailedError(BadRequestError):
     """The provider round trip did not prove who the caller is: an unknown, expired or replayed
@@ -116,3 +118,15 @@ class PasswordNotSetError(ConflictError):
     """The account signs in only through external providers: it has no password to check or change."""
 
     code = "password_not_set"
+
+
+class IdempotencyKeyReusedError(AppError):
+    """The same ``Idempotency-Key`` was sent with a different request (issue 13)."""
+
+    status_code, code = 422, "idempotency_key_reused"
+
+
+class IdempotencyInFlightError(AppError):
+    """A retry arrived while the first request with its ``Idempotency-Key`` still runs (issue 13)."""
+
+    status_code, code = 409, "idempotency_in_flight"

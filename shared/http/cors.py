@@ -10,8 +10,9 @@ from typing import Any
 OPTIONS: dict[str, Any] = {
     "allow_credentials": True,
     "allow_methods": ["GET", "POST", "PATCH", "PUT", "DELETE", "OPTIONS"],
-    "allow_headers": ["authorization", "content-type", "if-none-match", "idempotency-key", "x-connection-id"],
+    "allow_headers": ["authorization", "content-type", "if-none-match", "idempotency-key", "x-connection-id",
+                      "if-match", "if-unmodified-since"],  # conditional writes (issue 13)
     "expose_headers": ["etag", "x-request-id", "x-sync-version", "retry-after", "ratelimit-limit",
-                       "ratelimit-remaining", "ratelimit-reset"],
+                       "ratelimit-remaining", "ratelimit-reset", "last-modified", "idempotent-replayed"],
     "max_age": 600,
 }

@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import re
 import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -44,9 +43,9 @@ from typing import Any
 
 from shared.clients import db
 from shared.core import context
+from shared.core.errors import IdempotencyInFlightError, IdempotencyKeyReusedError, ValidationFailedError
 from shared.core.observability import logger
 from shared.core.settings import get_settings
-from shared.repositories import operations
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -90,22 +89,11 @@ def _user(scope: Scope) -> Any:
         return None
 
 
-def _error(status: int, code: str, message: str, details: Any = None,
-           headers: list[tuple[bytes, bytes]] | None = None) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
-    body = json.dumps({"error": {"code": code, "message": message, "details": details}}).encode()
-    return status, [(b"content-type", b"application/json"), *(headers or [])], body
-
-
-async def _send(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
-    await send({"type": "http.response.start", "status": status,
-                "headers": [*headers, (b"content-length", str(len(body)).encode())]})
-    await send({"type": "http.response.body", "body": body})
-
-
 def _claim(user: uuid.UUID, op_id: str, digest: str) -> tuple[bool, dict[str, Any] | None]:
     """Claim the key for this run. The claim names the run, so when the link breaks after it
     committed (``outcome_unknown``), sending it once more is safe: it finds its own claim."""
     from shared.core.errors import ServiceUnavailableError
+    from shared.repositories import operations  # here: psycopg loads on first use, never at import
 
     run, ttl = uuid.uuid4().hex, get_settings().idempotency_key_ttl_s
     for attempt in (1, 2):
@@ -135,11 +123,10 @@ class IdempotencyMiddleware:
         if key is None:
             await self.app(scope, receive, send)
             return
-        if not KEY.fullmatch(key):
+        if not KEY.fullmatch(key):  # the edge answers every raised AppError in the one envelope
             detail = [{"field": "header.idempotency-key", "message": "1 to 99 visible ASCII characters",
                        "type": "idempotency_key"}]
-            await _send(send, *_error(422, "validation_error", "invalid input: header.idempotency-key", detail))
-            return
+            raise ValidationFailedError("invalid input: header.idempotency-key", details=detail)
         user = _user(scope)
         if user is None:
             await self.app(scope, receive, send)
@@ -159,14 +146,10 @@ class IdempotencyMiddleware:
 
     async def _answer_again(self, send: Send, stored: dict[str, Any] | None, digest: str) -> None:
         if stored is not None and stored.get("request") != digest:
-            await _send(send, *_error(422, "idempotency_key_reused",
-                                      "this Idempotency-Key was used for a different request"))
-            return
+            raise IdempotencyKeyReusedError("this Idempotency-Key was used for a different request")
         if stored is None or "status" not in stored:
-            await _send(send, *_error(409, "idempotency_in_flight",
-                                      "the first request with this Idempotency-Key is still running",
-                                      headers=[(b"retry-after", b"1")]))
-            return
+            raise IdempotencyInFlightError("the first request with this Idempotency-Key is still running",
+                                           headers={"Retry-After": "1"})
         headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in stored["headers"]]
         await send({"type": "http.response.start", "status": stored["status"],
                     "headers": [*headers, (b"idempotent-replayed", b"true")]})
@@ -206,6 +189,8 @@ class IdempotencyMiddleware:
         else:
             result = {"request": digest, "status": status, "body": base64.b64encode(payload).decode(),
                       "headers": [[k.decode("latin-1"), v.decode("latin-1")] for k, v in headers]}
+            from shared.repositories import operations
+
             try:
                 db.run(lambda conn: operations.store_result(conn, user, op_id, result))
             except Exception as exc:  # the write committed: answer it; the key stays claimed until it expires
@@ -215,6 +200,8 @@ class IdempotencyMiddleware:
 
     @staticmethod
     def _release(user: Any, op_id: str) -> None:
+        from shared.repositories import operations
+
         try:
             db.run(lambda conn: operations.release_request(conn, user, op_id))
         except Exception as exc:  # then it stays in flight until it expires

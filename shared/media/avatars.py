@@ -6,13 +6,12 @@ caller's, HEADs the object for its size and declared type, reads its first bytes
 number, and only then references it. A bad object is deleted at once, so it is never served.
 
 Immutable avatars (issue 13): the upload key stays writable while its presigned POST/PUT lives (5
-minutes), so what is served is never the upload key. ``confirm`` pins the object version it checked
-by its ETag (the range read and the copy both carry ``If-Match`` on it), copies exactly that version
-server-side to a content-addressed key (``avatars/<user>/served/<etag>.<ext>``, which no presigned
-upload can target), serves that one (``immutable`` caching), and deletes the upload key. A later
-upload to the old key only creates an object nothing references (the bucket's lifecycle rule for
-``avatars/*/`` uploads older than a day sweeps it); one between the check and the copy makes the copy
-fail its precondition, and the confirm is a 409 (``upload_changed``) to be retried with a new upload.
+minutes), so what is served is never the upload key. ``confirm`` copies the upload server-side (the
+version its HEAD saw: ``If-Match`` on the ETag, which S3 and R2 enforce: a swap is a 409
+``upload_changed``) to a fresh key under ``avatars/<user>/served/``, which no presigned upload can
+target and nothing writes again (``immutable`` caching), and runs the size and magic-byte checks on
+THAT copy: what was checked is what is served, whatever happens to the upload key. The upload key is
+then deleted; a later re-upload to it only creates an object nothing references.
 """
 
 from __future__ import annotations
@@ -37,7 +36,7 @@ UPLOAD_EXPIRES_S = 300
 SNIFF_BYTES = 16
 _KEY_TAIL = re.compile(r"[0-9a-f]{32}\.(png|jpg|webp)")
 SERVED = "served/"
-SERVED_CACHING = "public, max-age=31536000, immutable"  # a content-addressed key never changes
+SERVED_CACHING = "public, max-age=31536000, immutable"  # a served key is never written again
 
 
 def user_prefix(user_id: uuid.UUID) -> str:
@@ -83,19 +82,22 @@ def presign_upload(user_id: uuid.UUID, content_type: str, content_length: int | 
 
 
 def confirm_upload(user_id: uuid.UUID, key: str) -> str:
-    """Verify the uploaded object and make a content-addressed copy of exactly that version the
+    """Copy the uploaded object to a fresh key no upload can reach, check THE COPY, and make it the
     avatar; returns the new avatar URL."""
     expected = _own_key_type(user_id, key)
     s3, bucket = storage.get_s3(), get_settings().avatar_bucket
     with _storage_errors():
         head = _head(s3, bucket, key)
-        etag = str(head.get("ETag") or "")
-        problem = _problem(head, expected) or _magic_problem(s3, bucket, key, expected, etag)
+        problem, served = _problem(head, expected), None
+        if problem is None:
+            served = _pin(s3, bucket, key, str(head.get("ETag") or ""), expected, user_id)
+            problem = _problem(_head(s3, bucket, served), expected) or _magic_problem(s3, bucket, served, expected)
         if problem:
-            s3.delete_object(Bucket=bucket, Key=key)
+            for doomed in filter(None, (key, served)):
+                s3.delete_object(Bucket=bucket, Key=doomed)
             raise ValidationFailedError(f"the upload was rejected and deleted: {problem}", code="invalid_upload",
                                         details={"key": key, "reason": problem})
-        served = _pin(s3, bucket, key, etag, expected, user_id)
+    assert served is not None
     url = get_settings().avatar_public_base_url.rstrip("/") + "/" + served
     previous, change = db.run(lambda conn: repo.set_avatar(conn, user_id, url=url, key=served))
     if previous is None:
@@ -108,22 +110,19 @@ def confirm_upload(user_id: uuid.UUID, key: str) -> str:
     return url
 
 
-def served_key(user_id: uuid.UUID, etag: str, content_type: str) -> str:
-    """The content-addressed key of a checked avatar: its ETag (the MD5 of a single-part upload)."""
-    import hashlib
-
-    tag = etag.strip('"').lower()
-    name = tag if re.fullmatch(r"[0-9a-f]{32}", tag) else hashlib.sha256(tag.encode()).hexdigest()[:32]
-    return f"{user_prefix(user_id)}{SERVED}{name}.{EXTENSIONS[content_type]}"
+def served_key(user_id: uuid.UUID, content_type: str) -> str:
+    """A fresh key for a confirmed avatar: under ``served/``, which no presigned upload can target,
+    and never written again (so it can be cached as immutable)."""
+    return f"{user_prefix(user_id)}{SERVED}{uuid.uuid4().hex}.{EXTENSIONS[content_type]}"
 
 
 def _pin(s3: Any, bucket: str, key: str, etag: str, content_type: str, user_id: uuid.UUID) -> str:
-    """Copy exactly the checked version (``If-Match`` its ETag) to its content-addressed key."""
+    """Copy the upload (the version the HEAD saw: ``If-Match`` its ETag) to a fresh served key."""
     from botocore.exceptions import ClientError
 
     from shared.core.errors import ConflictError
 
-    served = served_key(user_id, etag, content_type)
+    served = served_key(user_id, content_type)
     try:
         s3.copy_object(Bucket=bucket, Key=served, CopySource={"Bucket": bucket, "Key": key}, CopySourceIfMatch=etag,
                        MetadataDirective="REPLACE", ContentType=content_type, CacheControl=SERVED_CACHING)
@@ -173,15 +172,8 @@ def _problem(head: dict[str, Any], expected: str) -> str | None:
     return None
 
 
-def _magic_problem(s3: Any, bucket: str, key: str, expected: str, etag: str) -> str | None:
-    from botocore.exceptions import ClientError
-
-    try:  # the same version the HEAD saw, or none at all
-        body = s3.get_object(Bucket=bucket, Key=key, Range=f"bytes=0-{SNIFF_BYTES - 1}", IfMatch=etag)["Body"]
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in ("PreconditionFailed", "412"):
-            return "the upload changed while it was being checked"
-        raise
+def _magic_problem(s3: Any, bucket: str, key: str, expected: str) -> str | None:
+    body = s3.get_object(Bucket=bucket, Key=key, Range=f"bytes=0-{SNIFF_BYTES - 1}")["Body"]
     actual = sniff(body.read(SNIFF_BYTES))
     if actual != expected:
         return f"the file content is {actual or 'not an image we accept'}, not {expected}"

@@ -8,7 +8,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, SkipValidation, StringConstraints
 
 from shared.models.common import UuidText
 from shared.models.profiles import ProfilePublic, ProfileUpdate
@@ -73,7 +73,9 @@ class SyncBatch(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    operations: list[Any] = Field(min_length=1, max_length=100)
+    # Documented as the two operation schemas, but taken as they come (``SkipValidation``): each one
+    # is validated on its own by ``shared.sync.batch.parse`` when the batch runs.
+    operations: list[SkipValidation[Operation]] = Field(min_length=1, max_length=100)
 
 
 class OperationResult(BaseModel):

@@ -56,16 +56,17 @@ WHERE owner_id = %(owner_id)s AND entity_id = %(entity_id)s ORDER BY id
 # died), is claimed afresh. ``result`` is what is stored (NULL: claimed by a transaction this
 # statement's snapshot does not see: in flight).
 CLAIM_REQUEST = """
-WITH claimed AS (
+WITH owner AS (SELECT id FROM users WHERE id = %(owner_id)s),
+claimed AS (
     INSERT INTO applied_operations (owner_id, op_id, result)
-    VALUES (%(owner_id)s, %(op_id)s, jsonb_build_object('request', %(request)s::text, 'run', %(run)s::text))
+    SELECT owner.id, %(op_id)s, jsonb_build_object('request', %(request)s::text, 'run', %(run)s::text) FROM owner
     ON CONFLICT (owner_id, op_id) DO UPDATE SET result = EXCLUDED.result, created_at = now()
     WHERE applied_operations.created_at < now() - make_interval(secs => %(ttl_s)s)
        OR (NOT applied_operations.result ? 'status'
            AND applied_operations.created_at < now() - make_interval(secs => %(abandoned_s)s))
     RETURNING op_id
 )
-SELECT EXISTS (SELECT 1 FROM claimed) AS claimed,
+SELECT EXISTS (SELECT 1 FROM owner) AS owner, EXISTS (SELECT 1 FROM claimed) AS claimed,
        (SELECT result FROM applied_operations WHERE owner_id = %(owner_id)s AND op_id = %(op_id)s) AS result
 """
 # Free a claim whose request ended without an answer worth keeping (never a stored one).
@@ -143,7 +144,10 @@ def claim_request(conn: psycopg.Connection, owner_id: uuid.UUID, op_id: str, req
     params = {"owner_id": owner_id, "op_id": op_id, "request": request, "run": run, "ttl_s": ttl_s,
               "abandoned_s": abandoned_s}
     row = conn.execute(CLAIM_REQUEST, params).fetchone()
-    assert row is not None
+    if row is None or not row["owner"]:
+        from shared.core.errors import UnauthorizedError
+
+        raise UnauthorizedError("the account behind this token no longer exists")
     result = row["result"]
     mine = result is not None and result.get("run") == run and "status" not in result
     return bool(row["claimed"]) or mine, result

@@ -19,7 +19,7 @@ CREATE INDEX sync_conflicts_pending_idx ON sync_conflicts (owner_id, id) WHERE a
 --    ({"display_name": "2026-…Z", …}); a field never written since this migration counts as updated_at.
 ALTER TABLE users ADD COLUMN profile_field_times jsonb NOT NULL DEFAULT '{}'::jsonb;
 
--- 4. Immutable avatars: confirm serves a content-addressed copy under avatars/<user>/served/, never
+-- 4. Immutable avatars: confirm serves a checked copy under avatars/<user>/served/ (a fresh key), never
 --    the (still writable) upload key. Keys confirmed before this stay valid until replaced.
 ALTER TABLE users DROP CONSTRAINT users_avatar_key_check;
 ALTER TABLE users ADD CONSTRAINT users_avatar_key_check

@@ -157,3 +157,14 @@ def test_profile_if_match_412_carries_the_current_profile_and_records_a_conflict
                   user["id"])["entity"] == "conflict"
     plain = call(profiles, "PATCH", "/api/v1/me/profile", headers, {"bio": "three"})
     assert plain.status == 200 and plain.json["bio"] == "three"  # no precondition: last write wins
+
+
+def test_profile_if_unmodified_since(alice):
+    _, headers = alice
+    got = call(profiles, "GET", "/api/v1/me/profile", headers)
+    ok = call(profiles, "PATCH", "/api/v1/me/profile", {**headers, "if-unmodified-since": got.headers["last-modified"]},
+              {"bio": "now"})
+    assert ok.status == 200
+    earlier = format_datetime(datetime.now(UTC) - timedelta(hours=1), usegmt=True)
+    stale = call(profiles, "PATCH", "/api/v1/me/profile", {**headers, "if-unmodified-since": earlier}, {"bio": "late"})
+    assert stale.status == 412 and stale.json["error"]["details"]["current"]["bio"] == "now"

@@ -81,7 +81,7 @@ def test_presigned_post_uploads_to_moto_and_confirms(make_user, avatar_bucket):
     assert sent.status_code in (200, 204), sent.text
     response = confirm(headers, body["key"])
     assert response.status == 200, response
-    assert SERVED.search(response.json["avatar_url"]).group(1) == str(user["id"])  # a content-addressed copy
+    assert SERVED.search(response.json["avatar_url"]).group(1) == str(user["id"])  # a checked copy
     assert get_user(db.get_conn(), user["id"])["avatar_url"] == response.json["avatar_url"]
     assert not exists(avatar_bucket, body["key"])  # the upload key is never served
 
@@ -223,15 +223,13 @@ def test_an_avatar_change_is_a_synced_profile_write(make_user, avatar_bucket):
     key = upload(auth)["key"]
     put(avatar_bucket, key, PNG, "image/png")
     assert confirm(auth, key).status == 200
-    again = upload(auth)["key"]  # the same picture uploaded again: the same content-addressed avatar
-    put(avatar_bucket, again, PNG, "image/png")
-    assert confirm(auth, again).status == 200
+    assert confirm(auth, key).status == 404  # its upload key is gone: a repeat changes nothing
     assert invoke(handler, http_event("DELETE", "/api/v1/me/avatar", headers=auth)).status == 204
     rows = db.get_conn().execute("SELECT entity, data->>'avatar_url' AS url FROM changes WHERE owner_id = %s"
                                  " ORDER BY version", (user["id"],)).fetchall()
     assert [(r["entity"], r["url"] is not None) for r in rows] == [("profile", True), ("profile", False)]
     assert db.get_conn().execute("SELECT sync_version FROM users WHERE id = %s", (user["id"],)).fetchone() == \
-        {"sync_version": 2}, "re-confirming the same avatar bumps nothing"
+        {"sync_version": 2}
 
 
 def test_an_html_reupload_over_a_confirmed_avatar_changes_nothing_served(make_user, avatar_bucket):
@@ -250,3 +248,28 @@ def test_an_html_reupload_over_a_confirmed_avatar_changes_nothing_served(make_us
     reconfirmed = confirm(headers, body["key"])  # confirming the swapped upload: rejected, deleted
     assert reconfirmed.status == 422 and not exists(avatar_bucket, body["key"])
     assert get_user(db.get_conn(), user["id"])["avatar_url"] == url and exists(avatar_bucket, key)
+
+
+def test_an_upload_swapped_between_check_and_copy_is_never_served(make_user, avatar_bucket):
+    """The checks run on the served copy: when the upload is replaced by HTML right before the copy
+    (hooked into the real client, against moto, which does not enforce CopySourceIfMatch the way S3
+    does with a 409), the copy fails the magic-byte check and nothing is served."""
+    from shared.clients import s3 as storage
+
+    user, headers = make_user()
+    key = f"avatars/{user['id']}/{uuid.uuid4().hex}.png"
+    put(avatar_bucket, key, PNG, "image/png")
+
+    def swap(**_: object) -> None:
+        put(avatar_bucket, key, b"<html>swapped</html>", "image/png")
+
+    client = storage.get_s3()
+    client.meta.events.register("before-call.s3.CopyObject", swap)
+    try:
+        response = confirm(headers, key)
+    finally:
+        client.meta.events.unregister("before-call.s3.CopyObject", swap)
+    assert response.status == 422 and response.json["error"]["code"] == "invalid_upload"
+    assert get_user(db.get_conn(), user["id"])["avatar_url"] is None
+    listed = boto3.client("s3").list_objects_v2(Bucket=avatar_bucket, Prefix=f"avatars/{user['id']}/served/")
+    assert listed.get("KeyCount", 0) == 0

@@ -131,3 +131,10 @@ def test_no_store_answers_are_never_kept(alice, monkeypatch):
                for _ in range(2)]
     assert [t.status for t in tickets] == [201, 201] and tickets[0].json["ticket"] != tickets[1].json["ticket"]
     assert db_all("SELECT 1 FROM applied_operations") == []
+
+
+def test_a_token_whose_account_is_gone_is_a_401_not_a_500(alice):
+    user, headers = alice
+    db.get_conn().execute("DELETE FROM users WHERE id = %s", (user["id"],))
+    gone = post(headers, "k")
+    assert gone.status == 401 and gone.json["error"]["code"] == "unauthorized"
