@@ -7,26 +7,33 @@ by browsers and CDNs. The ``/me`` routes carry the caller's ``X-Sync-Version``.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import shared.core.coldstart  # noqa: F401 - first: pauses the GC during the imports below
 
-from fastapi import Request, Response
+from fastapi import Query, Request, Response
 from mangum import Mangum
 
 from shared.clients import db
 from shared.core.errors import NotFoundError
 from shared.http.app import api_router, create_app
-from shared.http.auth import CurrentUser
+from shared.http.auth import CurrentUser, SearchClientIp
 from shared.http.preconditions import Precondition, entity_json, precondition_failed
-from shared.http.responses import private_json, respond
+from shared.http.responses import no_store_json, private_json, respond
 from shared.models.categories import Category
+from shared.models.people import PeoplePage
 from shared.models.profiles import CharacterStats, Leaderboard, ProfilePublic, ProfileUpdate, PublicProfile
 from shared.public import cache as public_cache
 from shared.public import views as public_views
 from shared.public.character import build_stats
-from shared.repositories import profiles
+from shared.repositories import profiles, search
 from shared.sync.notify import after_conflict, after_write, conflict_notice
 
 router = api_router(tags=["profiles"])
+SearchQuery = Annotated[str, Query(min_length=2, max_length=50, pattern=r"^[^\x00]*\S[^\x00]*$",
+                                   description="Username or display name, or a part of one (2..50 characters).")]
+SearchLimit = Annotated[int, Query(ge=1, le=50, description="Page size, 1..50.")]
+Cursor = Annotated[str | None, Query(max_length=512, description="next_cursor of the previous page.")]
 PUBLIC_PROFILE_CACHING = "public, no-cache"  # always revalidate: a 304 from Redis is cheap
 CARD_CACHING = f"public, max-age={public_cache.CARD_TTL_S}, stale-while-revalidate=86400"
 LEADERBOARD_CACHING = f"public, max-age={public_cache.LEADERBOARD_TTL_S}"
@@ -93,6 +100,15 @@ async def card_png(request: Request, username: str) -> Response:
     if body is None:
         raise NotFoundError("no such profile")
     return respond(request, body, media_type="image/png", cache_control=CARD_CACHING)
+
+
+@router.get("/users", response_model=PeoplePage)
+async def find_people(_ip: SearchClientIp, q: SearchQuery, limit: SearchLimit = 20, cursor: Cursor = None) -> Response:
+    """Public profiles whose username or display name starts with ``q`` (first) or is trigram-similar
+    to it; private profiles never appear. Throttled per IP; never stored by any cache (a profile
+    made private leaves the results at once)."""
+    result = db.run(lambda conn: search.search(conn, q, limit=limit, cursor=cursor))
+    return no_store_json(result)
 
 
 @router.get("/leaderboard", response_model=Leaderboard)
