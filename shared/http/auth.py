@@ -49,15 +49,7 @@ ClientIp = Annotated[str, Depends(_throttled_ip)]
 
 
 async def _search_throttled_ip(ip: Annotated[str, Depends(client_ip)]) -> str:
-    """The per-IP limit on people search (issue 17). It FAILS OPEN: it guards capacity, not credentials
-    (the results are public profiles, each also at /users/{username}); a request is bounded anyway (a
-    50-character query, a 50-row page, the statement timeout, API Gateway's throttle), and a Redis
-    outage must not take search down with it."""
-    from shared.core.settings import get_settings
-    from shared.identity import ratelimit
-
-    rule = ratelimit.Rule("search-ip", get_settings().search_requests_per_min)
-    ratelimit.check(rule, ratelimit.hashed(ip), fail_open=True)
+    ratelimit.throttle_search_ip(ip)
     return ip
 
 

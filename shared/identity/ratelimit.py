@@ -99,3 +99,11 @@ def throttle_auth_ip(client_ip: str) -> None:
     hashing into every function's cold start.
     """
     check(Rule("auth-ip", get_settings().auth_ip_requests_per_min), hashed(client_ip))
+
+
+def throttle_search_ip(client_ip: str) -> None:
+    """The per-IP limit on people search (issue 17), which FAILS OPEN: it guards capacity, not
+    credentials (the results are public profiles, each also at /users/{username}); a request is
+    bounded anyway (a 50-character query, a 50-row page, the statement timeout, API Gateway's
+    throttle), and a Redis outage must not take search down with it (a warning is logged)."""
+    check(Rule("search-ip", get_settings().search_requests_per_min), hashed(client_ip), fail_open=True)
