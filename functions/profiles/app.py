@@ -7,6 +7,7 @@ by browsers and CDNs. The ``/me`` routes carry the caller's ``X-Sync-Version``.
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Annotated
 
 import shared.core.coldstart  # noqa: F401 - first: pauses the GC during the imports below
@@ -15,18 +16,20 @@ from fastapi import Query, Request, Response
 from mangum import Mangum
 
 from shared.clients import db
-from shared.core.errors import NotFoundError
+from shared.core.errors import NotFoundError, ValidationFailedError
 from shared.http.app import api_router, create_app
 from shared.http.auth import CurrentUser, SearchClientIp
 from shared.http.preconditions import Precondition, entity_json, precondition_failed
 from shared.http.responses import no_store_json, private_json, respond
 from shared.models.categories import Category
+from shared.models.growth import GrowthSeries
 from shared.models.people import PeoplePage
 from shared.models.profiles import CharacterStats, Leaderboard, ProfilePublic, ProfileUpdate, PublicProfile
 from shared.public import cache as public_cache
+from shared.public import growth
 from shared.public import views as public_views
 from shared.public.character import build_stats
-from shared.repositories import profiles, search
+from shared.repositories import history, profiles, search
 from shared.sync.notify import after_conflict, after_write, conflict_notice
 
 router = api_router(tags=["profiles"])
@@ -34,6 +37,8 @@ SearchQuery = Annotated[str, Query(min_length=2, max_length=50, pattern=r"^[^\x0
                                    description="Username or display name, or a part of one (2..50 characters).")]
 SearchLimit = Annotated[int, Query(ge=1, le=50, description="Page size, 1..50.")]
 Cursor = Annotated[str | None, Query(max_length=512, description="next_cursor of the previous page.")]
+StatsDate = Annotated[date, Query(ge=date(2000, 1, 1), le=date(2999, 12, 31), description="A date (YYYY-MM-DD).")]
+MAX_SERIES_WEEKS = 156
 PUBLIC_PROFILE_CACHING = "public, no-cache"  # always revalidate: a 304 from Redis is cheap
 CARD_CACHING = f"public, max-age={public_cache.CARD_TTL_S}, stale-while-revalidate=86400"
 LEADERBOARD_CACHING = f"public, max-age={public_cache.LEADERBOARD_TTL_S}"
@@ -66,10 +71,30 @@ async def update_profile(request: Request, user: CurrentUser, body: ProfileUpdat
 
 
 @router.get("/me/stats", response_model=CharacterStats)
-async def my_stats(request: Request, user: CurrentUser) -> Response:
-    """The character sheet: per-category aggregates, total and character level, radar data."""
+async def my_stats(request: Request, user: CurrentUser, at: StatsDate | None = None) -> Response:
+    """The character sheet: per-category aggregates, total and character level, radar data; with
+    ``at``, the sheet as it stood at the end of that day (the user's timezone), from the level history."""
+    if at is not None:
+        version, head, changes = db.run(lambda conn: history.level_history(conn, user, at, at, weekly=False))
+        return private_json(request, growth.stats_at(changes, head["ends"][0]), version)
     version, rows = db.run(lambda conn: profiles.category_stats(conn, user))
     return private_json(request, build_stats(rows), version)
+
+
+@router.get("/me/stats/series", response_model=GrowthSeries)
+async def my_stats_series(request: Request, user: CurrentUser, first: Annotated[StatsDate, Query(alias="from")],
+                          last: Annotated[StatsDate, Query(alias="to")]) -> Response:
+    """Total level per category at the end of each week (Monday to Sunday, the user's timezone) from
+    the week of ``from`` to the week of ``to``, at most 156 weeks, from the level history."""
+    weeks = ((last - timedelta(days=last.weekday())) - (first - timedelta(days=first.weekday()))).days // 7 + 1
+    if last < first or weeks > MAX_SERIES_WEEKS:
+        field, reason = ("query.to", "must not be before from") if last < first else (
+            "query.from", f"the range may span at most {MAX_SERIES_WEEKS} weeks")
+        raise ValidationFailedError(f"invalid input: {field} {reason}",
+                                    details=[{"field": field, "message": reason, "type": "range"}])
+    version, head, changes = db.run(lambda conn: history.level_history(conn, user, first, last, weekly=True))
+    series = {"timezone": head["timezone"], "weeks": growth.weekly_series(changes, head["ends"], head["timezone"])}
+    return private_json(request, series, version)
 
 
 @router.get("/users/{username}", response_model=PublicProfile)
