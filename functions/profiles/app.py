@@ -93,7 +93,7 @@ async def my_stats_series(request: Request, user: CurrentUser, first: Annotated[
         raise ValidationFailedError(f"invalid input: {field} {reason}",
                                     details=[{"field": field, "message": reason, "type": "range"}])
     version, head, changes = db.run(lambda conn: history.level_history(conn, user, first, last, weekly=True))
-    series = {"timezone": head["timezone"], "weeks": growth.weekly_series(changes, head["ends"], head["timezone"])}
+    series = {"timezone": head["timezone"], "weeks": growth.weekly_series(changes, head["days"], head["ends"])}
     return private_json(request, series, version)
 
 
