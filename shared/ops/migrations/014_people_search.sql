@@ -58,3 +58,14 @@ CREATE INDEX users_search_display_trgm_idx ON users USING gin (search_display_gr
 -- (the default for an unknown equality), finds the partial indexes "small" and reads one of them
 -- whole instead of probing all four. Expression statistics (PostgreSQL 14+) give it the real share.
 CREATE STATISTICS users_visibility_stats ON (privacy_settings->>'profile_visibility') FROM users;
+
+-- Leaderboard opt-out (issue 17): privacy_settings.leaderboard = 'hidden' keeps a public profile off
+-- every leaderboard; it stays visible, searchable and shareable (that is profile_visibility's job).
+-- The boards read skill_scores.public (migration 011), which 011's triggers keep equal to
+-- atribuo_profile_is_public(privacy_settings), its only use; from here on that copy means "shown on
+-- the leaderboards": public AND not hidden. Redefining the one function keeps 011's triggers, their
+-- WHEN clause and skill_scores_rebuild() as they are; nothing was hidden before, so no row changes.
+CREATE OR REPLACE FUNCTION atribuo_profile_is_public(settings jsonb) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN coalesce(settings->>'profile_visibility' = 'public', false)
+       AND coalesce(settings->>'leaderboard', 'listed') <> 'hidden';
