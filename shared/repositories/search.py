@@ -96,7 +96,7 @@ def _rank(value: Any) -> Decimal:
         rank = Decimal(str(value))
     except InvalidOperation as exc:
         raise ValueError("not a rank") from exc
-    if not (0 <= rank <= PREFIX_RANK):
+    if not rank.is_finite() or not (0 <= rank <= PREFIX_RANK):  # NaN would not even compare
         raise ValueError("not a rank")
     return rank
 
