@@ -18,9 +18,14 @@ RUNS = int(os.environ.get("BENCH_COLD_RUNS", "7"))
 TARGET = 1.6
 
 
+# Routes whose 200 needs a query string the probe does not send (GET /users needs ?q=): a 422 would
+# measure less than a served request, so another route of the function is probed.
+NEEDS_QUERY = {"/api/v1/users"}
+
+
 def _probe_route(routes: list[HttpRoute]) -> HttpRoute:
     """The simplest route of a function: a GET without path parameters when there is one."""
-    return sorted(routes, key=lambda r: (r.method != "GET", "{" in r.path, len(r.path)))[0]
+    return sorted(routes, key=lambda r: (r.path in NEEDS_QUERY, r.method != "GET", "{" in r.path, len(r.path)))[0]
 
 
 def _event_file(route: HttpRoute, headers: list[tuple[str, str]], folder: Path) -> Path:

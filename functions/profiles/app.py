@@ -1,8 +1,10 @@
-"""Profiles function: my profile and character sheet, public profiles, their SVG card, the leaderboard.
+"""Profiles function: my profile and character sheet (now and in the past), public profiles, their
+card (SVG and PNG), people search, the leaderboard.
 
 The public routes (``/users/…``, ``/leaderboard``) are anonymous by design: they answer the same for
 everyone (privacy → 404 for all, owner included), which is what makes them cacheable in Redis and
-by browsers and CDNs. The ``/me`` routes carry the caller's ``X-Sync-Version``.
+by browsers and CDNs; search results alone are never cached. The ``/me`` routes carry the caller's
+``X-Sync-Version``.
 """
 
 from __future__ import annotations
@@ -98,7 +100,7 @@ async def my_stats_series(request: Request, user: CurrentUser, first: Annotated[
         raise ValidationFailedError(f"invalid input: {field} {reason}",
                                     details=[{"field": field, "message": reason, "type": "range"}])
     version, head, changes = db.run(lambda conn: history.level_history(conn, user, first, last, weekly=True))
-    series = {"timezone": head["timezone"], "weeks": growth.weekly_series(changes, head["ends"], head["timezone"])}
+    series = {"timezone": head["timezone"], "weeks": growth.weekly_series(changes, head["days"], head["ends"])}
     return private_json(request, series, version)
 
 

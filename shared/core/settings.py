@@ -98,6 +98,9 @@ class Settings(BaseSettings):
     oauth_http_timeout_s: float = 5.0
     oauth_callbacks_per_min: int = 20
 
+    # People search (issue 17): GET /users?q= requests per minute from one IP (fails open: public data).
+    search_requests_per_min: int = 60
+
     # Maintenance (the daily MaintenanceFunction, shared.ops.maintenance): how long data nobody reads any
     # more is kept. Why each default:
     # * maintenance_batch_rows: at most this many rows per DELETE (per kind), so a statement takes

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from shared.models.categories import Category
 from shared.models.common import TimestampText, UuidText, omitted_not_null, refuse_null
@@ -39,9 +39,22 @@ class ProfilePublic(BaseModel):
 
 
 class PrivacySettings(BaseModel):
+    """Either setting or both; what is not sent keeps its stored value."""
+
     model_config = ConfigDict(extra="forbid")
 
-    profile_visibility: Literal["public", "private"]
+    profile_visibility: Literal["public", "private"] | None = Field(
+        default=None, description="private: the profile, its card, search and leaderboard entries are gone.")
+    leaderboard: Literal["listed", "hidden"] | None = Field(
+        default=None, description="hidden: the profile stays public but is on no leaderboard (default listed).")
+
+    _not_null = field_validator("profile_visibility", "leaderboard", mode="before")(refuse_null)
+
+    @model_validator(mode="after")
+    def _one_at_least(self) -> PrivacySettings:
+        if not self.model_fields_set:
+            raise ValueError("set profile_visibility, leaderboard or both")
+        return self
 
 
 PROFILE_NOT_NULL = ("privacy_settings", "timezone", "digest_opt_out")
@@ -60,7 +73,8 @@ class ProfileUpdate(BaseModel):
     _not_null = field_validator(*PROFILE_NOT_NULL, mode="before")(refuse_null)
 
     def changes(self) -> dict[str, Any]:
-        return {k: v for k, v in self.model_dump().items() if k in self.model_fields_set}
+        """The fields sent, and within privacy_settings only the settings sent (the rest are kept)."""
+        return self.model_dump(exclude_unset=True)
 
 
 class CategoryStats(BaseModel):

@@ -23,39 +23,45 @@ from shared.repositories.sql import Row
 if TYPE_CHECKING:
     import psycopg
 
-# The user's timezone, the end instant of each local week from the week of %(first)s to the week of
-# %(last)s (one for %(first)s = %(last)s and no weeks: the end of that day), and the level changes
-# recorded before the last of them, oldest first.
+# One row: the user's timezone; for a weekly read, the local Monday of each week from the week of
+# %(first)s to the week of %(last)s, else one day; ``ends``, the instant each of them ends (the next
+# local midnight, in microseconds since the epoch); and ``changes``, every level recorded before the
+# last end, oldest first, as [skill id, category, level, microseconds] (one JSON array: the rows of
+# a long history cost one value to decode, not thousands of rows).
 HISTORY = """
 WITH me AS (SELECT id, sync_version, timezone FROM users WHERE id = %(owner_id)s),
-ends AS (
+days AS MATERIALIZED (
     SELECT CASE WHEN %(weekly)s
-                THEN ARRAY(SELECT (monday + interval '7 days') AT TIME ZONE me.timezone
-                           FROM generate_series(date_trunc('week', %(first)s::date::timestamp),
-                                                date_trunc('week', %(last)s::date::timestamp),
-                                                interval '7 days') AS monday)
-                ELSE ARRAY[(%(last)s::date + 1)::timestamp AT TIME ZONE me.timezone] END AS ends
-    FROM me
+                THEN ARRAY(SELECT monday::date FROM generate_series(date_trunc('week', %(first)s::date::timestamp),
+                                                                    date_trunc('week', %(last)s::date::timestamp),
+                                                                    interval '7 days') AS monday)
+                ELSE ARRAY[%(last)s::date] END AS days
+),
+ends AS MATERIALIZED (
+    SELECT days.days, ARRAY(SELECT (extract(epoch FROM (d + CASE WHEN %(weekly)s THEN 7 ELSE 1 END)::timestamp
+                                                      AT TIME ZONE me.timezone) * 1000000)::bigint
+                            FROM unnest(days.days) AS d ORDER BY d) AS ends
+    FROM me, days
 )
-SELECT me.sync_version, me.timezone, ends.ends, h.skill_id, h.category, h.level, h.at
+SELECT me.sync_version, me.timezone, ends.days, ends.ends,
+       (SELECT COALESCE(jsonb_agg(jsonb_build_array(p.skill_id, k.category, p.new_level,
+                                                    (extract(epoch FROM p.created_at) * 1000000)::bigint)
+                                  ORDER BY p.created_at, p.id), '[]'::jsonb)
+        FROM skill_progress p JOIN skills k ON k.id = p.skill_id
+        WHERE p.owner_id = me.id AND NOT p.superseded
+          AND p.created_at < to_timestamp(ends.ends[cardinality(ends.ends)] / 1000000.0)) AS changes
 FROM me CROSS JOIN ends
-LEFT JOIN LATERAL (
-    SELECT p.skill_id, k.category, p.new_level AS level, p.created_at AS at
-    FROM skill_progress p JOIN skills k ON k.id = p.skill_id
-    WHERE p.owner_id = me.id AND NOT p.superseded AND p.created_at < ends.ends[cardinality(ends.ends)]
-    ORDER BY p.created_at, p.id
-) h ON true
 """
 
 
 def level_history(conn: psycopg.Connection, owner_id: uuid.UUID, first: date, last: date, *,
-                  weekly: bool) -> tuple[int, Row, list[Row]]:
-    """``(sync_version, {"timezone", "ends"}, changes)``: ``ends`` are the instants the sheet is read at
-    (the end of each local week from ``first``'s to ``last``'s when ``weekly``, else the end of the
-    local day ``last``); ``changes`` are ``{skill_id, category, level, at}`` before the last end, oldest first.
+                  weekly: bool) -> tuple[int, Row, list[list]]:
+    """``(sync_version, {"timezone", "days", "ends"}, changes)``: ``days`` are the local Mondays of the
+    weeks from ``first``'s to ``last``'s when ``weekly``, else ``[last]``; ``ends`` the instants each
+    ends (µs since the epoch); ``changes`` ``[skill_id, category, level, µs]`` before the last end, oldest first.
     """
-    rows = conn.execute(HISTORY, {"owner_id": owner_id, "first": first, "last": last, "weekly": weekly}).fetchall()
-    if not rows:
+    row = conn.execute(HISTORY, {"owner_id": owner_id, "first": first, "last": last, "weekly": weekly}).fetchone()
+    if row is None:
         raise UnauthorizedError("the account behind this token no longer exists")
-    head = {"timezone": rows[0]["timezone"], "ends": rows[0]["ends"]}
-    return int(rows[0]["sync_version"]), head, [r for r in rows if r["skill_id"] is not None]
+    head = {"timezone": row["timezone"], "days": row["days"], "ends": row["ends"]}
+    return int(row["sync_version"]), head, row["changes"]

@@ -100,3 +100,10 @@ def test_public_profile_carries_open_graph_fields(alice):
         "image_alt": "Alice's character card: level 4, a radar of skill categories",
     }
     assert call(handler, "GET", og["image"].removeprefix(base)).status == 200  # the image URL is served
+
+
+def test_the_svg_card_needs_no_inline_style_any_more(alice):
+    response = call(handler, "GET", "/api/v1/users/alice/card.svg")
+    assert response.status == 200
+    assert response.headers["content-security-policy"] == "default-src 'none'"
+    assert b"<style" not in response.body and b"style=" not in response.body

@@ -7,6 +7,7 @@ import pytest
 
 from functions.profiles.app import handler
 from shared.repositories import search
+from shared.repositories.cursors import encode_cursor
 from tests.support.skills import call
 
 
@@ -94,8 +95,15 @@ def test_keyset_pages_cover_every_match_once(people, make_user):
     assert "another sort" in wrong.json["error"]["details"][0]["message"]
 
 
+def doctored(q, rank, username="alice"):
+    return encode_cursor(search.sort_name(q), rank, username)
+
+
 @pytest.mark.parametrize("query", [{"q": "a"}, {"q": "x" * 51}, {"q": "   "}, {}, {"q": "ab", "limit": 51},
-                                   {"q": "ab", "cursor": "not-a-cursor"}])
+                                   {"q": "ab", "cursor": "not-a-cursor"},
+                                   *({"q": "ab", "cursor": doctored("ab", rank)} for rank in
+                                     ("NaN", "sNaN", "Infinity", "-1", "3", "1e999", "x", None, [1])),
+                                   {"q": "ab", "cursor": doctored("ab", "1", "x" * 31)}])
 def test_bad_queries_are_422(query):
     response = call(handler, "GET", "/api/v1/users", query=query)
     assert response.status == 422 and response.json["error"]["code"] == "validation_error"
