@@ -101,15 +101,16 @@ def seed(conn: psycopg.Connection, users: int, *, start: int = 1, progress: bool
 def _seed(conn: psycopg.Connection, users: int, *, start: int, progress: bool) -> None:
     import psycopg
 
-    timeout = conn.execute("SELECT current_setting('statement_timeout') AS t").fetchone()
-    conn.execute("SET statement_timeout = 0")  # a load, not a request
-    replica = False
-    try:
+    # One transaction, settings with SET LOCAL: nothing outlives the load, even through a
+    # transaction-mode pooler (which may hand each statement of a session to another server).
+    with conn.transaction():
+        conn.execute("SET LOCAL statement_timeout = 0")  # a load, not a request
+        replica = True
         try:  # triggers and foreign keys off for the load (superuser); else the triggers do the work
-            conn.execute("SET session_replication_role = replica")
-            replica = True
+            with conn.transaction():
+                conn.execute("SET LOCAL session_replication_role = replica")
         except psycopg.errors.InsufficientPrivilege:
-            pass
+            replica = False
         for first in range(start, users + 1, CHUNK):
             params = {"first": first, "last": min(users, first + CHUNK - 1), "zones": list(ZONES),
                       "zone_count": len(ZONES), "categories": list(CATEGORIES)}
@@ -118,15 +119,6 @@ def _seed(conn: psycopg.Connection, users: int, *, start: int, progress: bool) -
             if progress:
                 print(f"  seeded {params['last']:,} users", flush=True)
         if replica:
-            conn.execute("SET session_replication_role = DEFAULT")
+            conn.execute("SET LOCAL session_replication_role = DEFAULT")
             conn.execute("SELECT skill_scores_rebuild()")
         conn.execute("ANALYZE")
-    finally:
-        if replica:
-            conn.execute("SET session_replication_role = DEFAULT")
-        conn.execute("SELECT set_config('statement_timeout', %s, false)", (_first(timeout),))
-
-
-def _first(row: object) -> str:
-    """The single value of a one-column row, as dict_row or tuple_row returns it."""
-    return str(next(iter(row.values())) if isinstance(row, dict) else row[0])  # type: ignore[index]
