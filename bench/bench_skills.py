@@ -105,7 +105,7 @@ def run() -> list[tuple[str, str]]:
                   "set_description": False, "name": None, "category": None, "description": None,
                   "level": 4 + i % 2}
         db.get_conn().execute(skills.UPDATE_SKILL, params).fetchone()
-        get_redis().delete(*public_cache.keys_for(user["username"], leaderboards=True))
+        get_redis().delete(*public_cache.keys_for(user["username"]))
 
     try:
         get_h, get_d = _side_by_side(get_via_handler, get_direct)
