@@ -131,7 +131,7 @@ def main() -> None:
             conn = psycopg.connect(url, autocommit=True, row_factory=dict_row, prepare_threshold=None)
             migrate(conn)
             started = time.perf_counter()
-            seed(conn, users)
+            seed(conn, users, rebuild_indexes=users >= 1_000_000, progress=users >= 1_000_000)
             conn.execute("VACUUM (ANALYZE)")  # hint bits and visibility map set, as on a store in service
             print(f"seeded {users:,} users ({users * 8:,} skills, {users * 40:,} history rows) "
                   f"in {time.perf_counter() - started:.0f} s", flush=True)

@@ -88,17 +88,29 @@ FROM generate_series(%(first)s::int, %(last)s::int) AS i, generate_series(1, 3) 
 CHUNK = 50_000  # users per statement: bounded memory and progress at any size
 
 
-def seed(conn: psycopg.Connection, users: int, *, start: int = 1, progress: bool = False) -> None:
-    """Add users ``start..users`` (with their skills, history and sign-ins), then ANALYZE. Growing a
-    store of ``start - 1`` generated users to ``users`` gives the same data as seeding ``users`` at once."""
+LOADED_TABLES = ("users", "skills", "skill_progress", "refresh_families", "refresh_tokens")
 
+# The secondary indexes of the loaded tables (not those behind a constraint), to drop before a big
+# load and build again after it: one sorted build instead of millions of random inserts.
+SECONDARY_INDEXES = """
+SELECT i.indexname, i.indexdef FROM pg_indexes i
+WHERE i.schemaname = current_schema() AND i.tablename = ANY(%(tables)s)
+  AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)
+"""
+
+
+def seed(conn: psycopg.Connection, users: int, *, start: int = 1, progress: bool = False,
+         rebuild_indexes: bool = False) -> None:
+    """Add users ``start..users`` (with their skills, history and sign-ins), then ANALYZE. Growing a
+    store of ``start - 1`` generated users to ``users`` gives the same data as seeding ``users`` at once.
+    ``rebuild_indexes``: drop the secondary indexes for the load and build them after (big loads)."""
     from shared.clients.db import read_timeout
 
     with read_timeout(conn, None):  # a load, not a request: no client-side deadline either
-        _seed(conn, users, start=start, progress=progress)
+        _seed(conn, users, start=start, progress=progress, rebuild_indexes=rebuild_indexes)
 
 
-def _seed(conn: psycopg.Connection, users: int, *, start: int, progress: bool) -> None:
+def _seed(conn: psycopg.Connection, users: int, *, start: int, progress: bool, rebuild_indexes: bool) -> None:
     import psycopg
 
     # One transaction, settings with SET LOCAL: nothing outlives the load, even through a
@@ -111,6 +123,10 @@ def _seed(conn: psycopg.Connection, users: int, *, start: int, progress: bool) -
                 conn.execute("SET LOCAL session_replication_role = replica")
         except psycopg.errors.InsufficientPrivilege:
             replica = False
+        indexes = conn.execute(SECONDARY_INDEXES, {"tables": list(LOADED_TABLES)}).fetchall() if rebuild_indexes \
+            else []
+        for index in indexes:
+            conn.execute(f'DROP INDEX "{_value(index, 0)}"')
         for first in range(start, users + 1, CHUNK):
             params = {"first": first, "last": min(users, first + CHUNK - 1), "zones": list(ZONES),
                       "zone_count": len(ZONES), "categories": list(CATEGORIES)}
@@ -118,7 +134,19 @@ def _seed(conn: psycopg.Connection, users: int, *, start: int, progress: bool) -
                 conn.execute(statement, params)
             if progress:
                 print(f"  seeded {params['last']:,} users", flush=True)
+        if indexes:
+            conn.execute("SET LOCAL maintenance_work_mem = '512MB'")
+        for index in indexes:
+            conn.execute(_value(index, 1))
+            if progress:
+                print(f"  built {_value(index, 0)}", flush=True)
         if replica:
             conn.execute("SET LOCAL session_replication_role = DEFAULT")
             conn.execute("SELECT skill_scores_rebuild()")
         conn.execute("ANALYZE")
+
+
+def _value(row: object, position: int) -> str:
+    """A column of a row, whether the connection returns dicts or tuples."""
+    values = list(row.values()) if isinstance(row, dict) else list(row)  # type: ignore[arg-type]
+    return str(values[position])
