@@ -106,7 +106,7 @@ def run() -> list[tuple[str, str]]:
                   "level": 4 + i % 2, "if_match": None, "attempt": None, "record_conflict": False,
                   "op_id": None, "source": "rest", "sid": None}
         db.get_conn().execute(skills.UPDATE_SKILL, params).fetchone()
-        get_redis().delete(*public_cache.keys_for(user["username"], leaderboards=True))
+        get_redis().delete(*public_cache.keys_for(user["username"]))
 
     try:
         get_h, get_d = _side_by_side(get_via_handler, get_direct)

@@ -131,8 +131,10 @@ def main() -> None:
             conn = psycopg.connect(url, autocommit=True, row_factory=dict_row, prepare_threshold=None)
             migrate(conn)
             started = time.perf_counter()
-            seed(conn, users)
+            seed(conn, users, rebuild_indexes=users >= 1_000_000, progress=users >= 1_000_000)
+            conn.execute("SET statement_timeout = 0")  # (the role's 5 s is for requests)
             conn.execute("VACUUM (ANALYZE)")  # hint bits and visibility map set, as on a store in service
+            conn.execute("RESET statement_timeout")
             print(f"seeded {users:,} users ({users * 8:,} skills, {users * 40:,} history rows) "
                   f"in {time.perf_counter() - started:.0f} s", flush=True)
             stores[users] = (conn, statements(conn, users))

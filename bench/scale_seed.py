@@ -16,6 +16,7 @@ revoked weeks ago, 2% of tokens long expired: what the maintenance purge looks f
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -88,28 +89,45 @@ FROM generate_series(%(first)s::int, %(last)s::int) AS i, generate_series(1, 3) 
 CHUNK = 50_000  # users per statement: bounded memory and progress at any size
 
 
-def seed(conn: psycopg.Connection, users: int, *, start: int = 1, progress: bool = False) -> None:
-    """Add users ``start..users`` (with their skills, history and sign-ins), then ANALYZE. Growing a
-    store of ``start - 1`` generated users to ``users`` gives the same data as seeding ``users`` at once."""
+LOADED_TABLES = ("users", "skills", "skill_progress", "refresh_families", "refresh_tokens")
 
+# The secondary indexes of the loaded tables (not those behind a constraint), to drop before a big
+# load and build again after it: one sorted build instead of millions of random inserts.
+SECONDARY_INDEXES = """
+SELECT i.indexname, i.indexdef FROM pg_indexes i
+WHERE i.schemaname = current_schema() AND i.tablename = ANY(%(tables)s)
+  AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)
+"""
+
+
+def seed(conn: psycopg.Connection, users: int, *, start: int = 1, progress: bool = False,
+         rebuild_indexes: bool = False) -> None:
+    """Add users ``start..users`` (with their skills, history and sign-ins), then ANALYZE. Growing a
+    store of ``start - 1`` generated users to ``users`` gives the same data as seeding ``users`` at once.
+    ``rebuild_indexes``: drop the secondary indexes for the load and build them after (big loads)."""
     from shared.clients.db import read_timeout
 
     with read_timeout(conn, None):  # a load, not a request: no client-side deadline either
-        _seed(conn, users, start=start, progress=progress)
+        _seed(conn, users, start=start, progress=progress, rebuild_indexes=rebuild_indexes)
 
 
-def _seed(conn: psycopg.Connection, users: int, *, start: int, progress: bool) -> None:
+def _seed(conn: psycopg.Connection, users: int, *, start: int, progress: bool, rebuild_indexes: bool) -> None:
     import psycopg
 
-    timeout = conn.execute("SELECT current_setting('statement_timeout') AS t").fetchone()
-    conn.execute("SET statement_timeout = 0")  # a load, not a request
-    replica = False
-    try:
+    # One transaction, settings with SET LOCAL: nothing outlives the load, even through a
+    # transaction-mode pooler (which may hand each statement of a session to another server).
+    with conn.transaction():
+        conn.execute("SET LOCAL statement_timeout = 0")  # a load, not a request
+        replica = True
         try:  # triggers and foreign keys off for the load (superuser); else the triggers do the work
-            conn.execute("SET session_replication_role = replica")
-            replica = True
+            with conn.transaction():
+                conn.execute("SET LOCAL session_replication_role = replica")
         except psycopg.errors.InsufficientPrivilege:
-            pass
+            replica = False
+        indexes = conn.execute(SECONDARY_INDEXES, {"tables": list(LOADED_TABLES)}).fetchall() if rebuild_indexes \
+            else []
+        for index in indexes:
+            conn.execute(f'DROP INDEX "{_value(index, 0)}"')
         for first in range(start, users + 1, CHUNK):
             params = {"first": first, "last": min(users, first + CHUNK - 1), "zones": list(ZONES),
                       "zone_count": len(ZONES), "categories": list(CATEGORIES)}
@@ -117,16 +135,23 @@ def _seed(conn: psycopg.Connection, users: int, *, start: int, progress: bool) -
                 conn.execute(statement, params)
             if progress:
                 print(f"  seeded {params['last']:,} users", flush=True)
+        if indexes:
+            conn.execute("SET LOCAL maintenance_work_mem = '512MB'")
+        for index in indexes:
+            conn.execute(_value(index, 1))
+            if progress:
+                print(f"  built {_value(index, 0)}", flush=True)
         if replica:
-            conn.execute("SET session_replication_role = DEFAULT")
+            conn.execute("SET LOCAL session_replication_role = DEFAULT")
+            started = time.perf_counter()
             conn.execute("SELECT skill_scores_rebuild()")
+            if progress:
+                print(f"  skill_scores_rebuild() (the migration's backfill): {time.perf_counter() - started:.0f} s",
+                      flush=True)
         conn.execute("ANALYZE")
-    finally:
-        if replica:
-            conn.execute("SET session_replication_role = DEFAULT")
-        conn.execute("SELECT set_config('statement_timeout', %s, false)", (_first(timeout),))
 
 
-def _first(row: object) -> str:
-    """The single value of a one-column row, as dict_row or tuple_row returns it."""
-    return str(next(iter(row.values())) if isinstance(row, dict) else row[0])  # type: ignore[index]
+def _value(row: object, position: int) -> str:
+    """A column of a row, whether the connection returns dicts or tuples."""
+    values = list(row.values()) if isinstance(row, dict) else list(row)  # type: ignore[arg-type]
+    return str(values[position])

@@ -7,7 +7,8 @@ by this: a miss here reads Postgres exactly as before, just once instead of once
 On a miss the caller re-reads the value and, if still missing, takes ``<key>:lock`` (``SET NX EX``),
 atomically in one Lua call (one round trip). The winner builds
 the view and, in one pipelined round trip, stores it and drops the lock. The others poll the value
-and the lock together (one round trip per poll) and return the value as soon as it is there. When the
+and the lock together (one round trip per poll: after 20, 40, 80 ms, then every 200 ms) and return
+the value as soon as it is there. When the
 build found nothing (a missing or private profile) the winner leaves the lock holding ``NOTHING``
 for NOTHING_TTL_S, so the waiters answer None too instead of building one after another; nothing
 is cached for the view itself, so a profile made public shows as soon as its own write lands.
@@ -28,7 +29,8 @@ from shared.public import cache as public_cache
 
 LOCK_TTL_S = 10
 WAIT_S = 3.0
-POLL_S = 0.02
+POLL_S = 0.02  # first poll; then doubling up to MAX_POLL_S (Upstash bills every command)
+MAX_POLL_S = 0.2
 NOTHING = "\x00nothing"
 NOTHING_TTL_S = 1
 
@@ -87,8 +89,10 @@ def _wait(key: str, deadline: float) -> tuple[bool, str | None]:
     lock went without either / the deadline passed ``(False, None)``."""
     from shared.clients.redis import get_redis
 
+    pause = POLL_S
     while time.monotonic() < deadline:
-        time.sleep(POLL_S)
+        time.sleep(min(pause, max(0.0, deadline - time.monotonic())))
+        pause = min(pause * 2, MAX_POLL_S)  # a slow build costs each waiter ~15 polls, not 150
         try:
             pipe = get_redis().pipeline()
             pipe.get(key)

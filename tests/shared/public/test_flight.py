@@ -34,6 +34,13 @@ def runs(counter: Any, statement: str) -> int:
     return sum(1 for s in counter.statements if s == statement.strip())
 
 
+@pytest.fixture(autouse=True)
+def patient_waiters(monkeypatch) -> None:
+    """Waiters wait out any build here (a loaded test machine must not turn the 3 s take-over into a
+    second build); the take-over test sets its own short wait."""
+    monkeypatch.setattr(single_flight, "WAIT_S", 60.0)
+
+
 @pytest.fixture
 def players(make_user) -> None:
     from shared.clients import db

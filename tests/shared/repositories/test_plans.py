@@ -45,7 +45,8 @@ def seq_scans(plan: list[tuple[str, str | None, str | None]]) -> list[str | None
 
 @pytest.fixture
 def seeded() -> None:
-    seed(db.get_conn(), USERS)
+    with db.read_timeout(db.get_conn(), None) as conn:  # a load: no request deadline
+        seed(conn, USERS)
 
 
 def test_leaderboards_planner_pages_and_token_purge_read_indexes(seeded):
