@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from shared.models.accounts import Username
-from shared.models.common import no_nul
+from shared.models.common import TimestampText, no_nul
 from shared.models.profiles import ProfilePublic
 
 # What providers send back: an opaque code and our own state (43 URL-safe characters), both bounded.
@@ -48,8 +48,8 @@ class IdentityPublic(BaseModel):
     provider: str
     email: str | None = Field(description="The e-mail as the provider stated it at the last sign-in")
     email_verified: bool = Field(description="Whether the provider said it had verified that e-mail")
-    created_at: str
-    last_used_at: str
+    created_at: TimestampText
+    last_used_at: TimestampText
 
 
 class IdentityListPublic(BaseModel):

@@ -656,12 +656,49 @@ export type PersonResult = {
 
 /**
  * PrivacySettings
+ *
+ * Either setting or both; what is not sent keeps its stored value.
  */
 export type PrivacySettings = {
     /**
      * Profile Visibility
+     *
+     * private: the profile, its card, search and leaderboard entries are gone.
      */
-    profile_visibility: 'public' | 'private';
+    profile_visibility?: 'public' | 'private' | null;
+    /**
+     * Leaderboard
+     *
+     * hidden: the profile stays public but is on no leaderboard (default listed).
+     */
+    leaderboard?: 'listed' | 'hidden' | null;
+};
+
+/**
+ * ProfileOperation
+ *
+ * One queued profile edit: ``data`` is a ``PATCH /me/profile`` body; each field it sets is
+ * written unless that field was written later than ``updated_at`` (field-level last-write-wins).
+ */
+export type ProfileOperation = {
+    /**
+     * Op Id
+     */
+    op_id: string;
+    /**
+     * Type
+     */
+    type: 'profile.update';
+    /**
+     * Data
+     */
+    data?: {
+        [key: string]: unknown;
+    };
+    /**
+     * Updated At
+     */
+    updated_at: string;
 };
 
 /**
@@ -949,6 +986,40 @@ export type SkillCreate = {
 };
 
 /**
+ * SkillOperation
+ *
+ * One queued skill mutation. ``data`` is validated exactly like the matching REST body.
+ */
+export type SkillOperation = {
+    /**
+     * Op Id
+     */
+    op_id: string;
+    /**
+     * Type
+     */
+    type: 'skill.create' | 'skill.update' | 'skill.delete';
+    /**
+     * Skill Id
+     */
+    skill_id: string;
+    /**
+     * Data
+     */
+    data?: {
+        [key: string]: unknown;
+    };
+    /**
+     * Updated At
+     */
+    updated_at: string;
+    /**
+     * Base Updated At
+     */
+    base_updated_at?: string | null;
+};
+
+/**
  * SkillPage
  */
 export type SkillPage = {
@@ -1029,7 +1100,7 @@ export type SyncBatch = {
     /**
      * Operations
      */
-    operations: Array<unknown>;
+    operations: Array<SkillOperation | ProfileOperation>;
 };
 
 /**

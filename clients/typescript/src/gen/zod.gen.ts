@@ -189,8 +189,8 @@ export const zIdentityPublic = z.object({
     provider: z.string(),
     email: z.string().nullable(),
     email_verified: z.boolean(),
-    created_at: z.string(),
-    last_used_at: z.string()
+    created_at: z.iso.datetime(),
+    last_used_at: z.iso.datetime()
 });
 
 /**
@@ -338,9 +338,25 @@ export const zPeoplePage = z.object({
 
 /**
  * PrivacySettings
+ *
+ * Either setting or both; what is not sent keeps its stored value.
  */
 export const zPrivacySettings = z.object({
-    profile_visibility: z.enum(['public', 'private'])
+    profile_visibility: z.enum(['public', 'private']).nullish(),
+    leaderboard: z.enum(['listed', 'hidden']).nullish()
+});
+
+/**
+ * ProfileOperation
+ *
+ * One queued profile edit: ``data`` is a ``PATCH /me/profile`` body; each field it sets is
+ * written unless that field was written later than ``updated_at`` (field-level last-write-wins).
+ */
+export const zProfileOperation = z.object({
+    op_id: z.string().min(1).max(100).regex(/^[A-Za-z0-9._:-]+$/),
+    type: z.literal('profile.update'),
+    data: z.record(z.string(), z.unknown()).optional(),
+    updated_at: z.iso.datetime()
 });
 
 /**
@@ -488,6 +504,24 @@ export const zSkillCreate = z.object({
 });
 
 /**
+ * SkillOperation
+ *
+ * One queued skill mutation. ``data`` is validated exactly like the matching REST body.
+ */
+export const zSkillOperation = z.object({
+    op_id: z.string().min(1).max(100).regex(/^[A-Za-z0-9._:-]+$/),
+    type: z.enum([
+        'skill.create',
+        'skill.update',
+        'skill.delete'
+    ]),
+    skill_id: z.uuid(),
+    data: z.record(z.string(), z.unknown()).optional(),
+    updated_at: z.iso.datetime(),
+    base_updated_at: z.iso.datetime().nullish()
+});
+
+/**
  * SkillPublic
  */
 export const zSkillPublic = z.object({
@@ -541,7 +575,7 @@ export const zSkillUpdate = z.object({
  * blocks a device's queue (the item schemas: ``SkillOperation``, ``ProfileOperation``).
  */
 export const zSyncBatch = z.object({
-    operations: z.array(z.unknown()).min(1).max(100)
+    operations: z.array(z.union([zSkillOperation, zProfileOperation])).min(1).max(100)
 });
 
 /**
