@@ -8,12 +8,13 @@ from typing import Any, Literal, get_args
 # a generated client can switch on them. A new code goes here too (tests/local/test_openapi_contract.py
 # reads every code the HTTP code raises and fails when one is missing, or listed but never raised).
 ErrorCode = Literal[
-    "already_exists", "bad_request", "cache_unavailable", "conflict", "forbidden", "http_error",
-    "idempotency_in_flight", "idempotency_key_reused", "internal_error", "invalid_credentials",
-    "invalid_grant", "invalid_json", "invalid_token", "invalid_upload", "invalid_value", "method_not_allowed",
-    "not_found", "nul_character", "outcome_unknown", "payload_too_large", "precondition_failed",
-    "rate_limited", "service_unavailable", "session_revoked", "unauthorized", "unsupported_media_type",
-    "upload_changed", "validation_error", "version_ahead",
+    "account_not_empty", "already_exists", "already_verified", "bad_request", "cache_unavailable", "conflict",
+    "email_suppressed", "forbidden", "http_error", "idempotency_in_flight", "idempotency_key_reused",
+    "internal_error", "invalid_credentials", "invalid_grant", "invalid_json", "invalid_token",
+    "invalid_upload", "invalid_value", "mail_unavailable", "method_not_allowed", "not_found", "nul_character",
+    "outcome_unknown", "payload_too_large", "precondition_failed", "rate_limited", "service_unavailable",
+    "session_revoked", "unauthorized", "unchanged", "unsupported_media_type", "upload_changed",
+    "validation_error", "version_ahead", "weak_password",
 ]
 ERROR_CODES: tuple[str, ...] = get_args(ErrorCode)
 
@@ -72,6 +73,14 @@ class ValidationFailedError(AppError):
     status_code, code = 422, "validation_error"
 
 
+class WeakPasswordError(ValidationFailedError):
+    """A new password the policy refuses (issue 15); ``field`` is the request field that carried it."""
+
+    def __init__(self, reason: str, *, field: str = "body.password") -> None:
+        super().__init__(f"{field.removeprefix('body.')} is not accepted: {reason}", code="weak_password",
+                         details=[{"field": field, "message": reason, "type": "weak_password"}])
+
+
 class RateLimitedError(AppError):
     status_code, code = 429, "rate_limited"
 
@@ -93,3 +102,15 @@ class SessionRevokedError(UnauthorizedError):
     def __init__(self, message: str = "this sign-in was revoked; sign in again", **kwargs: Any) -> None:
         kwargs.setdefault("headers", {"WWW-Authenticate": 'Bearer error="invalid_token"'})
         super().__init__(message, **kwargs)
+
+
+class MailUnavailableError(ServiceUnavailableError):
+    """SES (or the way to it) failed; the mail was not sent (issue 15)."""
+
+    code = "mail_unavailable"
+
+
+class InvalidTokenError(BadRequestError):
+    """A mailed link's token that is unknown, used, expired or for an address no longer the user's."""
+
+    code = "invalid_token"

@@ -3,6 +3,42 @@
 import * as z from 'zod';
 
 /**
+ * AcceptedPublic
+ *
+ * 202: the request was taken; what follows happens by mail.
+ */
+export const zAcceptedPublic = z.object({
+    status: z.literal('accepted').default('accepted'),
+    message: z.string()
+});
+
+/**
+ * AccountDelete
+ *
+ * ``DELETE /me``: the current password, so a stolen access token alone cannot erase an account.
+ */
+export const zAccountDelete = z.object({
+    password: z.string().min(1).max(128)
+});
+
+/**
+ * AccountExport
+ *
+ * ``GET /me/export``: everything the account holds, as one JSON document (served as a stream).
+ */
+export const zAccountExport = z.object({
+    format: z.literal('atribuo-export'),
+    version: z.int(),
+    exported_at: z.string(),
+    profile: z.record(z.string(), z.unknown()),
+    settings: z.record(z.string(), z.unknown()),
+    skills: z.array(z.record(z.string(), z.unknown())),
+    history: z.array(z.record(z.string(), z.unknown())),
+    conflicts: z.array(z.record(z.string(), z.unknown())),
+    sessions: z.array(z.record(z.string(), z.unknown()))
+});
+
+/**
  * AvatarConfirmCreate
  */
 export const zAvatarConfirmCreate = z.object({
@@ -108,14 +144,36 @@ export const zConflictPage = z.object({
 });
 
 /**
+ * EmailChangeCreate
+ *
+ * ``POST /me/email``: the password, and the new address (it switches once its link is used).
+ */
+export const zEmailChangeCreate = z.object({
+    password: z.string().min(1).max(128),
+    new_email: z.email().max(320)
+});
+
+/**
+ * EmailVerifyCreate
+ *
+ * The token from a verification mail's link.
+ */
+export const zEmailVerifyCreate = z.object({
+    token: z.string().min(16).max(256).regex(/^[A-Za-z0-9_-]+$/)
+});
+
+/**
  * ErrorBody
  */
 export const zErrorBody = z.object({
     code: z.enum([
+        'account_not_empty',
         'already_exists',
+        'already_verified',
         'bad_request',
         'cache_unavailable',
         'conflict',
+        'email_suppressed',
         'forbidden',
         'http_error',
         'idempotency_in_flight',
@@ -127,6 +185,7 @@ export const zErrorBody = z.object({
         'invalid_token',
         'invalid_upload',
         'invalid_value',
+        'mail_unavailable',
         'method_not_allowed',
         'not_found',
         'nul_character',
@@ -137,10 +196,12 @@ export const zErrorBody = z.object({
         'service_unavailable',
         'session_revoked',
         'unauthorized',
+        'unchanged',
         'unsupported_media_type',
         'upload_changed',
         'validation_error',
-        'version_ahead'
+        'version_ahead',
+        'weak_password'
     ]),
     message: z.string(),
     details: z.unknown()
@@ -166,6 +227,60 @@ export const zHealthPublic = z.object({
     version: z.string(),
     database: z.string(),
     redis: z.string()
+});
+
+/**
+ * ImportPublic
+ */
+export const zImportPublic = z.object({
+    imported: z.boolean(),
+    skills: z.int(),
+    levels: z.int()
+});
+
+/**
+ * ImportedLevel
+ */
+export const zImportedLevel = z.object({
+    skill_id: z.uuid(),
+    previous_level: z.int().gte(1).lte(10).nullish(),
+    new_level: z.int().gte(1).lte(10),
+    note: z.string().max(500).nullish(),
+    superseded: z.boolean().optional().default(false)
+});
+
+/**
+ * ImportedSettings
+ */
+export const zImportedSettings = z.object({
+    privacy_settings: z.record(z.string(), z.unknown()).nullish(),
+    timezone: z.string().nullish(),
+    digest_opt_out: z.boolean().nullish()
+});
+
+/**
+ * ImportedSkill
+ */
+export const zImportedSkill = z.object({
+    id: z.uuid(),
+    name: z.string().min(1).max(100),
+    category: zCategory,
+    level: z.int().gte(1).lte(10),
+    description: z.string().max(2000).nullish()
+});
+
+/**
+ * AccountImport
+ *
+ * ``POST /me/import``: a ``GET /me/export`` document (its profile, sessions and conflicts are not
+ * imported: they belong to the old account).
+ */
+export const zAccountImport = z.object({
+    format: z.literal('atribuo-export'),
+    version: z.literal(1),
+    settings: zImportedSettings.optional(),
+    skills: z.array(zImportedSkill).max(1000),
+    history: z.array(zImportedLevel).max(20000).optional()
 });
 
 /**
@@ -197,7 +312,8 @@ export const zLeaderboard = z.object({
  */
 export const zLoginCreate = z.object({
     username: z.string().min(1).max(320),
-    password: z.string().min(1).max(128)
+    password: z.string().min(1).max(128),
+    device_name: z.string().min(1).max(100).nullish()
 });
 
 /**
@@ -241,6 +357,23 @@ export const zOperationResult = z.object({
 export const zBatchResult = z.object({
     version: z.int(),
     results: z.array(zOperationResult)
+});
+
+/**
+ * PasswordForgotCreate
+ */
+export const zPasswordForgotCreate = z.object({
+    email: z.email().max(320)
+});
+
+/**
+ * PasswordResetCreate
+ *
+ * The token from a reset mail's link and the new password (the password policy applies).
+ */
+export const zPasswordResetCreate = z.object({
+    token: z.string().min(16).max(256).regex(/^[A-Za-z0-9_-]+$/),
+    new_password: z.string().min(8).max(128)
 });
 
 /**
@@ -296,6 +429,7 @@ export const zProfilePublic = z.object({
     privacy_settings: z.record(z.string(), z.unknown()),
     timezone: z.string(),
     digest_opt_out: z.boolean(),
+    email_verified: z.boolean(),
     created_at: z.iso.datetime(),
     updated_at: z.iso.datetime()
 });
@@ -371,6 +505,73 @@ export const zRefreshCreate = z.object({
  * Registration's answer: the new user and their first token pair.
  */
 export const zRegisteredPublic = z.object({
+    access_token: z.string(),
+    refresh_token: z.string(),
+    token_type: z.literal('bearer').default('bearer'),
+    expires_in: z.int(),
+    user: zProfilePublic
+});
+
+/**
+ * SecurityEventPublic
+ *
+ * One entry of the security log.
+ */
+export const zSecurityEventPublic = z.object({
+    id: z.int(),
+    kind: z.enum([
+        'sign_in',
+        'sign_in_failed',
+        'password_changed',
+        'password_reset',
+        'password_reset_requested',
+        'email_verified',
+        'session_revoked',
+        'sessions_revoked',
+        'email_changed',
+        'username_changed'
+    ]),
+    session_id: z.string().nullable(),
+    ip_prefix: z.string().nullable(),
+    device_name: z.string().nullable(),
+    created_at: z.string()
+});
+
+/**
+ * SecurityEventsPublic
+ */
+export const zSecurityEventsPublic = z.object({
+    events: z.array(zSecurityEventPublic),
+    next_before: z.int().nullable()
+});
+
+/**
+ * SessionPublic
+ *
+ * One signed-in device (a refresh-token family).
+ */
+export const zSessionPublic = z.object({
+    id: z.string(),
+    device_name: z.string().nullable(),
+    ip_prefix: z.string().nullable(),
+    created_at: z.string(),
+    last_used_at: z.string(),
+    current: z.boolean()
+});
+
+/**
+ * SessionsPublic
+ */
+export const zSessionsPublic = z.object({
+    sessions: z.array(zSessionPublic)
+});
+
+/**
+ * SignedInPublic
+ *
+ * Sign-in's answer: the user and a token pair.
+ */
+export const zSignedInPublic = z.object({
     access_token: z.string(),
     refresh_token: z.string(),
     token_type: z.literal('bearer').default('bearer'),
@@ -507,6 +708,15 @@ export const zUserCreate = z.object({
 });
 
 /**
+ * UsernameUpdate
+ *
+ * ``PUT /me/username``: the new username (lower-cased; the old one stays reserved for a while).
+ */
+export const zUsernameUpdate = z.object({
+    username: z.string()
+});
+
+/**
  * WeekTotals
  */
 export const zWeekTotals = z.object({
@@ -529,12 +739,32 @@ export const zAuthJwksHeaders = z.object({
     'If-None-Match': z.string().optional()
 });
 
-export const zAuthLoginBody = zLoginCreate;
+export const zAuthVerifyEmailBody = zEmailVerifyCreate;
 
 /**
  * Successful Response
  */
-export const zAuthLoginResponse = zTokenPublic;
+export const zAuthVerifyEmailResponse = zProfilePublic;
+
+export const zAuthResendVerificationHeaders = z.object({
+    'Idempotency-Key': z.string().regex(/^[\x21-\x7e]{1,99}$/).optional()
+});
+
+/**
+ * Successful Response
+ */
+export const zAuthResendVerificationResponse = zAcceptedPublic;
+
+export const zAuthLoginBody = zLoginCreate;
+
+export const zAuthLoginHeaders = z.object({
+    'user-agent': z.string().optional()
+});
+
+/**
+ * Successful Response
+ */
+export const zAuthLoginResponse = zSignedInPublic;
 
 export const zAuthLogoutBody = zRefreshCreate;
 
@@ -544,6 +774,7 @@ export const zAuthLogoutBody = zRefreshCreate;
 export const zAuthLogoutResponse = z.void();
 
 export const zAuthLogoutAllHeaders = z.object({
+    'user-agent': z.string().optional(),
     'Idempotency-Key': z.string().regex(/^[\x21-\x7e]{1,99}$/).optional()
 });
 
@@ -560,6 +791,7 @@ export const zAuthMeResponse = zProfilePublic;
 export const zAuthChangePasswordBody = zPasswordUpdate;
 
 export const zAuthChangePasswordHeaders = z.object({
+    'user-agent': z.string().optional(),
     'Idempotency-Key': z.string().regex(/^[\x21-\x7e]{1,99}$/).optional()
 });
 
@@ -567,6 +799,28 @@ export const zAuthChangePasswordHeaders = z.object({
  * Successful Response
  */
 export const zAuthChangePasswordResponse = zTokenPublic;
+
+export const zAuthForgotPasswordBody = zPasswordForgotCreate;
+
+export const zAuthForgotPasswordHeaders = z.object({
+    'user-agent': z.string().optional()
+});
+
+/**
+ * Successful Response
+ */
+export const zAuthForgotPasswordResponse = zAcceptedPublic;
+
+export const zAuthResetPasswordBody = zPasswordResetCreate;
+
+export const zAuthResetPasswordHeaders = z.object({
+    'user-agent': z.string().optional()
+});
+
+/**
+ * Successful Response
+ */
+export const zAuthResetPasswordResponse = zSignedInPublic;
 
 export const zAuthRefreshBody = zRefreshCreate;
 
@@ -576,6 +830,10 @@ export const zAuthRefreshBody = zRefreshCreate;
 export const zAuthRefreshResponse = zTokenPublic;
 
 export const zAuthRegisterBody = zUserCreate;
+
+export const zAuthRegisterHeaders = z.object({
+    'user-agent': z.string().optional()
+});
 
 /**
  * Successful Response
@@ -591,9 +849,26 @@ export const zDigestUnsubscribeQuery = z.object({
 });
 
 /**
- * Successful Response
+ * A confirmation page (nothing changes until it is POSTed)
  */
 export const zDigestUnsubscribeResponse = zUnsubscribePublic;
+
+export const zDigestUnsubscribeConfirmBody = z.object({
+    'List-Unsubscribe': z.enum(['One-Click']).optional()
+});
+
+export const zDigestUnsubscribeConfirmHeaders = z.object({
+    accept: z.string().optional().default('')
+});
+
+export const zDigestUnsubscribeConfirmQuery = z.object({
+    token: z.string().min(1).max(200)
+});
+
+/**
+ * Successful Response
+ */
+export const zDigestUnsubscribeConfirmResponse = zUnsubscribePublic;
 
 /**
  * Successful Response
@@ -612,6 +887,17 @@ export const zLeaderboardGetQuery = z.object({
  * Successful Response
  */
 export const zLeaderboardGetResponse = zLeaderboard;
+
+export const zAccountDeleteBody = zAccountDelete;
+
+export const zAccountDeleteHeaders = z.object({
+    'Idempotency-Key': z.string().regex(/^[\x21-\x7e]{1,99}$/).optional()
+});
+
+/**
+ * Successful Response
+ */
+export const zAccountDeleteResponse = z.void();
 
 export const zAvatarDeleteHeaders = z.object({
     'Idempotency-Key': z.string().regex(/^[\x21-\x7e]{1,99}$/).optional()
@@ -644,6 +930,38 @@ export const zAvatarUploadHeaders = z.object({
  */
 export const zAvatarUploadResponse = zAvatarUploadPublic;
 
+export const zAccountChangeEmailBody = zEmailChangeCreate;
+
+export const zAccountChangeEmailHeaders = z.object({
+    'Idempotency-Key': z.string().regex(/^[\x21-\x7e]{1,99}$/).optional()
+});
+
+/**
+ * Successful Response
+ */
+export const zAccountChangeEmailResponse = zAcceptedPublic;
+
+/**
+ * Successful Response
+ */
+export const zAccountExportResponse = zAccountExport;
+
+/**
+ * One row per level change (superseded ones marked)
+ */
+export const zAccountExportHistoryResponse = z.string();
+
+export const zAccountImportBody = zAccountImport;
+
+export const zAccountImportHeaders = z.object({
+    'Idempotency-Key': z.string().regex(/^[\x21-\x7e]{1,99}$/).optional()
+});
+
+/**
+ * Successful Response
+ */
+export const zAccountImportResponse = zImportPublic;
+
 export const zProfileGetHeaders = z.object({
     'If-None-Match': z.string().optional()
 });
@@ -663,6 +981,35 @@ export const zProfileUpdateHeaders = z.object({
  * Successful Response
  */
 export const zProfileUpdateResponse = zProfilePublic;
+
+export const zAccountSecurityEventsQuery = z.object({
+    limit: z.int().gte(1).lte(100).optional().default(50),
+    before: z.int().gte(1).lte(4611686018427388000).optional()
+});
+
+/**
+ * Successful Response
+ */
+export const zAccountSecurityEventsResponse = zSecurityEventsPublic;
+
+/**
+ * Successful Response
+ */
+export const zAccountSessionsResponse = zSessionsPublic;
+
+export const zAccountSignOutDeviceHeaders = z.object({
+    'user-agent': z.string().optional(),
+    'Idempotency-Key': z.string().regex(/^[\x21-\x7e]{1,99}$/).optional()
+});
+
+export const zAccountSignOutDevicePath = z.object({
+    session_id: z.uuid()
+});
+
+/**
+ * Successful Response
+ */
+export const zAccountSignOutDeviceResponse = z.void();
 
 export const zProfileStatsHeaders = z.object({
     'If-None-Match': z.string().optional()
@@ -690,6 +1037,17 @@ export const zProfileStatsSeriesQuery = z.object({
  * Successful Response
  */
 export const zProfileStatsSeriesResponse = zGrowthSeries;
+
+export const zAccountChangeUsernameBody = zUsernameUpdate;
+
+export const zAccountChangeUsernameHeaders = z.object({
+    'user-agent': z.string().optional()
+});
+
+/**
+ * Successful Response
+ */
+export const zAccountChangeUsernameResponse = zProfilePublic;
 
 export const zProgressListHeaders = z.object({
     'If-None-Match': z.string().optional()
