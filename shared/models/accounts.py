@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, EmailStr, Field, StringConstraints
 
 from shared.models.categories import Category
-from shared.models.common import lower, no_nul
+from shared.models.common import TimestampText, UuidText, lower, no_nul
 from shared.models.profiles import ProfilePublic
 from shared.models.skills import Description, Level, Name, Note
 from shared.models.timezones import TimeZoneName
@@ -108,11 +108,11 @@ class RegisteredPublic(SignedInPublic):
 class SessionPublic(BaseModel):
     """One signed-in device (a refresh-token family)."""
 
-    id: str
+    id: UuidText
     device_name: str | None = Field(description="From the User-Agent, or the label sent at sign-in")
     ip_prefix: str | None = Field(description="Where it signed in, coarsely (/24 IPv4, /48 IPv6)")
-    created_at: str
-    last_used_at: str
+    created_at: TimestampText
+    last_used_at: TimestampText
     current: bool = Field(description="True for the device making this request (the access token's sid)")
 
 
@@ -130,10 +130,10 @@ class SecurityEventPublic(BaseModel):
 
     id: int
     kind: SecurityEventKind
-    session_id: str | None = Field(description="The sign-in it concerns (new, revoked, …), when there is one")
+    session_id: UuidText | None = Field(description="The sign-in it concerns (new, revoked, …), when there is one")
     ip_prefix: str | None
     device_name: str | None
-    created_at: str
+    created_at: TimestampText
 
 
 class SecurityEventsPublic(BaseModel):
@@ -159,7 +159,7 @@ class AccountExport(BaseModel):
 
     format: Literal["atribuo-export"]
     version: int
-    exported_at: str
+    exported_at: TimestampText
     profile: dict[str, Any] = Field(description="As GET /me/profile serves it")
     settings: dict[str, Any] = Field(description="privacy_settings, timezone, digest_opt_out")
     skills: list[dict[str, Any]]

@@ -29,7 +29,7 @@ export const zAccountDelete = z.object({
 export const zAccountExport = z.object({
     format: z.literal('atribuo-export'),
     version: z.int(),
-    exported_at: z.string(),
+    exported_at: z.iso.datetime(),
     profile: z.record(z.string(), z.unknown()),
     settings: z.record(z.string(), z.unknown()),
     skills: z.array(z.record(z.string(), z.unknown())),
@@ -531,10 +531,10 @@ export const zSecurityEventPublic = z.object({
         'email_changed',
         'username_changed'
     ]),
-    session_id: z.string().nullable(),
+    session_id: z.uuid().nullable(),
     ip_prefix: z.string().nullable(),
     device_name: z.string().nullable(),
-    created_at: z.string()
+    created_at: z.iso.datetime()
 });
 
 /**
@@ -551,11 +551,11 @@ export const zSecurityEventsPublic = z.object({
  * One signed-in device (a refresh-token family).
  */
 export const zSessionPublic = z.object({
-    id: z.string(),
+    id: z.uuid(),
     device_name: z.string().nullable(),
     ip_prefix: z.string().nullable(),
-    created_at: z.string(),
-    last_used_at: z.string(),
+    created_at: z.iso.datetime(),
+    last_used_at: z.iso.datetime(),
     current: z.boolean()
 });
 
