@@ -17,7 +17,7 @@ from functions.realtime.app import handler as realtime_handler
 from shared.clients import db
 from tests.functions.auth.test_app import IP_A, IP_B, PASSWORD, bearer, call, refresh, register
 from tests.support import http_event, invoke
-from tests.support.realtime import my_connection_id, open_socket
+from tests.support.realtime import hello_id, my_connection_id, open_socket
 
 FIREFOX_ANDROID = "Mozilla/5.0 (Android 14; Mobile; rv:128.0) Gecko/128.0 Firefox/128.0"
 SAFARI_IPHONE = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
@@ -93,7 +93,7 @@ def test_signing_a_device_out_closes_its_websockets_and_no_others():
     assert ticket.status == 201, ticket  # the real ticket route binds the ticket to the token's sid
     with connect(ticket.json["url"], open_timeout=15) as laptop_socket, \
             open_socket(user_id, uuid.UUID(sid(phone))) as phone_socket:
-        laptop_id, phone_id = my_connection_id(laptop_socket), my_connection_id(phone_socket)
+        laptop_id, phone_id = hello_id(laptop_socket), my_connection_id(phone_socket)  # the phone's hello was read
         assert call("DELETE", f"/me/sessions/{sid(laptop)}", headers=bearer(phone)).status == 204
         with pytest.raises(ConnectionClosed):
             laptop_socket.recv(timeout=5)
