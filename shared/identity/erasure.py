@@ -14,6 +14,8 @@ from __future__ import annotations
 import uuid
 
 from shared.clients import db, s3
+from shared.clients.redis import get_redis
+from shared.core.encoding import etag_of
 from shared.core.errors import (
     ConflictError,
     ForbiddenError,
@@ -76,7 +78,11 @@ def delete_files(user_id: uuid.UUID) -> int:
 def _after(gone: dict) -> None:
     """Cleanup outside Postgres once the account is gone: each step independent and best effort."""
     try:
+        # the card's PNG is cached under the hash of its SVG: find it before the SVG entry goes
+        svg = cache.get(cache.card_key(gone["username"]))
         cache.invalidate(gone["username"], leaderboards=True)  # they leave every board at once
+        if svg is not None:
+            get_redis().delete(cache.card_png_key(etag_of(svg.encode()).strip('"')))
     except Exception as exc:  # the entries expire within minutes anyway
         logger.warning("public cache not invalidated after deletion", extra={"error": type(exc).__name__})
     for connection_id in gone["connections"]:

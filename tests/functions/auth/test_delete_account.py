@@ -66,9 +66,12 @@ def test_delete_me_erases_rows_files_cache_and_sockets_and_leaves_a_tombstone(av
     theirs = f"avatars/{other['user']['id']}/{uuid.uuid4().hex}.png"
     for key in [*mine, theirs]:
         s3.put_object(Bucket=avatar_bucket, Key=key, Body=b"\x89PNG")
-    for path in ("/api/v1/users/quester", "/api/v1/users/quester/card.svg", "/api/v1/leaderboard"):
+    for path in ("/api/v1/users/quester", "/api/v1/users/quester/card.svg", "/api/v1/users/quester/card.png",
+                 "/api/v1/leaderboard"):
         assert call_function(profiles_handler, "GET", path).status == 200
     assert get_redis().exists(public_cache.profile_key("quester"), public_cache.card_key("quester")) == 2
+    png_keys = get_redis().keys(public_cache.card_png_key("*"))
+    assert len(png_keys) == 1
     assert "quester" in [e["username"] for e in call_function(profiles_handler, "GET", "/api/v1/leaderboard")
                          .json["entries"]]
     assert sum(rows_of(user_id).values()) > 5
@@ -83,6 +86,7 @@ def test_delete_me_erases_rows_files_cache_and_sockets_and_leaves_a_tombstone(av
     listed = s3.list_objects_v2(Bucket=avatar_bucket, Prefix="avatars/").get("Contents", [])
     assert [o["Key"] for o in listed] == [theirs]  # only the bystander's file is left
     assert get_redis().exists(public_cache.profile_key("quester"), public_cache.card_key("quester")) == 0
+    assert get_redis().exists(*png_keys) == 0
     assert call_function(profiles_handler, "GET", "/api/v1/users/quester").status == 404
     assert call_function(profiles_handler, "GET", "/api/v1/users/quester/card.svg").status == 404
     assert "quester" not in [e["username"] for e in call_function(profiles_handler, "GET", "/api/v1/leaderboard")
