@@ -19,8 +19,9 @@ RUN_AT = datetime(2001, 1, 8, 8, tzinfo=UTC)  # a Monday 08:00 UTC
 
 def _seed(conn: object, prefix: str, count: int) -> None:
     params = {"p": prefix, "n": count, "k": ACTIVE_EVERY, "t": RUN_AT - timedelta(days=2)}
-    conn.execute("INSERT INTO users (username, email, password_hash)"
-                 " SELECT %(p)s || g, %(p)s || g || '@example.com', 'x' FROM generate_series(1, %(n)s) g", params)
+    conn.execute("INSERT INTO users (username, email, password_hash, email_verified_at)"  # verified: issue 15
+                 " SELECT %(p)s || g, %(p)s || g || '@example.com', 'x', now() FROM generate_series(1, %(n)s) g",
+                 params)
     conn.execute("WITH s AS (INSERT INTO skills (owner_id, name, category, level, created_at, updated_at)"
                  " SELECT id, 'Skill', 'Bench', 4, %(t)s - interval '30 days', %(t)s FROM users"
                  " WHERE username LIKE %(p)s || '%%' AND substr(username, length(%(p)s) + 1)::int %% %(k)s = 0"

@@ -38,7 +38,7 @@ R = "(hashint4({x}) & 2147483647)"
 
 USERS = f"""
 INSERT INTO users (id, username, email, password_hash, display_name, privacy_settings, timezone, digest_opt_out,
-                   sync_version, created_at)
+                   sync_version, created_at, email_verified_at)
 SELECT md5('u' || i)::uuid, 'user_' || i, 'user_' || i || '@example.com', 'x', 'User ' || i,
        CASE WHEN mod(i, 10) = 3 THEN '{{"profile_visibility": "private"}}' ELSE '{{"profile_visibility": "public"}}'
        END::jsonb,
@@ -46,7 +46,8 @@ SELECT md5('u' || i)::uuid, 'user_' || i, 'user_' || i || '@example.com', 'x', '
             ELSE (%(zones)s::text[])[1 + mod({R.format(x='i + 7')}, %(zone_count)s::int)] END,
        mod(i, 100) = 42,
        CASE WHEN mod(i, {OVER_THRESHOLD_EVERY}) = 0 THEN {LONG_LOG_VERSIONS} ELSE 41 END,
-       now() - interval '90 days'
+       now() - interval '90 days',
+       CASE WHEN mod(i, 100) = 57 THEN NULL ELSE now() - interval '89 days' END  -- issue 15: a few unproven
 FROM generate_series(%(first)s::int, %(last)s::int) AS i
 """
 

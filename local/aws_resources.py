@@ -19,6 +19,7 @@ from shared.core.settings import get_settings, reset_settings
 
 DIGEST_QUEUE = "atribuo-digests"
 DIGEST_DLQ = "atribuo-digests-dlq"
+MAIL_QUEUE = "atribuo-mail"  # issue 15: password-reset requests for the mail worker
 MAX_RECEIVE_COUNT = 3
 VISIBILITY_TIMEOUT_S = 30  # locally short, so a failed record is redelivered while you watch
 
@@ -39,7 +40,10 @@ def ensure_resources(visibility_timeout_s: int = VISIBILITY_TIMEOUT_S, suffix: s
     queue_url = sqs.create_queue(QueueName=DIGEST_QUEUE + suffix, Attributes={
         "RedrivePolicy": redrive, "VisibilityTimeout": str(visibility_timeout_s)})["QueueUrl"]
     boto3.client("ses").verify_email_identity(EmailAddress=settings.digest_from_email)
-    env = {"DIGEST_QUEUE_URL": queue_url, "DIGEST_DLQ_URL": dlq_url}
+    boto3.client("ses").verify_email_identity(EmailAddress=settings.mail_from_email)
+    mail_url = sqs.create_queue(QueueName=MAIL_QUEUE + suffix,
+                                Attributes={"VisibilityTimeout": str(visibility_timeout_s)})["QueueUrl"]
+    env = {"DIGEST_QUEUE_URL": queue_url, "DIGEST_DLQ_URL": dlq_url, "MAIL_QUEUE_URL": mail_url}
     os.environ.update(env)
     reset_settings()
     return env
@@ -150,9 +154,25 @@ def readable(body: str) -> tuple[str, list[str]]:
 
 
 def sent_emails(moto_url: str | None = None) -> list[dict[str, Any]]:
-    """Every email moto's SES accepted: ``[{"id", "source", "destinations", "subject", "body"}]``."""
+    """Every email moto's SES accepted: ``[{"id", "source", "destinations", "subject", "body"}]``.
+
+    Raw MIME mails (what ``shared.mail`` sends through SES v2) are parsed into the same shape, plus
+    ``html`` (the HTML alternative) and ``headers`` (every header, names lower-cased).
+    """
     import httpx
 
     base = moto_url or os.environ["AWS_ENDPOINT_URL"]
     data = httpx.get(f"{base.rstrip('/')}/moto-api/data.json", timeout=10).json()
-    return list(data.get("ses", {}).get("Message", []))
+    ses = data.get("ses", {})
+    return [*ses.get("Message", []), *(_parse_raw(m) for m in ses.get("RawMessage", []))]
+
+
+def _parse_raw(stored: dict[str, Any]) -> dict[str, Any]:
+    from email import policy
+    from email.parser import Parser
+
+    message = Parser(policy=policy.default).parsestr(stored["raw_data"])
+    text, html = message.get_body(("plain",)), message.get_body(("html",))
+    return {"id": stored["id"], "source": stored.get("source"), "destinations": {"ToAddresses": [str(message["To"])]},
+            "subject": str(message["Subject"]), "body": text.get_content() if text else "",
+            "html": html.get_content() if html else "", "headers": {k.lower(): str(v) for k, v in message.items()}}

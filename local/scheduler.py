@@ -27,6 +27,7 @@ from local.template import schedules, timeout_of
 
 PLANNER = "functions.digest_planner.app"
 WORKER = "functions.digest_worker.app"
+MAIL_WORKER = "functions.mail_worker.app"  # issue 15: the mail queue's consumer
 ENV_FILE = "digest-env.json"
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -34,14 +35,15 @@ ROOT = Path(__file__).resolve().parent.parent
 class DigestLoop:
     """The two threads; ``stop()`` ends them."""
 
-    def __init__(self, invoker: Any, queue_url: str) -> None:
+    def __init__(self, invoker: Any, queue_url: str, mail_queue_url: str | None = None) -> None:
         self.invoker, self.queue_url = invoker, queue_url
-        self.arn = res.queue_arn(queue_url)
         self.stopped = threading.Event()
         self.threads = [threading.Thread(target=self._scheduled, args=(module, expression), daemon=True,
                                          name=f"scheduler-{module.split('.')[1]}")
                         for module, expression in schedules().items()]
-        self.threads.append(threading.Thread(target=self._poll, daemon=True, name="digest-sqs-poller"))
+        queues = {queue_url: WORKER, **({mail_queue_url: MAIL_WORKER} if mail_queue_url else {})}
+        self.threads += [threading.Thread(target=self._poll, args=(url, worker), daemon=True,
+                                          name=f"{worker.split('.')[1]}-sqs-poller") for url, worker in queues.items()]
 
     def start(self) -> DigestLoop:
         for thread in self.threads:
@@ -61,17 +63,18 @@ class DigestLoop:
                 return
             self._run(module, res.scheduler_event(at))
 
-    def _poll(self) -> None:
+    def _poll(self, queue_url: str, worker: str) -> None:
+        arn = res.queue_arn(queue_url)
         while not self.stopped.is_set():
             try:
-                messages = res.receive(self.queue_url, wait_s=1)
+                messages = res.receive(queue_url, wait_s=1)
             except Exception as exc:  # moto gone while stopping
-                print(f"digest poller: {exc}", file=sys.stderr)
+                print(f"{worker} poller: {exc}", file=sys.stderr)
                 self.stopped.wait(1)
                 continue
             if messages:
-                response = self._run(WORKER, res.sqs_event(messages, self.arn))
-                res.delete_handled(self.queue_url, messages, response)
+                response = self._run(worker, res.sqs_event(messages, arn))
+                res.delete_handled(queue_url, messages, response)
 
     def _run(self, module: str, event: dict[str, Any]) -> dict[str, Any]:
         started = time.perf_counter()
@@ -101,7 +104,7 @@ def start_digests(invoker: Any, state_dir: Path, api_url: str) -> DigestLoop:
     path = state_dir / ENV_FILE
     path.write_text(json.dumps(saved))
     path.chmod(0o600)
-    return DigestLoop(invoker, env["DIGEST_QUEUE_URL"]).start()
+    return DigestLoop(invoker, env["DIGEST_QUEUE_URL"], env.get("MAIL_QUEUE_URL")).start()
 
 
 CRON = re.compile(r"cron\((\d+) (\d+|\*) \* \* \? \*\)")

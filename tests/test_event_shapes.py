@@ -18,6 +18,15 @@ from tests.support import http_event, invoke
 ROUTES = [r for r in http_routes() if r.path != "$default"]
 
 
+@pytest.fixture(scope="module", autouse=True)
+def aws_resources(stack, ws_gateway):
+    """The WebSocket API, bucket, queues and verified SES senders `make dev` has: without them the mail,
+    storage and ticket routes could only answer 503 (a dependency missing), not what is tested here."""
+    from local import aws_resources as res
+
+    res.ensure_resources(suffix="-shapes")
+
+
 def _concrete(path: str) -> str:
     return path.replace("{id}", "00000000-0000-4000-8000-000000000000").replace("{", "").replace("}", "")
 

@@ -17,7 +17,7 @@ from fastapi import Query, Response
 from mangum import Mangum
 
 from shared.http.app import api_router, create_app
-from shared.http.auth import CurrentUser
+from shared.http.auth import CurrentPrincipal, CurrentUser
 from shared.http.openapi import documented
 from shared.http.responses import no_content, no_store_json
 from shared.identity.tickets import connect_ticket
@@ -31,9 +31,9 @@ router = api_router(tags=["realtime"])
 
 
 @router.post("/realtime/ticket", response_model=TicketPublic, status_code=201, **documented("realtime.ticket"))
-async def create_ticket(user_id: CurrentUser) -> Response:
-    """A single-use ticket (valid 60 s) and the WebSocket URL that carries it."""
-    return no_store_json(connect_ticket(user_id), status=201)
+async def create_ticket(principal: CurrentPrincipal) -> Response:
+    """A single-use ticket (valid 60 s) and the WebSocket URL that carries it (bound to this sign-in)."""
+    return no_store_json(connect_ticket(principal.user_id, principal.session_id), status=201)
 
 
 @router.get("/sync", response_model=SyncChangesPublic | SyncSnapshotPublic,

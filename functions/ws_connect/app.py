@@ -21,7 +21,7 @@ from shared.core.deadline import bounded
 from shared.core.errors import ServiceUnavailableError
 from shared.core.observability import logger
 from shared.core.settings import get_settings
-from shared.identity.tickets import redeem_ticket
+from shared.identity.tickets import redeem
 from shared.repositories import connections
 
 
@@ -32,14 +32,16 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if not ticket:
         return _answer(401, "a ticket is required: POST /api/v1/realtime/ticket, then connect to its url")
     try:
-        user_id = redeem_ticket(ticket)
-        if user_id is None:
+        holder = redeem(ticket)
+        if holder is None:
             return _answer(403, "the ticket is invalid, expired or already used")
+        user_id, session_id = holder
         millis = ctx.get("connectedAt")
         connected_at = datetime.fromtimestamp(millis / 1000, UTC) if millis else datetime.now(UTC)
         db.run(lambda conn: connections.register(conn, connection_id=ctx["connectionId"], user_id=user_id,
                                                  connected_at=connected_at,
-                                                 max_lifetime_s=get_settings().ws_max_lifetime_s))
+                                                 max_lifetime_s=get_settings().ws_max_lifetime_s,
+                                                 session_id=session_id))
     except Exception as exc:
         status = _refusal(exc)
         if status is None:

@@ -8,15 +8,16 @@ from typing import Any, Literal, get_args
 # a generated client can switch on them. A new code goes here too (tests/local/test_openapi_contract.py
 # reads every code the HTTP code raises and fails when one is missing, or listed but never raised).
 ErrorCode = Literal[
-    "account_exists", "already_exists", "bad_request", "cache_unavailable", "code_rejected", "conflict",
-    "email_required", "forbidden", "http_error", "idempotency_in_flight", "idempotency_key_reused",
-    "identity_in_use", "internal_error", "invalid_credentials", "invalid_grant", "invalid_id_token",
-    "invalid_json", "invalid_state", "invalid_token", "invalid_upload", "invalid_value",
-    "last_sign_in_method", "link_user_mismatch", "method_not_allowed", "not_found", "nul_character",
-    "oauth_failed", "outcome_unknown", "password_not_set", "payload_too_large", "precondition_failed",
-    "rate_limited", "redirect_uri_not_allowed", "service_unavailable", "session_revoked", "unauthorized",
+    "account_exists", "account_not_empty", "already_exists", "already_verified", "bad_request",
+    "cache_unavailable", "code_rejected", "conflict", "email_required", "email_suppressed", "forbidden",
+    "http_error", "idempotency_in_flight", "idempotency_key_reused", "identity_in_use", "internal_error",
+    "invalid_credentials", "invalid_grant", "invalid_id_token", "invalid_json", "invalid_state",
+    "invalid_token", "invalid_upload", "invalid_value", "last_sign_in_method", "link_user_mismatch",
+    "mail_unavailable", "method_not_allowed", "not_found", "nul_character", "oauth_failed", "outcome_unknown",
+    "password_not_set", "payload_too_large", "precondition_failed", "rate_limited",
+    "redirect_uri_not_allowed", "service_unavailable", "session_revoked", "unauthorized", "unchanged",
     "unknown_provider", "unsupported_media_type", "upload_changed", "username_unavailable",
-    "validation_error", "version_ahead",
+    "validation_error", "version_ahead", "weak_password",
 ]
 ERROR_CODES: tuple[str, ...] = get_args(ErrorCode)
 
@@ -75,6 +76,14 @@ class ValidationFailedError(AppError):
     status_code, code = 422, "validation_error"
 
 
+class WeakPasswordError(ValidationFailedError):
+    """A new password the policy refuses (issue 15); ``field`` is the request field that carried it."""
+
+    def __init__(self, reason: str, *, field: str = "body.password") -> None:
+        super().__init__(f"{field.removeprefix('body.')} is not accepted: {reason}", code="weak_password",
+                         details=[{"field": field, "message": reason, "type": "weak_password"}])
+
+
 class RateLimitedError(AppError):
     status_code, code = 429, "rate_limited"
 
@@ -130,3 +139,15 @@ class IdempotencyInFlightError(AppError):
     """A retry arrived while the first request with its ``Idempotency-Key`` still runs (issue 13)."""
 
     status_code, code = 409, "idempotency_in_flight"
+
+
+class MailUnavailableError(ServiceUnavailableError):
+    """SES (or the way to it) failed; the mail was not sent (issue 15)."""
+
+    code = "mail_unavailable"
+
+
+class InvalidTokenError(BadRequestError):
+    """A mailed link's token that is unknown, used, expired or for an address no longer the user's."""
+
+    code = "invalid_token"

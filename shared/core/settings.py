@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     refresh_idle_ttl_s: int = 30 * 24 * 3600
     refresh_grace_s: int = 10
     login_attempts_per_min: int = 10
+    # Issue 15: per account + IP, whatever was typed (username or e-mail); never answered as 429.
+    account_login_attempts_per_min: int = 10
     auth_ip_requests_per_min: int = 60
 
     allowed_origins: str = "http://localhost:5173"
@@ -72,6 +74,20 @@ class Settings(BaseSettings):
     public_api_url: str = "http://127.0.0.1:3000"
     digest_signing_secret: SecretStr | None = None
     digest_signing_secret_arn: str | None = None
+
+    # Accounts (issue 15): the sender of account mail, where mailed links point (the web app's pages,
+    # which POST the token to the API), link lifetimes, and the throttles of the mail-sending routes.
+    mail_from_email: str = "accounts@atribuo.app"
+    # A deleted account's username stays reserved this long, so nobody can take over its public link.
+    username_reserve_s: int = 180 * 24 * 3600
+    mail_queue_url: str | None = None
+    mail_configuration_set: str | None = None  # SES publishes its bounces/complaints to the feedback function
+    public_app_url: str = "http://localhost:5173"
+    verify_email_ttl_s: int = 48 * 3600
+    reset_password_ttl_s: int = 3600
+    verify_resend_per_hour: int = 3
+    forgot_per_email_per_hour: int = 3
+    forgot_per_ip_per_hour: int = 20
 
     # Realtime (issue 5): the wss:// URL clients connect to, and the management API endpoint
     # (https://{api}.execute-api.{region}.amazonaws.com/{stage}) that functions post to.
@@ -127,6 +143,10 @@ class Settings(BaseSettings):
     # * idempotency_key_ttl_s (issue 13): a client retries a write within minutes of losing its
     #   answer; a day covers a phone that was offline overnight. Older keys run as new requests.
     idempotency_key_ttl_s: int = 24 * 3600
+    # * security_event_retention_s (issue 15): the log answers "was that me?", asked within months;
+    #   a year covers it and keeps the table bounded. Expired mailed links and expired username
+    #   tombstones go as soon as they expire (nothing reads them after).
+    security_event_retention_s: int = 365 * 24 * 3600
 
     @field_validator("database_url", "upstash_redis_rest_token", "digest_signing_secret")
     @classmethod

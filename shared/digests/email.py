@@ -1,42 +1,41 @@
-"""The weekly digest email, as plain text and HTML (every user value escaped in the HTML)."""
+"""The weekly digest mail, built on ``shared.mail.templates`` (HTML tables + inline styles, and text).
+
+Level-ups with the note of their latest step, new skills, the week's total and top categories, a link
+back to the profile, and the unsubscribe link (also in the RFC 8058 headers ``shared.digests`` adds).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from html import escape
 from typing import Any
 
-
-@dataclass(frozen=True)
-class Email:
-    subject: str
-    text: str
-    html: str
+from shared.mail.templates import Button, Document, Email, Image, Items, Paragraph, render
 
 
-def render(digest: dict[str, Any], unsubscribe_url: str) -> Email:
-    """Render one user's digest row (from repositories.digests.compute_and_claim)."""
+def render_digest(digest: dict[str, Any], *, unsubscribe_url: str, profile_url: str,
+                  card_url: str | None = None) -> Email:
+    """Render one user's digest row (from repositories.digests.compute_and_claim). ``card_url``: the
+    radar card as a PNG (email clients show no SVG), only for a public profile (else it would 404)."""
     ups, fresh = digest["levelled_up"], digest["new_skills"]
     change, cats = int(digest["level_change"]), digest["top_categories"]
     parts = [f"{len(ups)} skill{'s' * (len(ups) != 1)} levelled up" if ups else "",
              f"{len(fresh)} new skill{'s' * (len(fresh) != 1)}" if fresh else "", f"{change:+d} levels"]
-    subject = "Your week in Atribuo: " + ", ".join(p for p in parts if p)
-    lines = [f"Hi {digest['name']},", "", "Here is your week in Atribuo.", ""]
-    lines += [f"Levelled up: {u['name']} {u['from']} -> {u['to']}" for u in ups]
-    lines += [f"New skill: {s['name']} ({s['category']}), level {s['level']}" for s in fresh]
-    lines += ["", f"Total level change: {change:+d}"]
+    blocks: list[Any] = [Paragraph("Here is your week in Atribuo.")]
+    if card_url:
+        blocks.append(Image(card_url, alt=f"{digest['name']}'s character card", width=536, height=281))
+    if ups:
+        blocks.append(Items("Levelled up", [
+            (u["name"], f" {u['from']} → {u['to']}" + (f": “{u['note']}”" if u.get("note") else "")) for u in ups]))
+    if fresh:
+        blocks.append(Items("New skills", [(s["name"], f" ({s['category']}), level {s['level']}") for s in fresh]))
+    summary = f"Total level change: {change:+d}."
     if cats:
-        lines.append("Top categories: " + ", ".join(cats))
-    lines += ["", f"Unsubscribe from weekly digests: {unsubscribe_url}"]
-    items = [f"<li>Levelled up: <b>{escape(u['name'])}</b> {u['from']} &rarr; {u['to']}</li>" for u in ups]
-    items += [f"<li>New skill: <b>{escape(s['name'])}</b> ({escape(s['category'])}), level {s['level']}</li>"
-              for s in fresh]
-    cats_html = f"<p>Top categories: {escape(', '.join(cats))}</p>" if cats else ""
-    html = (
-        "<!doctype html><html><body>"
-        f"<p>Hi {escape(digest['name'])},</p><p>Here is your week in Atribuo.</p>"
-        f"<ul>{''.join(items)}</ul><p>Total level change: <b>{change:+d}</b></p>{cats_html}"
-        f'<p style="font-size:12px"><a href="{escape(unsubscribe_url)}">Unsubscribe from weekly digests</a></p>'
-        "</body></html>"
-    )
-    return Email(subject=subject, text="\n".join(lines), html=html)
+        summary += " Top categories: " + ", ".join(cats) + "."
+    blocks += [Paragraph(summary), Button("See your character sheet", profile_url)]
+    return render(Document(
+        subject="Your week in Atribuo: " + ", ".join(p for p in parts if p),
+        preheader=", ".join(p for p in parts if p),
+        heading=f"Hi {digest['name']}, nice week!" if change > 0 else f"Hi {digest['name']}",
+        blocks=blocks,
+        footer=["You get this because weekly digests are on for your Atribuo account."],
+        footer_link=("Unsubscribe from weekly digests", unsubscribe_url),
+    ))

@@ -22,6 +22,7 @@ from shared.core.observability import logger
 from shared.core.settings import get_settings
 from shared.digests import email as digest_email
 from shared.digests import unsubscribe
+from shared.mail import send as mail
 from shared.models.digests import MAX_USERS_PER_MESSAGE, DigestPage
 from shared.repositories import digests as repo
 
@@ -123,18 +124,20 @@ def process_page(page: DigestPage) -> int:
 
 
 def send_digest(digest: dict[str, Any]) -> str:
-    """Email one digest through SES; returns SES's message id."""
-    email = digest_email.render(digest, unsubscribe.unsubscribe_url(digest["user_id"]))
-    response = aws.client("ses").send_email(
-        Source=get_settings().digest_from_email,
-        Destination={"ToAddresses": [digest["email"]]},
-        Message={
-            "Subject": {"Data": email.subject, "Charset": "UTF-8"},
-            "Body": {"Text": {"Data": email.text, "Charset": "UTF-8"},
-                     "Html": {"Data": email.html, "Charset": "UTF-8"}},
-        },
-    )
-    return str(response["MessageId"])
+    """Email one digest through SES v2 (``shared.mail``); returns SES's message id.
+
+    RFC 8058 one-click unsubscribe: ``List-Unsubscribe`` names the signed link and
+    ``List-Unsubscribe-Post`` tells the mail client to POST ``List-Unsubscribe=One-Click`` to it
+    (the link's GET only shows a confirmation page, since mail scanners follow links).
+    """
+    settings = get_settings()
+    link = unsubscribe.unsubscribe_url(digest["user_id"])
+    profile = f"{settings.public_app_url.rstrip('/')}/u/{digest['username']}"
+    card = (f"{settings.public_api_url.rstrip('/')}/api/v1/users/{digest['username']}/card.png"
+            if digest.get("public_profile") else None)
+    email = digest_email.render_digest(digest, unsubscribe_url=link, profile_url=profile, card_url=card)
+    headers = {"List-Unsubscribe": f"<{link}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+    return mail.send(email, to=digest["email"], sender=settings.digest_from_email, headers=headers)
 
 
 def _summary(digest: dict[str, Any]) -> dict[str, Any]:

@@ -9,12 +9,13 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from shared.core import context
 from shared.core.errors import UnauthorizedError
 from shared.identity import ratelimit
+from shared.identity.sessions import Device
 from shared.identity.tokens import Principal, verify_access_token
 
 _bearer = HTTPBearer(auto_error=False, description="An access token from /api/v1/auth/login")
@@ -59,6 +60,14 @@ async def _throttled_ip(ip: Annotated[str, Depends(client_ip)]) -> str:
 
 
 ClientIp = Annotated[str, Depends(_throttled_ip)]
+
+
+def _device(request: Request, user_agent: Annotated[str | None, Header()] = None) -> Device:
+    """The device a sign-in is recorded under (name from the User-Agent, coarse IP prefix)."""
+    return Device.of(user_agent=user_agent, client_ip=client_ip(request))
+
+
+ThisDevice = Annotated[Device, Depends(_device)]
 
 
 async def _search_throttled_ip(ip: Annotated[str, Depends(client_ip)]) -> str:

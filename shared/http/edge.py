@@ -45,9 +45,10 @@ class EdgeMiddleware:
     server, the scheduler) skip Starlette's CORS layer and its per-request header parsing.
     """
 
-    def __init__(self, app: Callable, max_body: int, origins: list[str]) -> None:
+    def __init__(self, app: Callable, max_body: int, origins: list[str], form_bodies: bool = False) -> None:
         self.app = app
         self.max_body = max_body
+        self.form_bodies = form_bodies
         self.with_cors = CORSMiddleware(app, allow_origins=origins, **cors.OPTIONS)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -67,7 +68,7 @@ class EdgeMiddleware:
                 _count_errors(message["status"])
             await send(message)
 
-        rejection = _gate(scope, self.max_body)
+        rejection = _gate(scope, self.max_body, self.form_bodies)
         if rejection is not None:
             await _send_error(rejection, scope, receive, send_with_headers)
             return
@@ -121,7 +122,7 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
-def _gate(scope: Scope, max_body: int) -> AppError | None:
+def _gate(scope: Scope, max_body: int, form_bodies: bool = False) -> AppError | None:
     """Reject oversized and non-JSON bodies before any route code runs."""
     from shared.core.errors import PayloadTooLargeError, UnsupportedMediaTypeError
 
@@ -133,6 +134,8 @@ def _gate(scope: Scope, max_body: int) -> AppError | None:
     raw_type = _header(scope, b"content-type")
     if scope["method"] in BODY_METHODS and (length not in (None, "0") or raw_type):
         ctype = (raw_type or "application/json").split(";")[0].strip().lower()
+        if form_bodies and ctype == "application/x-www-form-urlencoded":
+            return None
         if ctype != "application/json" and not ctype.endswith("+json"):
             return UnsupportedMediaTypeError("send the body as application/json")
     return None

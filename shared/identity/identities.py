@@ -143,6 +143,8 @@ def _create(profile: ExternalProfile, username: str) -> OAuthResultPublic:
             # seam (issue 15): when the provider verified the e-mail, set users.email_verified_at too.
             user = users.create_user(conn, username=username, email=profile.email or "", password_hash=None,
                                      display_name=(profile.display_name or "")[:100] or None)
+            if user is None:  # the name is reserved by a deleted account (issue 15's tombstone)
+                _ask_username(profile, "taken")
             row = identities.insert(conn, user_id=user["id"], **_fields(profile))
             pair = sessions.start(conn, user["id"])
             return _result_in(conn, "created", row, pair)

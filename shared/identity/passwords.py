@@ -34,3 +34,45 @@ def verify_password(stored_hash: str, password: str) -> bool:
 
 def needs_rehash(stored_hash: str) -> bool:
     return hasher().check_needs_rehash(stored_hash)
+
+
+# --- the password policy (issue 15) ------------------------------------------------------------------
+# zxcvbn's score: 0 "too guessable" … 4 "very unguessable". 3 is "safely unguessable" against an
+# offline attack with a slow hash (about 10^10 guesses); with argon2 at our parameters that is years.
+MIN_SCORE = 3
+MIN_PART = 3  # a username or e-mail local part this short is not searched for inside the password
+
+
+def weak_password_reason(password: str, *, username: str | None, email: str | None) -> str | None:
+    """Why ``password`` may not be used, in words for a person; None when it is good enough.
+
+    A password containing the username, the e-mail address or its local part is refused outright
+    (they are public or easily learnt); otherwise zxcvbn (the pinned, well-kept estimator) must rate
+    it at least ``MIN_SCORE``, with the account's own names as known inputs. zxcvbn is imported here,
+    on first use, because building its dictionaries costs tens of milliseconds.
+    """
+    from zxcvbn import zxcvbn
+
+    lowered = password.casefold()
+    local = (email or "").split("@", 1)[0]
+    for label, value in (("your e-mail address", email), ("your username", username), ("your e-mail address", local)):
+        if value and len(value) >= MIN_PART and value.casefold() in lowered:
+            return f"it contains {label}; choose a password that has nothing to do with your account"
+    inputs = [v for v in (username, email, local) if v]
+    result = zxcvbn(password[:100], user_inputs=inputs)  # zxcvbn's cost grows fast with length; 100 is plenty
+    if result["score"] >= MIN_SCORE:
+        return None
+    feedback = result.get("feedback") or {}
+    hints = [feedback.get("warning") or "", *(feedback.get("suggestions") or [])]
+    hint = " ".join(h.strip() for h in hints if h and h.strip())
+    reason = "it is too easy to guess"
+    return f"{reason}. {hint}" if hint else f"{reason}: add more words or characters that belong together only for you"
+
+
+def require_strong(password: str, *, username: str | None, email: str | None, field: str = "body.password") -> None:
+    """WeakPasswordError (422 naming ``field``, saying why in words) unless the policy accepts ``password``."""
+    from shared.core.errors import WeakPasswordError
+
+    reason = weak_password_reason(password, username=username, email=email)
+    if reason is not None:
+        raise WeakPasswordError(reason, field=field)

@@ -71,6 +71,21 @@ def headers(response: Response) -> dict[str, str]:
     }
 
 
+def allows(rule: Rule, identifier: str) -> bool:
+    """Draw one request from ``identifier``'s bucket and say whether it was allowed, raising nothing
+    for an empty bucket: for limits whose answer must stay invisible (the per-account sign-in limit).
+
+    Fails closed like ``check``: ServiceUnavailableError (503) when Redis is unreachable.
+    """
+    try:
+        return bool(_draw(rule, identifier).allowed)
+    except Exception as exc:
+        if not _is_cache_failure(exc):
+            raise
+        logger.warning("rate limit check failed", extra={"rule": rule.name, "error": type(exc).__name__})
+        raise ServiceUnavailableError("rate limiting is unavailable, try again shortly") from exc
+
+
 def check(rule: Rule, identifier: str, *, fail_open: bool = False) -> Response | None:
     """Draw one request from ``identifier``'s bucket; RateLimitedError (429) when it is empty.
 

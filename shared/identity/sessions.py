@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from shared.core.errors import UnauthorizedError
@@ -34,18 +35,64 @@ def token_hash(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
 
 
-def _pair(user_id: uuid.UUID, refresh_token: str, family_id: uuid.UUID) -> TokenPublic:
+@dataclass(frozen=True)
+class Device:
+    """What a sign-in records about the device: a name (client label, else from the user agent) and
+    the network it came from, coarsened to a prefix (/24 for IPv4, /48 for IPv6), never the address."""
+
+    name: str | None = None
+    ip_prefix: str | None = None
+
+    @classmethod
+    def of(cls, *, user_agent: str | None, client_ip: str | None, label: str | None = None) -> Device:
+        return cls(name=(label or device_name(user_agent))[:100] or None, ip_prefix=ip_prefix(client_ip))
+
+
+def device_name(user_agent: str | None) -> str:
+    """"Firefox on Android", "Safari on iPhone", … from a User-Agent; "Unknown device" when unsure."""
+    ua = (user_agent or "").lower()
+    browser = next((name for token, name in (("edg/", "Edge"), ("opr/", "Opera"), ("firefox/", "Firefox"),
+                                             ("chrome/", "Chrome"), ("safari/", "Safari"), ("curl/", "curl"),
+                                             ("okhttp", "Android app"), ("cfnetwork", "iOS app"))
+                    if token in ua), None)
+    system = next((name for token, name in (("iphone", "iPhone"), ("ipad", "iPad"), ("android", "Android"),
+                                            ("windows", "Windows"), ("mac os", "macOS"), ("cros", "ChromeOS"),
+                                            ("linux", "Linux")) if token in ua), None)
+    if browser and system:
+        return f"{browser} on {system}"
+    return browser or system or "Unknown device"
+
+
+def ip_prefix(client_ip: str | None) -> str | None:
+    import ipaddress
+
+    try:
+        address = ipaddress.ip_address(client_ip or "")
+    except ValueError:
+        return None
+    bits = 24 if address.version == 4 else 48
+    return str(ipaddress.ip_network(f"{address}/{bits}", strict=False))
+
+
+def pair(user_id: uuid.UUID, refresh_token: str, family_id: uuid.UUID) -> TokenPublic:
     """The access token (``sid`` = the family) and the refresh token of one sign-in."""
     access_token, ttl = issue_access_token(user_id, family_id)
     return TokenPublic(access_token=access_token, refresh_token=refresh_token, expires_in=ttl)
 
 
-def start(conn: psycopg.Connection, user_id: uuid.UUID) -> TokenPublic:
-    """A new sign-in (new family) for ``user_id``."""
+def begin(conn: psycopg.Connection, user_id: uuid.UUID, device: Device | None = None) -> tuple[TokenPublic, uuid.UUID]:
+    """A new sign-in (new family) for ``user_id`` on ``device``: the pair and the family id."""
     token, digest = new_refresh_token()
+    device = device or Device()
     family = refresh_tokens.create_family(conn, user_id=user_id, token_hash=digest,
-                                          idle_s=get_settings().refresh_idle_ttl_s)
-    return _pair(user_id, token, family)
+                                          idle_s=get_settings().refresh_idle_ttl_s, device_name=device.name,
+                                          ip_prefix=device.ip_prefix)
+    return pair(user_id, token, family), family
+
+
+def start(conn: psycopg.Connection, user_id: uuid.UUID, device: Device | None = None) -> TokenPublic:
+    """A new sign-in (new family) for ``user_id`` on ``device``."""
+    return begin(conn, user_id, device)[0]
 
 
 def refresh(conn: psycopg.Connection, presented: str) -> TokenPublic:
@@ -59,7 +106,7 @@ def refresh(conn: psycopg.Connection, presented: str) -> TokenPublic:
             logger.warning("refresh token reuse: family revoked",
                            extra={"family_id": str(row["family_id"]), "user_id": str(row["user_id"])})
         raise UnauthorizedError("invalid or expired refresh token", code="invalid_grant")
-    return _pair(row["user_id"], token, row["family_id"])
+    return pair(row["user_id"], token, row["family_id"])
 
 
 def end(conn: psycopg.Connection, presented: str) -> None:
@@ -73,9 +120,13 @@ def end_all(conn: psycopg.Connection, user_id: uuid.UUID) -> int:
 
 
 def restart_with_password(conn: psycopg.Connection, user_id: uuid.UUID, old_hash: str,
-                          new_hash: str) -> TokenPublic | None:
-    """Store a new password hash, revoke every family and start a fresh one; None if ``old_hash`` is stale."""
+                          new_hash: str, device: Device | None = None) -> tuple[TokenPublic, uuid.UUID] | None:
+    """Store a new password hash, revoke every family and start a fresh one: the pair and its family;
+    None if ``old_hash`` is stale."""
     token, digest = new_refresh_token()
+    device = device or Device()
     family = refresh_tokens.change_password(conn, user_id=user_id, old_hash=old_hash, new_hash=new_hash,
-                                            token_hash=digest, idle_s=get_settings().refresh_idle_ttl_s)
-    return _pair(user_id, token, family) if family else None
+                                            token_hash=digest, idle_s=get_settings().refresh_idle_ttl_s,
+                                            device_name=device.name, ip_prefix=device.ip_prefix)
+    return (pair(user_id, token, family), family) if family else None
+

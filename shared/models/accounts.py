@@ -6,12 +6,16 @@ write (mass assignment). Token responses use OAuth 2.0 names (RFC 6749 section 5
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import uuid
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, EmailStr, Field, StringConstraints
 
-from shared.models.common import lower, no_nul
+from shared.models.categories import Category
+from shared.models.common import TimestampText, UuidText, lower, no_nul
 from shared.models.profiles import ProfilePublic
+from shared.models.skills import Description, Level, Name, Note
+from shared.models.timezones import TimeZoneName
 
 # Lower-cased *before* the pattern applies, so "Alice" registers as "alice" (pydantic checks the
 # pattern before its own to_lower).
@@ -20,6 +24,9 @@ NewPassword = Annotated[str, Field(min_length=8, max_length=128)]
 # A presented password is only length-capped (so argon2 is never fed a megabyte); rules apply on creation.
 AnyPassword = Annotated[str, Field(min_length=1, max_length=128)]
 RefreshToken = Annotated[str, Field(min_length=16, max_length=256)]
+MailToken = Annotated[str, Field(min_length=16, max_length=256, pattern=r"^[A-Za-z0-9_-]+$")]
+DeviceName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+                       AfterValidator(no_nul)]
 
 
 class _Body(BaseModel):
@@ -42,12 +49,38 @@ class LoginCreate(_Body):
     username: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=320),
                         AfterValidator(no_nul)]
     password: AnyPassword
+    device_name: DeviceName | None = Field(default=None, description="How GET /me/sessions names this device "
+                                                                      "(default: from the User-Agent)")
 
 
 class RefreshCreate(_Body):
     """A refresh token presented to /refresh or /logout."""
 
     refresh_token: RefreshToken
+
+
+class EmailVerifyCreate(_Body):
+    """The token from a verification mail's link."""
+
+    token: MailToken
+
+
+class PasswordForgotCreate(_Body):
+    email: Annotated[EmailStr, Field(max_length=320)]
+
+
+class PasswordResetCreate(_Body):
+    """The token from a reset mail's link and the new password (the password policy applies)."""
+
+    token: MailToken
+    new_password: NewPassword
+
+
+class AcceptedPublic(BaseModel):
+    """202: the request was taken; what follows happens by mail."""
+
+    status: Literal["accepted"] = "accepted"
+    message: str
 
 
 class PasswordUpdate(_Body):
@@ -62,11 +95,124 @@ class TokenPublic(BaseModel):
     expires_in: int = Field(description="Seconds until the access token expires")
 
 
-class RegisteredPublic(TokenPublic):
-    """Registration's answer: the new user and their first token pair."""
+class SignedInPublic(TokenPublic):
+    """Sign-in's answer: the user and a token pair."""
 
     user: ProfilePublic  # the same model as GET /me/profile: one user, one shape
 
 
-class SignedInPublic(RegisteredPublic):
-    """Sign-in's answer, shaped like registration's: the user and a new token pair (issue 12)."""
+class RegisteredPublic(SignedInPublic):
+    """Registration's answer: the new user and their first token pair."""
+
+
+class SessionPublic(BaseModel):
+    """One signed-in device (a refresh-token family)."""
+
+    id: UuidText
+    device_name: str | None = Field(description="From the User-Agent, or the label sent at sign-in")
+    ip_prefix: str | None = Field(description="Where it signed in, coarsely (/24 IPv4, /48 IPv6)")
+    created_at: TimestampText
+    last_used_at: TimestampText
+    current: bool = Field(description="True for the device making this request (the access token's sid)")
+
+
+class SessionsPublic(BaseModel):
+    sessions: list[SessionPublic]
+
+
+SecurityEventKind = Literal["sign_in", "sign_in_failed", "password_changed", "password_reset",
+                            "password_reset_requested", "email_verified", "session_revoked", "sessions_revoked",
+                            "email_changed", "username_changed"]
+
+
+class SecurityEventPublic(BaseModel):
+    """One entry of the security log."""
+
+    id: int
+    kind: SecurityEventKind
+    session_id: UuidText | None = Field(description="The sign-in it concerns (new, revoked, …), when there is one")
+    ip_prefix: str | None
+    device_name: str | None
+    created_at: TimestampText
+
+
+class SecurityEventsPublic(BaseModel):
+    events: list[SecurityEventPublic]
+    next_before: int | None = Field(description="Pass as ?before= for older entries; null at the end")
+
+
+class AccountDelete(_Body):
+    """``DELETE /me``: the current password, so a stolen access token alone cannot erase an account."""
+
+    password: AnyPassword
+
+
+class EmailChangeCreate(_Body):
+    """``POST /me/email``: the password, and the new address (it switches once its link is used)."""
+
+    password: AnyPassword
+    new_email: Annotated[EmailStr, Field(max_length=320)]
+
+
+class AccountExport(BaseModel):
+    """``GET /me/export``: everything the account holds, as one JSON document (served as a stream)."""
+
+    format: Literal["atribuo-export"]
+    version: int
+    exported_at: TimestampText
+    profile: dict[str, Any] = Field(description="As GET /me/profile serves it")
+    settings: dict[str, Any] = Field(description="privacy_settings, timezone, digest_opt_out")
+    skills: list[dict[str, Any]]
+    history: list[dict[str, Any]] = Field(description="Every level change, superseded ones included")
+    conflicts: list[dict[str, Any]]
+    sessions: list[dict[str, Any]]
+
+
+class UsernameUpdate(_Body):
+    """``PUT /me/username``: the new username (lower-cased; the old one stays reserved for a while)."""
+
+    username: Username
+
+
+class _Imported(BaseModel):
+    # An export carries more than an import reads (timestamps, ids of other rows): extra keys are ignored.
+    model_config = ConfigDict(extra="ignore")
+
+
+class ImportedSkill(_Imported):
+    id: uuid.UUID
+    name: Name
+    category: Category
+    level: Level
+    description: Description | None = None
+
+
+class ImportedLevel(_Imported):
+    skill_id: uuid.UUID
+    previous_level: Level | None = None
+    new_level: Level
+    note: Note | None = None
+    superseded: bool = False
+
+
+class ImportedSettings(_Imported):
+    privacy_settings: dict[str, Any] | None = None
+    timezone: TimeZoneName | None = None
+    digest_opt_out: bool | None = None
+
+
+class AccountImport(_Imported):
+    """``POST /me/import``: a ``GET /me/export`` document (its profile, sessions and conflicts are not
+    imported: they belong to the old account)."""
+
+    format: Literal["atribuo-export"]
+    version: Literal[1]
+    settings: ImportedSettings = Field(default_factory=ImportedSettings)
+    skills: list[ImportedSkill] = Field(max_length=1000)
+    history: list[ImportedLevel] = Field(default_factory=list, max_length=20000)
+
+
+class ImportPublic(BaseModel):
+    imported: bool = Field(description="False: this document was already imported (nothing changed)")
+    skills: int
+    levels: int

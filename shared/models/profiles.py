@@ -34,6 +34,7 @@ class ProfilePublic(BaseModel):
     privacy_settings: dict[str, Any]
     timezone: str
     digest_opt_out: bool
+    email_verified: bool
     created_at: TimestampText
     updated_at: TimestampText
 

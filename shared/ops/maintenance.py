@@ -7,6 +7,8 @@ What goes (windows and their reasons in ``shared.core.settings``):
   ``GET /sync?since=`` a compacted version answers with a snapshot (``repositories.sync``).
 * ``ws_connections`` that API Gateway has closed (past their 2 h maximum lifetime).
 * ``applied_operations``, ``sync_conflicts`` and ``digest_sends`` older than their windows.
+* expired mailed links (``account_tokens``) and username tombstones, and ``security_events`` past
+  their retention (issue 15).
 Kept for good: users' own data (skills, their level history including superseded levels).
 
 Every purge is a loop of small autocommit statements (``maintenance_batch_rows`` rows at most), so
@@ -24,7 +26,16 @@ from typing import TYPE_CHECKING, Any
 from shared.clients import db
 from shared.core.observability import logger
 from shared.core.settings import Settings, get_settings
-from shared.repositories import connections, digests, operations, refresh_tokens, sync
+from shared.repositories import (
+    account_tokens,
+    connections,
+    digests,
+    operations,
+    refresh_tokens,
+    security_events,
+    sync,
+    users,
+)
 
 if TYPE_CHECKING:
     import psycopg
@@ -106,6 +117,10 @@ def _batches(s: Settings) -> list[tuple[str, Batch]]:
         ("sync_conflicts", single("sync_conflicts", operations.purge_conflicts,
                                   retention_s=s.sync_conflict_retention_s)),
         ("digest_sends", single("digest_sends", digests.purge_sends, retention_s=s.digest_send_retention_s)),
+        ("account_tokens", single("account_tokens", account_tokens.purge_expired)),
+        ("username_tombstones", single("username_tombstones", users.purge_tombstones)),
+        ("security_events", single("security_events", security_events.purge_old,
+                                   retention_s=s.security_event_retention_s)),
         ("changes", _compaction(s.sync_log_keep_versions, limit)),
     ]
 

@@ -21,11 +21,12 @@ REGISTER = """
 WITH swept AS (
     DELETE FROM ws_connections WHERE user_id = %(user_id)s AND expires_at <= now()
 )
-INSERT INTO ws_connections (connection_id, user_id, connected_at, last_seen, expires_at)
-VALUES (%(connection_id)s, %(user_id)s, %(connected_at)s, now(),
+INSERT INTO ws_connections (connection_id, user_id, session_id, connected_at, last_seen, expires_at)
+VALUES (%(connection_id)s, %(user_id)s, %(session_id)s, %(connected_at)s, now(),
         %(connected_at)s + make_interval(secs => %(max_lifetime_s)s))
 ON CONFLICT (connection_id) DO UPDATE
-    SET user_id = EXCLUDED.user_id, last_seen = now(), expires_at = EXCLUDED.expires_at
+    SET user_id = EXCLUDED.user_id, session_id = EXCLUDED.session_id, last_seen = now(),
+        expires_at = EXCLUDED.expires_at
 RETURNING connection_id, user_id, connected_at, expires_at
 """
 DELETE_ONE = "DELETE FROM ws_connections WHERE connection_id = %(connection_id)s RETURNING user_id"
@@ -59,10 +60,13 @@ WHERE connection_id IN (
 
 
 def register(conn: psycopg.Connection, *, connection_id: str, user_id: uuid.UUID, connected_at: datetime,
-             max_lifetime_s: int) -> Row:
-    """Record an open connection (idempotent for a retried ``$connect``); sweeps the user's expired ones."""
+             max_lifetime_s: int, session_id: uuid.UUID | None = None) -> Row:
+    """Record an open connection (idempotent for a retried ``$connect``); sweeps the user's expired ones.
+
+    ``session_id`` is the sign-in (refresh family) it was opened under: revoking it closes the socket.
+    """
     params = {"connection_id": connection_id, "user_id": user_id, "connected_at": connected_at,
-              "max_lifetime_s": max_lifetime_s}
+              "max_lifetime_s": max_lifetime_s, "session_id": session_id}
     row = conn.execute(REGISTER, params).fetchone()
     assert row is not None
     return row

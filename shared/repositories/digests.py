@@ -39,6 +39,8 @@ FROM (SELECT name FROM unnest(%(zones)s::text[]) AS z(name) WHERE name >= %(afte
 CROSS JOIN LATERAL (
     SELECT u.id FROM users u
     WHERE NOT u.digest_opt_out AND u.timezone = z.name
+      AND u.email_verified_at IS NOT NULL  -- issue 15: only verified, unsuppressed addresses
+      AND NOT EXISTS (SELECT 1 FROM email_suppressions x WHERE x.email = lower(u.email))
       AND u.id > CASE WHEN z.name = %(after_tz)s THEN %(after_id)s::uuid ELSE %(first_id)s::uuid END
       AND (EXISTS (SELECT 1 FROM skill_progress p WHERE p.owner_id = u.id AND NOT p.superseded
                      AND p.created_at >= %(since)s AND p.created_at < %(until)s OFFSET 0)
@@ -56,14 +58,17 @@ LIMIT %(limit)s
 # The rows returned are exactly the digests this caller now owns and must send.
 COMPUTE_AND_CLAIM = """
 WITH page AS (
-    SELECT id, email, coalesce(display_name, username) AS name FROM users
-    WHERE id = ANY(%(user_ids)s::uuid[]) AND NOT digest_opt_out
+    SELECT id, email, username, coalesce(display_name, username) AS name,
+           privacy_settings->>'profile_visibility' = 'public' AS public_profile FROM users
+    WHERE id = ANY(%(user_ids)s::uuid[]) AND NOT digest_opt_out AND email_verified_at IS NOT NULL
+      AND NOT EXISTS (SELECT 1 FROM email_suppressions x WHERE x.email = lower(users.email))
 ),
 moves AS (
     SELECT p.owner_id, p.skill_id,
            (array_agg(p.previous_level ORDER BY p.created_at, p.id))[1] AS from_level,
            (array_agg(p.new_level ORDER BY p.created_at DESC, p.id DESC))[1] AS to_level,
-           sum(p.new_level - coalesce(p.previous_level, 0)) AS delta
+           sum(p.new_level - coalesce(p.previous_level, 0)) AS delta,
+           (array_agg(p.note ORDER BY p.created_at DESC, p.id DESC) FILTER (WHERE p.note IS NOT NULL))[1] AS note
     FROM skill_progress p
     WHERE p.owner_id IN (SELECT id FROM page) AND NOT p.superseded
       AND p.created_at >= %(since)s AND p.created_at < %(until)s
@@ -71,7 +76,7 @@ moves AS (
 ),
 levelled AS (
     SELECT m.owner_id, jsonb_agg(jsonb_build_object('name', s.name, 'category', s.category,
-                                                    'from', m.from_level, 'to', m.to_level)
+                                                    'from', m.from_level, 'to', m.to_level, 'note', m.note)
                                  ORDER BY m.to_level - m.from_level DESC, s.name) AS items
     FROM moves m JOIN skills s ON s.id = m.skill_id
     WHERE m.from_level IS NOT NULL AND m.to_level > m.from_level
@@ -94,7 +99,7 @@ categories AS (
     GROUP BY owner_id
 ),
 active AS (
-    SELECT page.id AS user_id, page.email, page.name,
+    SELECT page.id AS user_id, page.email, page.username, page.name, page.public_profile,
            coalesce(levelled.items, '[]'::jsonb) AS levelled_up, coalesce(fresh.items, '[]'::jsonb) AS new_skills,
            coalesce(totals.level_change, 0) AS level_change,
            coalesce(categories.items, '[]'::jsonb) AS top_categories

@@ -12,11 +12,14 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import psycopg
 
+from shared.repositories.sql import iso
+
 Row = dict[str, Any]
 
 INSERT_FAMILY = """
 WITH family AS (
-    INSERT INTO refresh_families (user_id) VALUES (%(user_id)s) RETURNING id, user_id
+    INSERT INTO refresh_families (user_id, device_name, ip_prefix)
+    VALUES (%(user_id)s, %(device_name)s, %(ip_prefix)s) RETURNING id, user_id
 )
 INSERT INTO refresh_tokens (token_hash, family_id, user_id, expires_at)
 SELECT %(token_hash)s, id, user_id, now() + make_interval(secs => %(idle_s)s) FROM family
@@ -45,6 +48,9 @@ WITH presented AS (
 ), revoked AS (
     UPDATE refresh_families f SET revoked_at = now(), revoked_reason = 'reuse'
     FROM verdict v WHERE f.id = v.family_id AND v.outcome = 'reuse'
+), seen AS (
+    UPDATE refresh_families f SET last_used_at = now()
+    FROM verdict v WHERE f.id = v.family_id AND v.outcome IN ('rotated', 'grace')
 ), issued AS (
     INSERT INTO refresh_tokens (token_hash, family_id, user_id, parent_hash, expires_at)
     SELECT %(new_hash)s, family_id, user_id, token_hash, now() + make_interval(secs => %(idle_s)s)
@@ -76,7 +82,8 @@ WITH changed AS (
     UPDATE refresh_families SET revoked_at = now(), revoked_reason = 'password_change'
     WHERE user_id IN (SELECT id FROM changed) AND revoked_at IS NULL
 ), family AS (
-    INSERT INTO refresh_families (user_id) SELECT id FROM changed RETURNING id, user_id
+    INSERT INTO refresh_families (user_id, device_name, ip_prefix)
+    SELECT id, %(device_name)s, %(ip_prefix)s FROM changed RETURNING id, user_id
 )
 INSERT INTO refresh_tokens (token_hash, family_id, user_id, expires_at)
 SELECT %(token_hash)s, id, user_id, now() + make_interval(secs => %(idle_s)s) FROM family
@@ -117,9 +124,49 @@ SELECT (SELECT count(*) FROM batch) AS batch, (SELECT count(*) FROM gone) AS tok
 """
 
 
-def create_family(conn: psycopg.Connection, *, user_id: uuid.UUID, token_hash: bytes, idle_s: int) -> uuid.UUID:
-    """Start a sign-in: a new family holding its first token."""
-    row = conn.execute(INSERT_FAMILY, {"user_id": user_id, "token_hash": token_hash, "idle_s": idle_s}).fetchone()
+# Sessions as devices (issue 15): the live sign-ins of a user, most recently used first.
+LIST_SESSIONS = f"""
+SELECT f.id, f.device_name, f.ip_prefix, {iso('f.created_at')} AS created_at,
+       {iso('f.last_used_at')} AS last_used_at
+FROM refresh_families f
+WHERE f.user_id = %(user_id)s AND f.revoked_at IS NULL
+  AND EXISTS (SELECT 1 FROM refresh_tokens t WHERE t.family_id = f.id AND t.expires_at > now())
+ORDER BY f.last_used_at DESC, f.id
+"""
+
+# Sign one device out: its family is revoked and its WebSocket rows go, in one statement; the
+# connection ids come back so the caller can close them at API Gateway.
+REVOKE_SESSION = """
+WITH revoked AS (
+    UPDATE refresh_families SET revoked_at = now(), revoked_reason = 'device_revoked'
+    WHERE id = %(id)s AND user_id = %(user_id)s AND revoked_at IS NULL
+    RETURNING id
+), closed AS (
+    DELETE FROM ws_connections c WHERE c.session_id IN (SELECT id FROM revoked) RETURNING c.connection_id
+)
+SELECT (SELECT count(*) FROM revoked) AS revoked,
+       coalesce((SELECT array_agg(connection_id) FROM closed), ARRAY[]::text[]) AS connections
+"""
+
+
+def list_sessions(conn: psycopg.Connection, user_id: uuid.UUID) -> list[Row]:
+    """``[{"id", "device_name", "ip_prefix", "created_at", "last_used_at"}]`` of the live sign-ins."""
+    return conn.execute(LIST_SESSIONS, {"user_id": user_id}).fetchall()
+
+
+def revoke_session(conn: psycopg.Connection, user_id: uuid.UUID, family_id: uuid.UUID) -> list[str] | None:
+    """Revoke one of the user's sign-ins; its WebSocket connection ids, or None when there was no such live one."""
+    row = conn.execute(REVOKE_SESSION, {"id": family_id, "user_id": user_id}).fetchone()
+    assert row is not None
+    return list(row["connections"]) if row["revoked"] else None
+
+
+def create_family(conn: psycopg.Connection, *, user_id: uuid.UUID, token_hash: bytes, idle_s: int,
+                  device_name: str | None = None, ip_prefix: str | None = None) -> uuid.UUID:
+    """Start a sign-in: a new family (one device) holding its first token."""
+    params = {"user_id": user_id, "token_hash": token_hash, "idle_s": idle_s, "device_name": device_name,
+              "ip_prefix": ip_prefix}
+    row = conn.execute(INSERT_FAMILY, params).fetchone()
     assert row is not None
     return row["family_id"]
 
@@ -145,10 +192,11 @@ def revoke_all(conn: psycopg.Connection, user_id: uuid.UUID, reason: str = "logo
 
 
 def change_password(conn: psycopg.Connection, *, user_id: uuid.UUID, old_hash: str, new_hash: str,
-                    token_hash: bytes, idle_s: int) -> uuid.UUID | None:
+                    token_hash: bytes, idle_s: int, device_name: str | None = None,
+                    ip_prefix: str | None = None) -> uuid.UUID | None:
     """Swap the password hash, revoke every family, start a new one; None if ``old_hash`` was stale."""
     params = {"user_id": user_id, "old_hash": old_hash, "new_hash": new_hash, "token_hash": token_hash,
-              "idle_s": idle_s}
+              "idle_s": idle_s, "device_name": device_name, "ip_prefix": ip_prefix}
     row = conn.execute(REHASH_AND_RESTART, params).fetchone()
     return row["family_id"] if row else None
 

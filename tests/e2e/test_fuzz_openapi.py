@@ -21,6 +21,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from local import aws_resources
 from local.http_gateway import HttpGateway
 from local.invoker import Invoker
 from local.openapi import merged_openapi
@@ -34,6 +35,9 @@ CHECKS = [not_a_server_error, response_schema_conformance, content_type_conforma
 
 @pytest.fixture(scope="module")
 def gateway_url(stack, ws_gateway):
+    # The AWS resources `make dev` creates (bucket, queues, verified SES senders): without them the
+    # mail and upload routes could only answer 503, which the fuzzer rightly counts as a server error.
+    aws_resources.ensure_resources(suffix="-fuzz")
     invoker = Invoker()
     server = ServerThread(HttpGateway(invoker)).start()
     yield server.url

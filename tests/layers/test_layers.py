@@ -29,7 +29,7 @@ IMPORT_PROBE = """
 import gc, importlib, importlib.util, json, sys
 importlib.import_module(sys.argv[1])
 gc_enabled = gc.isenabled()
-names = ("cryptography", "jwt", "argon2", "dns", "cffi", "pycparser", "boto3", "pydantic")
+names = ("cryptography", "jwt", "argon2", "zxcvbn", "dns", "cffi", "pycparser", "boto3", "pydantic")
 report = {
     "gc_enabled": gc_enabled,
     "imported_crypto": sorted(m for m in ("cryptography", "jwt", "argon2", "_cffi_backend") if m in sys.modules),
@@ -46,6 +46,9 @@ if report["present"]["cryptography"]:
     report["has_crypto"] = jwt.algorithms.has_crypto
     report["rs256"] = jwt.decode(token, key.public_key(), algorithms=["RS256"])["sub"] == "probe"
     report["argon2"] = argon2.PasswordHasher().verify(argon2.PasswordHasher().hash("pw"), "pw")
+if report["present"]["zxcvbn"]:
+    from zxcvbn import zxcvbn
+    report["zxcvbn"] = [zxcvbn(pw)["score"] for pw in ("password", "correct horse battery staple")]
 print(json.dumps(report))
 """
 
@@ -94,9 +97,10 @@ def test_each_function_imports_with_only_its_own_layers(function):
     assert not any(pruned.values()), pruned
     if function in CRYPTO:
         assert report["has_crypto"] and report["rs256"] and report["argon2"], report
+        assert report["zxcvbn"] == [0, 4], report  # the password policy's estimator, with its dictionaries
     else:
         assert report["imported_crypto"] == [], f"{function} imports {report['imported_crypto']}"
-        assert not (present["cryptography"] or present["jwt"] or present["argon2"]), present
+        assert not (present["cryptography"] or present["jwt"] or present["argon2"] or present["zxcvbn"]), present
     if function_layers(function):
         assert "pydantic" in report["sourceless"], "the host layer should be sourceless bytecode"
 

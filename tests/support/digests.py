@@ -71,16 +71,21 @@ def add_skill(conn: psycopg.Connection, owner_id: uuid.UUID, name: str, *, level
     return row["skill_id"]
 
 
-def level_up(conn: psycopg.Connection, skill_id: uuid.UUID, new_level: int, *, at: datetime) -> None:
+def level_up(conn: psycopg.Connection, skill_id: uuid.UUID, new_level: int, *, at: datetime,
+             note: str | None = None) -> None:
     old = conn.execute("SELECT level FROM skills WHERE id = %s", (skill_id,)).fetchone()["level"]
     row = conn.execute("UPDATE skills SET level = %s, updated_at = %s WHERE id = %s RETURNING owner_id",
                        (new_level, at, skill_id)).fetchone()
-    conn.execute("INSERT INTO skill_progress (skill_id, owner_id, previous_level, new_level, created_at)"
-                 " VALUES (%s, %s, %s, %s, %s)", (skill_id, row["owner_id"], old, new_level, at))
+    conn.execute("INSERT INTO skill_progress (skill_id, owner_id, previous_level, new_level, note, created_at)"
+                 " VALUES (%s, %s, %s, %s, %s, %s)", (skill_id, row["owner_id"], old, new_level, note, at))
 
 
-def set_user(conn: psycopg.Connection, user_id: uuid.UUID, *, timezone: str = "UTC", opt_out: bool = False) -> None:
-    conn.execute("UPDATE users SET timezone = %s, digest_opt_out = %s WHERE id = %s", (timezone, opt_out, user_id))
+def set_user(conn: psycopg.Connection, user_id: uuid.UUID, *, timezone: str = "UTC", opt_out: bool = False,
+             verified: bool = True) -> None:
+    """Digest settings; ``verified``: the address was proven (digests go only to verified addresses)."""
+    conn.execute("UPDATE users SET timezone = %s, digest_opt_out = %s,"
+                 " email_verified_at = CASE WHEN %s THEN now() END WHERE id = %s",
+                 (timezone, opt_out, verified, user_id))
 
 
 def seed_users(conn: psycopg.Connection, count: int, *, active_every: int, activity_at: datetime,
@@ -90,8 +95,8 @@ def seed_users(conn: psycopg.Connection, count: int, *, active_every: int, activ
     Returns the number of active users. Constant statements, whatever ``count`` is.
     """
     conn.execute(
-        "INSERT INTO users (username, email, password_hash, display_name)"
-        " SELECT %(p)s || '_' || g, %(p)s || g || '@example.com', 'not-a-login', 'Seed ' || g"
+        "INSERT INTO users (username, email, password_hash, display_name, email_verified_at)"
+        " SELECT %(p)s || '_' || g, %(p)s || g || '@example.com', 'not-a-login', 'Seed ' || g, now()"
         " FROM generate_series(1, %(n)s) AS g", {"p": prefix, "n": count})
     conn.execute(
         "INSERT INTO skills (owner_id, name, category, level, created_at, updated_at)"

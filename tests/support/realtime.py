@@ -13,19 +13,21 @@ from shared.clients import db
 from shared.identity.tickets import issue_ticket, ticket_key
 
 
-def ticket_url(user_id: uuid.UUID) -> str:
-    ticket, _ = issue_ticket(user_id)
+def ticket_url(user_id: uuid.UUID, session_id: uuid.UUID | None = None) -> str:
+    ticket, _ = issue_ticket(user_id, session_id)
     return f"{os.environ['WEBSOCKET_URL']}?ticket={ticket}"
 
 
-def open_socket(user_id: uuid.UUID) -> ClientConnection:
-    """A real WebSocket client connected through the local gateway with a fresh ticket, its ``hello`` read."""
-    return open_socket_with_hello(user_id)[0]
+def open_socket(user_id: uuid.UUID, session_id: uuid.UUID | None = None) -> ClientConnection:
+    """A real WebSocket client connected through the local gateway with a fresh ticket (of that sign-in),
+    its ``hello`` read."""
+    return open_socket_with_hello(user_id, session_id)[0]
 
 
-def open_socket_with_hello(user_id: uuid.UUID) -> tuple[ClientConnection, dict[str, Any]]:
+def open_socket_with_hello(user_id: uuid.UUID, session_id: uuid.UUID | None = None,
+                           ) -> tuple[ClientConnection, dict[str, Any]]:
     """A connected client and the ``hello`` frame the server sent it unasked (always the first frame)."""
-    sock = connect(ticket_url(user_id), open_timeout=15)
+    sock = connect(ticket_url(user_id, session_id), open_timeout=15)
     hello = recv_json(sock, timeout=10)
     assert hello["type"] == "hello", hello
     return sock, hello

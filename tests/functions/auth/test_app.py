@@ -176,13 +176,13 @@ def test_password_change_refuses_extra_fields_like_a_user_id():
 
 # --- login --------------------------------------------------------------------------------------
 
-def test_login_by_username_any_case_or_email():
-    register("quester", "quester@example.com")
+def test_login_by_username_any_case_or_email_returns_the_user_like_register():
+    registered = register("quester", "quester@example.com")
     for name in ("quester", "QUESTER", "quester@example.com", "Quester@Example.COM"):
         response = login(name)
         assert response.status == 200, response
         assert set(response.json) == {"user", "access_token", "refresh_token", "token_type", "expires_in"}
-        assert response.json["user"]["username"] == "quester" and "password_hash" not in response.json["user"]
+        assert response.json["user"] == registered["user"]  # the same document, byte for byte
         assert response.headers["cache-control"] == "no-store"
 
 
@@ -358,7 +358,7 @@ def test_me_needs_a_token_and_never_shows_the_hash():
     assert me.status == 200
     assert stored_hash("quester").encode() not in me.body
     assert set(me.json) == {"id", "username", "email", "display_name", "avatar_url", "bio", "privacy_settings",
-                            "timezone", "digest_opt_out", "created_at", "updated_at"}
+                            "timezone", "digest_opt_out", "email_verified", "created_at", "updated_at"}
 
 
 # --- JWKS ------------------------------------------------------------------------------------------
@@ -395,11 +395,45 @@ def test_eleventh_failed_login_from_one_ip_is_429_while_another_ip_still_works()
     assert login(ip=IP_B).status == 200  # the account itself is not locked out
 
 
-def test_username_and_email_share_one_account_bucket():
+def test_the_throttle_does_not_tell_which_email_belongs_to_which_username():
+    """The oracle of issue 15: ten failures with an e-mail, then one with a username, used to answer
+    429 only when both named the same account. Now the visible bucket is keyed on what was typed."""
+    register("alice", "alice@example.com")
+    register("bob", "bob@example.com")
+    for _ in range(10):
+        assert login("alice@example.com", "wrong guess").status == 401
+    assert login("Alice@Example.com", "wrong guess").status == 429  # what was typed is throttled
+    same_account = login("alice", "wrong guess")
+    other_account = login("bob", "wrong guess")
+    assert same_account.status == other_account.status == 401
+    assert same_account.json == other_account.json
+    assert same_account.headers.get("retry-after") is other_account.headers.get("retry-after") is None
+
+
+def test_alternating_username_and_email_does_not_double_the_guesses():
+    """The per-account limit is spent by either spelling; once it is, even the right password gets
+    the wrong-password answer (so the limit itself is invisible), from this IP only."""
     register("quester", "quester@example.com")
     for name in ["quester", "quester@example.com"] * 5:
         assert login(name, "wrong guess").status == 401
-    assert login("QUESTER@example.com", "wrong guess").status == 429
+    honest, wrong = login("quester"), login("quester", "wrong guess")  # "quester" has typed-budget left
+    assert honest.status == wrong.status == 401 and honest.json == wrong.json
+    assert login(ip=IP_B).status == 200  # the account is not locked out elsewhere
+
+
+def test_the_account_limit_is_spent_for_unknown_accounts_too(monkeypatch):
+    """Unknown and known accounts draw the same buckets (same Redis work, same timing)."""
+    from shared.identity import ratelimit
+
+    register()
+    drawn: list[str] = []
+    real_draw = ratelimit._draw
+    monkeypatch.setattr(ratelimit, "_draw", lambda rule, ident: drawn.append(rule.name) or real_draw(rule, ident))
+    login("quester", "wrong guess")
+    known = list(drawn)
+    drawn.clear()
+    login("nobody", "wrong guess")
+    assert known == drawn == ["auth-ip", "login", "login-account"]
 
 
 def test_forwarded_for_headers_do_not_change_the_client_ip():
@@ -443,3 +477,39 @@ def test_auth_fails_closed_when_redis_is_down(stack):
     assert me.status == 200 and jwks.status == 200  # routes that do not throttle keep working
     assert db.get_conn().execute("SELECT count(*) AS n FROM users").fetchone()["n"] == 1
     assert refresh(pair["refresh_token"]).status == 200  # nothing was rotated while Redis was down
+
+
+# --- the password policy (issue 15) ----------------------------------------------------------------
+
+@pytest.mark.parametrize(("password", "why"), [
+    ("password", "too easy to guess"),
+    ("aaaaaaaaaaaa", "too easy to guess"),
+    ("quester@example.com", "contains your e-mail address"),
+    ("my-Quester-secret-2026", "contains your username"),
+])
+def test_weak_passwords_are_refused_at_registration_with_a_readable_reason(password, why):
+    response = call("POST", "/auth/register", {"username": "quester", "email": "quester@example.com",
+                                               "password": password})
+    assert response.status == 422, response
+    error = response.json["error"]
+    assert error["code"] == "weak_password" and why in error["message"]
+    assert error["details"] == [{"field": "body.password", "message": error["details"][0]["message"],
+                                 "type": "weak_password"}]
+    assert why in error["details"][0]["message"]
+    assert db.get_conn().execute("SELECT count(*) AS n FROM users").fetchone()["n"] == 0
+
+
+def test_zxcvbn_advice_reaches_the_person():
+    response = call("POST", "/auth/register", {"username": "quester", "email": "q@example.com",
+                                               "password": "password"})
+    assert "top-10 common password" in response.json["error"]["details"][0]["message"]
+
+
+def test_a_weak_new_password_is_refused_naming_new_password_and_nothing_changes():
+    pair = register()
+    before = stored_hash("quester")
+    response = call("POST", "/auth/password", {"current_password": PASSWORD, "new_password": "aaaaaaaaaaaa"},
+                    headers=bearer(pair))
+    assert response.status == 422 and response.json["error"]["details"][0]["field"] == "body.new_password"
+    assert stored_hash("quester") == before
+    assert refresh(pair["refresh_token"]).status == 200  # no session was revoked

@@ -1,4 +1,4 @@
-"""The signed one-click unsubscribe link."""
+"""The signed unsubscribe link: GET shows a confirmation page, POST (RFC 8058 one-click) unsubscribes."""
 
 from __future__ import annotations
 
@@ -17,12 +17,13 @@ def opted_out(user_id: uuid.UUID) -> bool:
         "digest_opt_out"]
 
 
-def call(token: str, accept: str = "application/json"):
-    return invoke(handler, http_event("GET", "/api/v1/digest/unsubscribe", query={"token": token},
+def call(token: str, accept: str = "application/json", method: str = "POST"):
+    return invoke(handler, http_event(method, "/api/v1/digest/unsubscribe", query={"token": token},
                                       headers={"accept": accept}))
 
 
-def test_sample_event_with_a_valid_token_opts_out_with_html(make_user):
+def test_sample_event_get_shows_a_confirmation_page_and_changes_nothing(make_user):
+    """Mail scanners follow GET links: a GET must never unsubscribe."""
     user, _ = make_user()
     event = load_event("event-get-digest-unsubscribe")
     token = unsubscribe.make_token(user["id"])
@@ -31,7 +32,29 @@ def test_sample_event_with_a_valid_token_opts_out_with_html(make_user):
     response = invoke(handler, event)
     assert response.status == 200
     assert response.headers["content-type"].startswith("text/html")
+    page = response.body.decode()
+    assert "<form method='post'" in page and f"?token={token}" in page
+    assert not opted_out(user["id"])
+    assert call(token, method="GET").json == {"unsubscribed": False}
+    assert not opted_out(user["id"])
+
+
+def test_rfc_8058_one_click_post_unsubscribes(make_user):
+    """What a mail client sends for List-Unsubscribe-Post: a form body, token in the URL."""
+    user, _ = make_user()
+    token = unsubscribe.make_token(user["id"])
+    event = http_event("POST", "/api/v1/digest/unsubscribe", query={"token": token},
+                       body="List-Unsubscribe=One-Click",
+                       headers={"content-type": "application/x-www-form-urlencoded", "accept": "text/html"})
+    response = invoke(handler, event)
+    assert response.status == 200, response
+    assert "no longer receive" in response.body.decode()
     assert opted_out(user["id"])
+
+
+def test_get_with_a_bad_token_is_refused_before_any_page(make_user):
+    user, _ = make_user()
+    assert call(unsubscribe.make_token(user["id"])[:-2], method="GET").status == 400
 
 
 def test_json_confirmation_and_idempotent(make_user):
@@ -89,8 +112,8 @@ def test_valid_token_for_a_deleted_user_is_404():
 
 @pytest.mark.parametrize("query", [{}, {"token": "x" * 500}])
 def test_missing_or_huge_token_is_422(query):
-    response = invoke(handler, http_event("GET", "/api/v1/digest/unsubscribe", query=query))
-    assert response.status == 422
+    for method in ("GET", "POST"):
+        assert invoke(handler, http_event(method, "/api/v1/digest/unsubscribe", query=query)).status == 422
 
 
 def test_a_token_differing_only_in_base64_padding_bits_is_refused(make_user):

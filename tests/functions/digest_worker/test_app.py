@@ -41,7 +41,7 @@ def with_week(make_user, name: str, **settings: Any) -> uuid.UUID:
     set_user(conn, user["id"], **settings)
     python = add_skill(conn, user["id"], "Python", level=3, created_at=MONDAY_8_UTC - timedelta(days=40))
     level_up(conn, python, 4, at=DURING_WEEK)
-    level_up(conn, python, 5, at=DURING_WEEK + timedelta(hours=1))
+    level_up(conn, python, 5, at=DURING_WEEK + timedelta(hours=1), note="finally!")
     add_skill(conn, user["id"], "Guitar", level=2, category="Music", created_at=DURING_WEEK)
     return user["id"]
 
@@ -52,6 +52,9 @@ def test_three_scheduler_deliveries_and_two_sqs_deliveries_send_one_email_each(m
     with_week(make_user, "quitter", opt_out=True)
     with_week(make_user, "tokyo", timezone="Asia/Tokyo")  # not due at 08:00 UTC
     make_user("idle")
+    with_week(make_user, "unproven", verified=False)  # digests go only to verified addresses
+    with_week(make_user, "bouncing")  # and never to a suppressed one
+    db.get_conn().execute("INSERT INTO email_suppressions (email, reason) VALUES ('bouncing@example.com', 'bounce')")
     for _ in range(3):  # EventBridge Scheduler delivers at least once
         assert run_planner(MONDAY_8_UTC)["users"] == 2
     messages = drain(digest_queue)
@@ -72,14 +75,28 @@ def test_the_email_says_what_happened_and_links_a_working_unsubscribe(make_user,
     [mail] = mailbox.new()
     assert mail["source"] == "digest@atribuo.app"
     assert mail["subject"] == "Your week in Atribuo: 1 skill levelled up, 1 new skill, +4 levels"
-    html = mail["body"]
-    assert "<b>Python</b> 3 &rarr; 5" in html and "<b>Guitar</b> (Music), level 2" in html
-    assert "Top categories: Programming, Music" in html
-    url = re.search(r'href="([^"]+)"', html).group(1).replace("&amp;", "&")
-    assert url.startswith("http://127.0.0.1:3000/api/v1/digest/unsubscribe?token=")
-    token = url.split("token=")[1]
-    response = invoke(digest_handler, http_event("GET", "/api/v1/digest/unsubscribe", query={"token": token},
-                                                 headers={"accept": "text/html,*/*"}))
+    html, text = mail["html"], mail["body"]
+    assert "<strong>Python</strong> 3 → 5: “finally!”" in html and "<strong>Guitar</strong> (Music), level 2" in html
+    assert "- Python 3 → 5: “finally!”" in text and "- Guitar (Music), level 2" in text
+    assert "Top categories: Programming, Music" in html and "Top categories: Programming, Music" in text
+    assert 'href="http://localhost:5173/u/ann"' in html  # back to the profile
+    assert '<img src="http://127.0.0.1:3000/api/v1/users/ann/card.png"' in html  # the radar card, as a PNG
+    assert "<style" not in html and "<table role=\"presentation\"" in html  # email-client-safe layout
+    # RFC 8058: the one-click headers name the same signed link the footer shows
+    link = re.fullmatch(r"<(.+)>", mail["headers"]["list-unsubscribe"]).group(1)
+    assert mail["headers"]["list-unsubscribe-post"] == "List-Unsubscribe=One-Click"
+    assert link.startswith("http://127.0.0.1:3000/api/v1/digest/unsubscribe?token=")
+    assert f'href="{link}"' in html and link in text
+    token = link.split("token=")[1]
+    page = invoke(digest_handler, http_event("GET", "/api/v1/digest/unsubscribe", query={"token": token},
+                                             headers={"accept": "text/html,*/*"}))
+    assert page.status == 200 and "<form method='post'" in page.body.decode()
+    assert not db.get_conn().execute("SELECT digest_opt_out FROM users WHERE id = %s", (ann,)).fetchone()[
+        "digest_opt_out"]  # a scanner following the link changes nothing
+    response = invoke(digest_handler, http_event("POST", "/api/v1/digest/unsubscribe", query={"token": token},
+                                                 body="List-Unsubscribe=One-Click",
+                                                 headers={"content-type": "application/x-www-form-urlencoded",
+                                                          "accept": "text/html"}))
     assert response.status == 200 and "no longer receive" in response.body.decode()
     assert db.get_conn().execute("SELECT digest_opt_out FROM users WHERE id = %s", (ann,)).fetchone()["digest_opt_out"]
     assert run_planner(MONDAY_8_UTC + timedelta(days=7))["users"] == 0  # next week: nothing for ann
@@ -184,3 +201,15 @@ def test_ten_thousand_users_cost_statements_per_page_not_per_user(digest_queue, 
     assert len(mailbox.new()) == active
     total = planner_statements + len(count_statements)
     assert total < 20 and total * 25 < active
+
+
+def test_a_private_profile_gets_no_card_image(make_user, digest_queue):
+    """The card of a private profile is a 404: the digest does not show a broken image."""
+    mailbox = Mailbox()
+    ann = with_week(make_user, "ann")
+    db.get_conn().execute("UPDATE users SET privacy_settings = '{\"profile_visibility\": \"private\"}' WHERE id = %s",
+                          (ann,))
+    run_planner(MONDAY_8_UTC)
+    run_worker(digest_queue, drain(digest_queue))
+    [mail] = mailbox.new()
+    assert "<img" not in mail["html"] and "card.png" not in mail["body"]

@@ -36,7 +36,8 @@ from tests.support.realtime import add_changes
 
 KEEP = 10
 NOTHING = {"refresh_tokens": 0, "refresh_families": 0, "changes": 0, "users_compacted": 0, "ws_connections": 0,
-           "applied_operations": 0, "sync_conflicts": 0, "digest_sends": 0, "complete": True}
+           "applied_operations": 0, "sync_conflicts": 0, "digest_sends": 0, "account_tokens": 0,
+           "username_tombstones": 0, "security_events": 0, "complete": True}
 
 
 @pytest.fixture(autouse=True)
@@ -78,7 +79,7 @@ def test_a_run_deletes_exactly_what_nothing_needs_and_a_second_run_nothing(make_
 
     assert run() == {"refresh_tokens": 3, "refresh_families": 2, "changes": 20, "users_compacted": 1,
                      "ws_connections": 2, "applied_operations": 2, "sync_conflicts": 1, "digest_sends": 1,
-                     "complete": True}
+                     "account_tokens": 0, "username_tombstones": 0, "security_events": 0, "complete": True}
 
     assert families() == {tokens.live, tokens.just_expired, tokens.revoked_recently}
     assert tokens.live_expired_token not in token_hashes(tokens.live) and len(token_hashes(tokens.live)) == 2

@@ -13,7 +13,7 @@ from shared.repositories import sync
 from tests.support.maintenance import Records, floor, log_versions, remaining, seed_operations
 from tests.support.realtime import add_changes
 
-PURGES = 6  # tokens, compaction, connections, operations, conflicts, digest sends
+PURGES = 9  # tokens, compaction, connections, operations, conflicts, digest sends, mailed links, tombstones, log
 FOREVER = 10**9
 
 
@@ -124,13 +124,21 @@ def test_a_run_cut_short_carries_on_next_time(make_user, settings):
     ("PURGE_APPLIED", {"retention_s": 60, "key_ttl_s": 30, "limit": 10}, "applied_operations_created_idx"),
     ("PURGE_CONFLICTS", {"retention_s": 60, "limit": 10}, "sync_conflicts_created_idx"),
     ("PURGE_EXPIRED", {"max_lifetime_s": 60, "limit": 10}, "ws_connections_expires_idx"),
+    ("account_tokens.PURGE_EXPIRED", {"limit": 10}, "account_tokens_expires_idx"),
+    ("users.PURGE_TOMBSTONES", {"limit": 10}, "username_tombstones_reserved_idx"),
+    ("security_events.PURGE_OLD", {"retention_s": 60, "limit": 10}, "security_events_created_idx"),
 ])
 def test_every_purge_page_can_find_its_rows_by_index(statement, params, index):
     """A page of old rows is found through an index, not a scan of the whole table (the planner is
     told to avoid sequential scans, so it picks the index exactly when there is one to pick)."""
-    from shared.repositories import connections, operations
+    from shared import repositories
+    from shared.repositories import account_tokens, connections, operations, security_events, users  # noqa: F401
 
-    sql = getattr(connections if statement == "PURGE_EXPIRED" else operations, statement)
+    if "." in statement:
+        module, name = statement.split(".")
+        sql = getattr(getattr(repositories, module), name)
+    else:
+        sql = getattr(connections if statement == "PURGE_EXPIRED" else operations, statement)
     conn = db.get_conn()
     with conn.transaction():
         conn.execute("SET LOCAL enable_seqscan = off")
@@ -155,3 +163,22 @@ def test_a_failing_purge_is_logged_and_the_others_still_run(make_user, settings)
         result = maintenance.run(lambda: FOREVER)
     assert result["complete"] is False and "ws_connections" not in result
     assert result["applied_operations"] == 3 and len(remaining("applied_operations")) == 1
+
+
+def test_expired_links_tombstones_and_old_security_events_go_and_nothing_else(make_user):
+    """Issue 15's tables: expired mailed links and tombstones, and log entries past the retention."""
+    user, _ = make_user()
+    conn = db.get_conn()
+    for n, expires in enumerate(("now() - interval '2 hours'", "now() + interval '1 hour'")):
+        conn.execute("INSERT INTO account_tokens (token_hash, user_id, purpose, email, expires_at)"
+                     f" VALUES (%s, %s, 'verify_email', 'a@example.com', {expires})", (bytes([n]) * 32, user["id"]))
+    conn.execute("INSERT INTO username_tombstones (username, reserved_until) VALUES"
+                 " ('gone_old', now() - interval '1 day'), ('gone_new', now() + interval '1 day')")
+    conn.execute("INSERT INTO security_events (user_id, kind, created_at) VALUES"
+                 " (%(u)s, 'sign_in', now() - interval '400 days'), (%(u)s, 'sign_in', now())", {"u": user["id"]})
+    result = maintenance.run(lambda: FOREVER)
+    assert (result["account_tokens"], result["username_tombstones"], result["security_events"]) == (1, 1, 1)
+    assert [r["token_hash"] for r in conn.execute("SELECT token_hash FROM account_tokens").fetchall()] == [b"\x01" * 32]
+    assert [r["username"] for r in conn.execute("SELECT username FROM username_tombstones").fetchall()] == ["gone_new"]
+    assert conn.execute("SELECT count(*) AS n FROM security_events").fetchone()["n"] == 1
+    assert maintenance.run(lambda: FOREVER)["account_tokens"] == 0  # a second run deletes nothing

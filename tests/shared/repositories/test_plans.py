@@ -89,6 +89,8 @@ def test_the_seeded_pages_answer_what_the_old_statements_answered(seeded):
     expected = conn.execute(
         """SELECT u.timezone, u.id FROM users u
            WHERE NOT u.digest_opt_out AND u.timezone = ANY(%(zones)s)
+             AND u.email_verified_at IS NOT NULL
+             AND NOT EXISTS (SELECT 1 FROM email_suppressions x WHERE x.email = lower(u.email))
              AND (EXISTS (SELECT 1 FROM skill_progress p WHERE p.owner_id = u.id AND NOT p.superseded
                             AND p.created_at >= %(since)s AND p.created_at < %(until)s)
                   OR EXISTS (SELECT 1 FROM skills s WHERE s.owner_id = u.id

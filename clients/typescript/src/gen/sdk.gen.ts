@@ -3,9 +3,9 @@
 import * as z from 'zod';
 
 import { client } from './client.gen.js';
-import type { Client, Options as Options2, TDataShape } from './client/index.js';
-import type { AuthChangePasswordData, AuthChangePasswordErrors, AuthChangePasswordResponses, AuthJwksData, AuthJwksErrors, AuthJwksResponses, AuthLoginData, AuthLoginErrors, AuthLoginResponses, AuthLogoutAllData, AuthLogoutAllErrors, AuthLogoutAllResponses, AuthLogoutData, AuthLogoutErrors, AuthLogoutResponses, AuthMeData, AuthMeErrors, AuthMeResponses, AuthOauthCallbackData, AuthOauthCallbackErrors, AuthOauthCallbackResponses, AuthOauthSignupData, AuthOauthSignupErrors, AuthOauthSignupResponses, AuthOauthStartData, AuthOauthStartErrors, AuthOauthStartResponses, AuthRefreshData, AuthRefreshErrors, AuthRefreshResponses, AuthRegisterData, AuthRegisterErrors, AuthRegisterResponses, AvatarConfirmData, AvatarConfirmErrors, AvatarConfirmResponses, AvatarDeleteData, AvatarDeleteErrors, AvatarDeleteResponses, AvatarUploadData, AvatarUploadErrors, AvatarUploadResponses, DigestUnsubscribeData, DigestUnsubscribeErrors, DigestUnsubscribeResponses, HealthGetData, HealthGetErrors, HealthGetResponses, IdentitiesDeleteData, IdentitiesDeleteErrors, IdentitiesDeleteResponses, IdentitiesListData, IdentitiesListErrors, IdentitiesListResponses, LeaderboardGetData, LeaderboardGetErrors, LeaderboardGetResponses, ProfileGetData, ProfileGetErrors, ProfileGetResponses, ProfileStatsData, ProfileStatsErrors, ProfileStatsResponses, ProfileStatsSeriesData, ProfileStatsSeriesErrors, ProfileStatsSeriesResponses, ProfileUpdateData, ProfileUpdateErrors, ProfileUpdateResponses, ProgressListData, ProgressListErrors, ProgressListResponses, RealtimeTicketData, RealtimeTicketErrors, RealtimeTicketResponses, SkillsCreateData, SkillsCreateErrors, SkillsCreateResponses, SkillsDeleteData, SkillsDeleteErrors, SkillsDeleteResponses, SkillsGetData, SkillsGetErrors, SkillsGetResponses, SkillsListData, SkillsListErrors, SkillsListResponses, SkillsProgressData, SkillsProgressErrors, SkillsProgressResponses, SkillsUpdateData, SkillsUpdateErrors, SkillsUpdateResponses, SyncAckConflictData, SyncAckConflictErrors, SyncAckConflictResponses, SyncBatchData, SyncBatchErrors, SyncBatchResponses, SyncConflictsData, SyncConflictsErrors, SyncConflictsResponses, SyncGetData, SyncGetErrors, SyncGetResponses, UsersCardData, UsersCardErrors, UsersCardPngData, UsersCardPngErrors, UsersCardPngResponses, UsersCardResponses, UsersGetData, UsersGetErrors, UsersGetResponses, UsersSearchData, UsersSearchErrors, UsersSearchResponses } from './types.gen.js';
-import { zAuthChangePasswordBody, zAuthChangePasswordHeaders, zAuthChangePasswordResponse, zAuthJwksHeaders, zAuthLoginBody, zAuthLoginResponse, zAuthLogoutAllHeaders, zAuthLogoutAllResponse, zAuthLogoutBody, zAuthLogoutResponse, zAuthMeResponse, zAuthOauthCallbackBody, zAuthOauthCallbackHeaders, zAuthOauthCallbackPath, zAuthOauthCallbackResponse, zAuthOauthSignupBody, zAuthOauthSignupResponse, zAuthOauthStartPath, zAuthOauthStartQuery, zAuthOauthStartResponse, zAuthRefreshBody, zAuthRefreshResponse, zAuthRegisterBody, zAuthRegisterResponse, zAvatarConfirmBody, zAvatarConfirmHeaders, zAvatarConfirmResponse, zAvatarDeleteHeaders, zAvatarDeleteResponse, zAvatarUploadBody, zAvatarUploadHeaders, zAvatarUploadResponse, zDigestUnsubscribeHeaders, zDigestUnsubscribeQuery, zDigestUnsubscribeResponse, zHealthGetResponse, zIdentitiesDeleteHeaders, zIdentitiesDeletePath, zIdentitiesDeleteResponse, zIdentitiesListResponse, zLeaderboardGetHeaders, zLeaderboardGetQuery, zLeaderboardGetResponse, zProfileGetHeaders, zProfileGetResponse, zProfileStatsHeaders, zProfileStatsQuery, zProfileStatsResponse, zProfileStatsSeriesHeaders, zProfileStatsSeriesQuery, zProfileStatsSeriesResponse, zProfileUpdateBody, zProfileUpdateHeaders, zProfileUpdateResponse, zProgressListHeaders, zProgressListQuery, zProgressListResponse, zRealtimeTicketHeaders, zRealtimeTicketResponse, zSkillsCreateBody, zSkillsCreateHeaders, zSkillsCreateResponse, zSkillsDeleteHeaders, zSkillsDeletePath, zSkillsDeleteResponse, zSkillsGetHeaders, zSkillsGetPath, zSkillsGetResponse, zSkillsListHeaders, zSkillsListQuery, zSkillsListResponse, zSkillsProgressHeaders, zSkillsProgressPath, zSkillsProgressQuery, zSkillsProgressResponse, zSkillsUpdateBody, zSkillsUpdateHeaders, zSkillsUpdatePath, zSkillsUpdateResponse, zSyncAckConflictHeaders, zSyncAckConflictPath, zSyncAckConflictResponse, zSyncBatchBody, zSyncBatchHeaders, zSyncBatchResponse, zSyncConflictsQuery, zSyncConflictsResponse, zSyncGetQuery, zSyncGetResponse, zUsersCardHeaders, zUsersCardPath, zUsersCardPngHeaders, zUsersCardPngPath, zUsersCardResponse, zUsersGetHeaders, zUsersGetPath, zUsersGetResponse, zUsersSearchQuery, zUsersSearchResponse } from './zod.gen.js';
+import { type Client, type Options as Options2, type TDataShape, urlSearchParamsBodySerializer } from './client/index.js';
+import type { AccountChangeEmailData, AccountChangeEmailErrors, AccountChangeEmailResponses, AccountChangeUsernameData, AccountChangeUsernameErrors, AccountChangeUsernameResponses, AccountDeleteData, AccountDeleteErrors, AccountDeleteResponses, AccountExportData, AccountExportErrors, AccountExportHistoryData, AccountExportHistoryErrors, AccountExportHistoryResponses, AccountExportResponses, AccountImportData, AccountImportErrors, AccountImportResponses, AccountSecurityEventsData, AccountSecurityEventsErrors, AccountSecurityEventsResponses, AccountSessionsData, AccountSessionsErrors, AccountSessionsResponses, AccountSignOutDeviceData, AccountSignOutDeviceErrors, AccountSignOutDeviceResponses, AuthChangePasswordData, AuthChangePasswordErrors, AuthChangePasswordResponses, AuthForgotPasswordData, AuthForgotPasswordErrors, AuthForgotPasswordResponses, AuthJwksData, AuthJwksErrors, AuthJwksResponses, AuthLoginData, AuthLoginErrors, AuthLoginResponses, AuthLogoutAllData, AuthLogoutAllErrors, AuthLogoutAllResponses, AuthLogoutData, AuthLogoutErrors, AuthLogoutResponses, AuthMeData, AuthMeErrors, AuthMeResponses, AuthOauthCallbackData, AuthOauthCallbackErrors, AuthOauthCallbackResponses, AuthOauthSignupData, AuthOauthSignupErrors, AuthOauthSignupResponses, AuthOauthStartData, AuthOauthStartErrors, AuthOauthStartResponses, AuthRefreshData, AuthRefreshErrors, AuthRefreshResponses, AuthRegisterData, AuthRegisterErrors, AuthRegisterResponses, AuthResendVerificationData, AuthResendVerificationErrors, AuthResendVerificationResponses, AuthResetPasswordData, AuthResetPasswordErrors, AuthResetPasswordResponses, AuthVerifyEmailData, AuthVerifyEmailErrors, AuthVerifyEmailResponses, AvatarConfirmData, AvatarConfirmErrors, AvatarConfirmResponses, AvatarDeleteData, AvatarDeleteErrors, AvatarDeleteResponses, AvatarUploadData, AvatarUploadErrors, AvatarUploadResponses, DigestUnsubscribeConfirmData, DigestUnsubscribeConfirmErrors, DigestUnsubscribeConfirmResponses, DigestUnsubscribeData, DigestUnsubscribeErrors, DigestUnsubscribeResponses, HealthGetData, HealthGetErrors, HealthGetResponses, IdentitiesDeleteData, IdentitiesDeleteErrors, IdentitiesDeleteResponses, IdentitiesListData, IdentitiesListErrors, IdentitiesListResponses, LeaderboardGetData, LeaderboardGetErrors, LeaderboardGetResponses, ProfileGetData, ProfileGetErrors, ProfileGetResponses, ProfileStatsData, ProfileStatsErrors, ProfileStatsResponses, ProfileStatsSeriesData, ProfileStatsSeriesErrors, ProfileStatsSeriesResponses, ProfileUpdateData, ProfileUpdateErrors, ProfileUpdateResponses, ProgressListData, ProgressListErrors, ProgressListResponses, RealtimeTicketData, RealtimeTicketErrors, RealtimeTicketResponses, SkillsCreateData, SkillsCreateErrors, SkillsCreateResponses, SkillsDeleteData, SkillsDeleteErrors, SkillsDeleteResponses, SkillsGetData, SkillsGetErrors, SkillsGetResponses, SkillsListData, SkillsListErrors, SkillsListResponses, SkillsProgressData, SkillsProgressErrors, SkillsProgressResponses, SkillsUpdateData, SkillsUpdateErrors, SkillsUpdateResponses, SyncAckConflictData, SyncAckConflictErrors, SyncAckConflictResponses, SyncBatchData, SyncBatchErrors, SyncBatchResponses, SyncConflictsData, SyncConflictsErrors, SyncConflictsResponses, SyncGetData, SyncGetErrors, SyncGetResponses, UsersCardData, UsersCardErrors, UsersCardPngData, UsersCardPngErrors, UsersCardPngResponses, UsersCardResponses, UsersGetData, UsersGetErrors, UsersGetResponses, UsersSearchData, UsersSearchErrors, UsersSearchResponses } from './types.gen.js';
+import { zAccountChangeEmailBody, zAccountChangeEmailHeaders, zAccountChangeEmailResponse, zAccountChangeUsernameBody, zAccountChangeUsernameHeaders, zAccountChangeUsernameResponse, zAccountDeleteBody, zAccountDeleteHeaders, zAccountDeleteResponse, zAccountExportHistoryResponse, zAccountExportResponse, zAccountImportBody, zAccountImportHeaders, zAccountImportResponse, zAccountSecurityEventsQuery, zAccountSecurityEventsResponse, zAccountSessionsResponse, zAccountSignOutDeviceHeaders, zAccountSignOutDevicePath, zAccountSignOutDeviceResponse, zAuthChangePasswordBody, zAuthChangePasswordHeaders, zAuthChangePasswordResponse, zAuthForgotPasswordBody, zAuthForgotPasswordHeaders, zAuthForgotPasswordResponse, zAuthJwksHeaders, zAuthLoginBody, zAuthLoginHeaders, zAuthLoginResponse, zAuthLogoutAllHeaders, zAuthLogoutAllResponse, zAuthLogoutBody, zAuthLogoutResponse, zAuthMeResponse, zAuthOauthCallbackBody, zAuthOauthCallbackHeaders, zAuthOauthCallbackPath, zAuthOauthCallbackResponse, zAuthOauthSignupBody, zAuthOauthSignupResponse, zAuthOauthStartPath, zAuthOauthStartQuery, zAuthOauthStartResponse, zAuthRefreshBody, zAuthRefreshResponse, zAuthRegisterBody, zAuthRegisterHeaders, zAuthRegisterResponse, zAuthResendVerificationHeaders, zAuthResendVerificationResponse, zAuthResetPasswordBody, zAuthResetPasswordHeaders, zAuthResetPasswordResponse, zAuthVerifyEmailBody, zAuthVerifyEmailResponse, zAvatarConfirmBody, zAvatarConfirmHeaders, zAvatarConfirmResponse, zAvatarDeleteHeaders, zAvatarDeleteResponse, zAvatarUploadBody, zAvatarUploadHeaders, zAvatarUploadResponse, zDigestUnsubscribeConfirmBody, zDigestUnsubscribeConfirmHeaders, zDigestUnsubscribeConfirmQuery, zDigestUnsubscribeConfirmResponse, zDigestUnsubscribeHeaders, zDigestUnsubscribeQuery, zDigestUnsubscribeResponse, zHealthGetResponse, zIdentitiesDeleteHeaders, zIdentitiesDeletePath, zIdentitiesDeleteResponse, zIdentitiesListResponse, zLeaderboardGetHeaders, zLeaderboardGetQuery, zLeaderboardGetResponse, zProfileGetHeaders, zProfileGetResponse, zProfileStatsHeaders, zProfileStatsQuery, zProfileStatsResponse, zProfileStatsSeriesHeaders, zProfileStatsSeriesQuery, zProfileStatsSeriesResponse, zProfileUpdateBody, zProfileUpdateHeaders, zProfileUpdateResponse, zProgressListHeaders, zProgressListQuery, zProgressListResponse, zRealtimeTicketHeaders, zRealtimeTicketResponse, zSkillsCreateBody, zSkillsCreateHeaders, zSkillsCreateResponse, zSkillsDeleteHeaders, zSkillsDeletePath, zSkillsDeleteResponse, zSkillsGetHeaders, zSkillsGetPath, zSkillsGetResponse, zSkillsListHeaders, zSkillsListQuery, zSkillsListResponse, zSkillsProgressHeaders, zSkillsProgressPath, zSkillsProgressQuery, zSkillsProgressResponse, zSkillsUpdateBody, zSkillsUpdateHeaders, zSkillsUpdatePath, zSkillsUpdateResponse, zSyncAckConflictHeaders, zSyncAckConflictPath, zSyncAckConflictResponse, zSyncBatchBody, zSyncBatchHeaders, zSyncBatchResponse, zSyncConflictsQuery, zSyncConflictsResponse, zSyncGetQuery, zSyncGetResponse, zUsersCardHeaders, zUsersCardPath, zUsersCardPngHeaders, zUsersCardPngPath, zUsersCardResponse, zUsersGetHeaders, zUsersGetPath, zUsersGetResponse, zUsersSearchQuery, zUsersSearchResponse } from './zod.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -38,11 +38,50 @@ export const authJwks = <ThrowOnError extends boolean = false>(options?: Options
 });
 
 /**
+ * Verify Email
+ *
+ * Use the token of a verification mail (once, before it expires); answers the verified profile.
+ */
+export const authVerifyEmail = <ThrowOnError extends boolean = false>(options: Options<AuthVerifyEmailData, ThrowOnError>) => (options.client ?? client).post<AuthVerifyEmailResponses, AuthVerifyEmailErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: zAuthVerifyEmailBody,
+        path: z.never().optional(),
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zAuthVerifyEmailResponse.parseAsync(data),
+    url: '/api/v1/auth/email/verify',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Resend Verification
+ *
+ * Mail a new verification link (the previous one stops working); 3 an hour.
+ */
+export const authResendVerification = <ThrowOnError extends boolean = false>(options?: Options<AuthResendVerificationData, ThrowOnError>) => (options?.client ?? client).post<AuthResendVerificationResponses, AuthResendVerificationErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        headers: zAuthResendVerificationHeaders.optional(),
+        path: z.never().optional(),
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zAuthResendVerificationResponse.parseAsync(data),
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/auth/email/verify/resend',
+    ...options
+});
+
+/**
  * Login
  */
 export const authLogin = <ThrowOnError extends boolean = false>(options: Options<AuthLoginData, ThrowOnError>) => (options.client ?? client).post<AuthLoginResponses, AuthLoginErrors, ThrowOnError>({
     requestValidator: async (data) => await z.object({
         body: zAuthLoginBody,
+        headers: zAuthLoginHeaders.optional(),
         path: z.never().optional(),
         query: z.never().optional()
     }).parseAsync(data),
@@ -190,6 +229,48 @@ export const authChangePassword = <ThrowOnError extends boolean = false>(options
 });
 
 /**
+ * Forgot Password
+ *
+ * Always the same 202 and body, after the same work, whether or not an account uses the address.
+ */
+export const authForgotPassword = <ThrowOnError extends boolean = false>(options: Options<AuthForgotPasswordData, ThrowOnError>) => (options.client ?? client).post<AuthForgotPasswordResponses, AuthForgotPasswordErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: zAuthForgotPasswordBody,
+        headers: zAuthForgotPasswordHeaders.optional(),
+        path: z.never().optional(),
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zAuthForgotPasswordResponse.parseAsync(data),
+    url: '/api/v1/auth/password/forgot',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Reset Password
+ *
+ * Set a new password with a mailed token: every session is revoked and a fresh pair returned.
+ */
+export const authResetPassword = <ThrowOnError extends boolean = false>(options: Options<AuthResetPasswordData, ThrowOnError>) => (options.client ?? client).post<AuthResetPasswordResponses, AuthResetPasswordErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: zAuthResetPasswordBody,
+        headers: zAuthResetPasswordHeaders.optional(),
+        path: z.never().optional(),
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zAuthResetPasswordResponse.parseAsync(data),
+    url: '/api/v1/auth/password/reset',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
  * Refresh
  */
 export const authRefresh = <ThrowOnError extends boolean = false>(options: Options<AuthRefreshData, ThrowOnError>) => (options.client ?? client).post<AuthRefreshResponses, AuthRefreshErrors, ThrowOnError>({
@@ -209,10 +290,13 @@ export const authRefresh = <ThrowOnError extends boolean = false>(options: Optio
 
 /**
  * Register
+ *
+ * Create the account and sign in; a link to verify the e-mail address is mailed.
  */
 export const authRegister = <ThrowOnError extends boolean = false>(options: Options<AuthRegisterData, ThrowOnError>) => (options.client ?? client).post<AuthRegisterResponses, AuthRegisterErrors, ThrowOnError>({
     requestValidator: async (data) => await z.object({
         body: zAuthRegisterBody,
+        headers: zAuthRegisterHeaders.optional(),
         path: z.never().optional(),
         query: z.never().optional()
     }).parseAsync(data),
@@ -226,9 +310,9 @@ export const authRegister = <ThrowOnError extends boolean = false>(options: Opti
 });
 
 /**
- * Unsubscribe Link
+ * Confirm Unsubscribe
  *
- * Valid signed token → opted out (idempotent); HTML for browsers, JSON when asked for.
+ * Check the link and show a page whose button unsubscribes; a GET itself changes nothing.
  */
 export const digestUnsubscribe = <ThrowOnError extends boolean = false>(options: Options<DigestUnsubscribeData, ThrowOnError>) => (options.client ?? client).get<DigestUnsubscribeResponses, DigestUnsubscribeErrors, ThrowOnError>({
     requestValidator: async (data) => await z.object({
@@ -240,6 +324,28 @@ export const digestUnsubscribe = <ThrowOnError extends boolean = false>(options:
     responseValidator: async (data) => await zDigestUnsubscribeResponse.parseAsync(data),
     url: '/api/v1/digest/unsubscribe',
     ...options
+});
+
+/**
+ * Unsubscribe Now
+ *
+ * Valid signed token → opted out (idempotent); the RFC 8058 one-click POST and the page's button.
+ */
+export const digestUnsubscribeConfirm = <ThrowOnError extends boolean = false>(options: Options<DigestUnsubscribeConfirmData, ThrowOnError>) => (options.client ?? client).post<DigestUnsubscribeConfirmResponses, DigestUnsubscribeConfirmErrors, ThrowOnError>({
+    ...urlSearchParamsBodySerializer,
+    requestValidator: async (data) => await z.object({
+        body: zDigestUnsubscribeConfirmBody.optional(),
+        headers: zDigestUnsubscribeConfirmHeaders.optional(),
+        path: z.never().optional(),
+        query: zDigestUnsubscribeConfirmQuery
+    }).parseAsync(data),
+    responseValidator: async (data) => await zDigestUnsubscribeConfirmResponse.parseAsync(data),
+    url: '/api/v1/digest/unsubscribe',
+    ...options,
+    headers: {
+        'Content-Type': 'application/x-www-form-urlencoded',
+        ...options.headers
+    }
 });
 
 /**
@@ -273,6 +379,29 @@ export const leaderboardGet = <ThrowOnError extends boolean = false>(options?: O
     responseValidator: async (data) => await zLeaderboardGetResponse.parseAsync(data),
     url: '/api/v1/leaderboard',
     ...options
+});
+
+/**
+ * Delete Account
+ *
+ * Erase the account: everything in it, its files, its sessions and sockets; the username stays
+ * reserved; a confirmation is mailed. Needs the password. Afterwards this token gets 401.
+ */
+export const accountDelete = <ThrowOnError extends boolean = false>(options: Options<AccountDeleteData, ThrowOnError>) => (options.client ?? client).delete<AccountDeleteResponses, AccountDeleteErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: zAccountDeleteBody,
+        headers: zAccountDeleteHeaders.optional(),
+        path: z.never().optional(),
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zAccountDeleteResponse.parseAsync(data),
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/me',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
 });
 
 /**
@@ -338,6 +467,63 @@ export const avatarUpload = <ThrowOnError extends boolean = false>(options: Opti
 });
 
 /**
+ * Change Email
+ *
+ * Move the account to another address: needs the password; a link goes to the new address and
+ * the switch happens when it is used (POST /auth/email/verify); the old address is then told.
+ */
+export const accountChangeEmail = <ThrowOnError extends boolean = false>(options: Options<AccountChangeEmailData, ThrowOnError>) => (options.client ?? client).post<AccountChangeEmailResponses, AccountChangeEmailErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: zAccountChangeEmailBody,
+        headers: zAccountChangeEmailHeaders.optional(),
+        path: z.never().optional(),
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zAccountChangeEmailResponse.parseAsync(data),
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/me/email',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Export Account
+ *
+ * Everything the account holds as one JSON document, produced page by page (a download).
+ */
+export const accountExport = <ThrowOnError extends boolean = false>(options?: Options<AccountExportData, ThrowOnError>) => (options?.client ?? client).get<AccountExportResponses, AccountExportErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        path: z.never().optional(),
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zAccountExportResponse.parseAsync(data),
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/me/export',
+    ...options
+});
+
+/**
+ * Export History
+ *
+ * The full level history as CSV, one row per change.
+ */
+export const accountExportHistory = <ThrowOnError extends boolean = false>(options?: Options<AccountExportHistoryData, ThrowOnError>) => (options?.client ?? client).get<AccountExportHistoryResponses, AccountExportHistoryErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        path: z.never().optional(),
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zAccountExportHistoryResponse.parseAsync(data),
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/me/export/history.csv',
+    ...options
+});
+
+/**
  * List Identities
  */
 export const identitiesList = <ThrowOnError extends boolean = false>(options?: Options<IdentitiesListData, ThrowOnError>) => (options?.client ?? client).get<IdentitiesListResponses, IdentitiesListErrors, ThrowOnError>({
@@ -368,6 +554,29 @@ export const identitiesDelete = <ThrowOnError extends boolean = false>(options: 
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/v1/me/identities/{identity_id}',
     ...options
+});
+
+/**
+ * Import Account
+ *
+ * Put a ``GET /me/export`` document into this account (it must have no skills), through the same
+ * writes as the app (versions, change log, pushes). Running it again changes nothing.
+ */
+export const accountImport = <ThrowOnError extends boolean = false>(options: Options<AccountImportData, ThrowOnError>) => (options.client ?? client).post<AccountImportResponses, AccountImportErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: zAccountImportBody,
+        headers: zAccountImportHeaders.optional(),
+        path: z.never().optional(),
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zAccountImportResponse.parseAsync(data),
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/me/import',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
 });
 
 /**
@@ -412,6 +621,59 @@ export const profileUpdate = <ThrowOnError extends boolean = false>(options: Opt
 });
 
 /**
+ * Security Events
+ *
+ * The account's security log, newest first: sign-ins and failures, password changes and resets,
+ * verified addresses, devices signed out. Page with ``before`` = the previous page's ``next_before``.
+ */
+export const accountSecurityEvents = <ThrowOnError extends boolean = false>(options?: Options<AccountSecurityEventsData, ThrowOnError>) => (options?.client ?? client).get<AccountSecurityEventsResponses, AccountSecurityEventsErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        path: z.never().optional(),
+        query: zAccountSecurityEventsQuery.optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zAccountSecurityEventsResponse.parseAsync(data),
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/me/security-events',
+    ...options
+});
+
+/**
+ * List Sessions
+ *
+ * Every signed-in device: name, coarse location, created, last used; ``current`` marks this one.
+ */
+export const accountSessions = <ThrowOnError extends boolean = false>(options?: Options<AccountSessionsData, ThrowOnError>) => (options?.client ?? client).get<AccountSessionsResponses, AccountSessionsErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        path: z.never().optional(),
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zAccountSessionsResponse.parseAsync(data),
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/me/sessions',
+    ...options
+});
+
+/**
+ * Sign Out Device
+ *
+ * Sign that device out: its refresh token stops working at once and its WebSockets are closed.
+ */
+export const accountSignOutDevice = <ThrowOnError extends boolean = false>(options: Options<AccountSignOutDeviceData, ThrowOnError>) => (options.client ?? client).delete<AccountSignOutDeviceResponses, AccountSignOutDeviceErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        headers: zAccountSignOutDeviceHeaders.optional(),
+        path: zAccountSignOutDevicePath,
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zAccountSignOutDeviceResponse.parseAsync(data),
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/me/sessions/{session_id}',
+    ...options
+});
+
+/**
  * My Stats
  *
  * The character sheet: per-category aggregates, total and character level, radar data; with
@@ -450,6 +712,28 @@ export const profileStatsSeries = <ThrowOnError extends boolean = false>(options
 });
 
 /**
+ * Change Username
+ *
+ * Rename the account; the old name stays reserved (its public link cannot be taken over).
+ */
+export const accountChangeUsername = <ThrowOnError extends boolean = false>(options: Options<AccountChangeUsernameData, ThrowOnError>) => (options.client ?? client).put<AccountChangeUsernameResponses, AccountChangeUsernameErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: zAccountChangeUsernameBody,
+        headers: zAccountChangeUsernameHeaders.optional(),
+        path: z.never().optional(),
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zAccountChangeUsernameResponse.parseAsync(data),
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/me/username',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
  * Timeline
  *
  * Level changes across all the caller's skills since ``since`` (ISO 8601), newest first.
@@ -470,7 +754,7 @@ export const progressList = <ThrowOnError extends boolean = false>(options?: Opt
 /**
  * Create Ticket
  *
- * A single-use ticket (valid 60 s) and the WebSocket URL that carries it.
+ * A single-use ticket (valid 60 s) and the WebSocket URL that carries it (bound to this sign-in).
  */
 export const realtimeTicket = <ThrowOnError extends boolean = false>(options?: Options<RealtimeTicketData, ThrowOnError>) => (options?.client ?? client).post<RealtimeTicketResponses, RealtimeTicketErrors, ThrowOnError>({
     requestValidator: async (data) => await z.object({

@@ -5,6 +5,122 @@ export type ClientOptions = {
 };
 
 /**
+ * AcceptedPublic
+ *
+ * 202: the request was taken; what follows happens by mail.
+ */
+export type AcceptedPublic = {
+    /**
+     * Status
+     */
+    status: 'accepted';
+    /**
+     * Message
+     */
+    message: string;
+};
+
+/**
+ * AccountDelete
+ *
+ * ``DELETE /me``: the current password, so a stolen access token alone cannot erase an account.
+ */
+export type AccountDelete = {
+    /**
+     * Password
+     */
+    password: string;
+};
+
+/**
+ * AccountExport
+ *
+ * ``GET /me/export``: everything the account holds, as one JSON document (served as a stream).
+ */
+export type AccountExport = {
+    /**
+     * Format
+     */
+    format: 'atribuo-export';
+    /**
+     * Version
+     */
+    version: number;
+    /**
+     * Exported At
+     */
+    exported_at: string;
+    /**
+     * Profile
+     *
+     * As GET /me/profile serves it
+     */
+    profile: {
+        [key: string]: unknown;
+    };
+    /**
+     * Settings
+     *
+     * privacy_settings, timezone, digest_opt_out
+     */
+    settings: {
+        [key: string]: unknown;
+    };
+    /**
+     * Skills
+     */
+    skills: Array<{
+        [key: string]: unknown;
+    }>;
+    /**
+     * History
+     *
+     * Every level change, superseded ones included
+     */
+    history: Array<{
+        [key: string]: unknown;
+    }>;
+    /**
+     * Conflicts
+     */
+    conflicts: Array<{
+        [key: string]: unknown;
+    }>;
+    /**
+     * Sessions
+     */
+    sessions: Array<{
+        [key: string]: unknown;
+    }>;
+};
+
+/**
+ * AccountImport
+ *
+ * ``POST /me/import``: a ``GET /me/export`` document (its profile, sessions and conflicts are not
+ * imported: they belong to the old account).
+ */
+export type AccountImport = {
+    /**
+     * Format
+     */
+    format: 'atribuo-export';
+    /**
+     * Version
+     */
+    version: 1;
+    settings?: ImportedSettings;
+    /**
+     * Skills
+     */
+    skills: Array<ImportedSkill>;
+    /**
+     * History
+     */
+    history?: Array<ImportedLevel>;
+};
+
+/**
  * AvatarConfirmCreate
  */
 export type AvatarConfirmCreate = {
@@ -243,6 +359,34 @@ export type ConflictPublic = {
 };
 
 /**
+ * EmailChangeCreate
+ *
+ * ``POST /me/email``: the password, and the new address (it switches once its link is used).
+ */
+export type EmailChangeCreate = {
+    /**
+     * Password
+     */
+    password: string;
+    /**
+     * New Email
+     */
+    new_email: string;
+};
+
+/**
+ * EmailVerifyCreate
+ *
+ * The token from a verification mail's link.
+ */
+export type EmailVerifyCreate = {
+    /**
+     * Token
+     */
+    token: string;
+};
+
+/**
  * ErrorBody
  */
 export type ErrorBody = {
@@ -251,7 +395,7 @@ export type ErrorBody = {
      *
      * Stable and machine-readable: switch on this, never on the message
      */
-    code: 'account_exists' | 'already_exists' | 'bad_request' | 'cache_unavailable' | 'code_rejected' | 'conflict' | 'email_required' | 'forbidden' | 'http_error' | 'idempotency_in_flight' | 'idempotency_key_reused' | 'identity_in_use' | 'internal_error' | 'invalid_credentials' | 'invalid_grant' | 'invalid_id_token' | 'invalid_json' | 'invalid_state' | 'invalid_token' | 'invalid_upload' | 'invalid_value' | 'last_sign_in_method' | 'link_user_mismatch' | 'method_not_allowed' | 'not_found' | 'nul_character' | 'oauth_failed' | 'outcome_unknown' | 'password_not_set' | 'payload_too_large' | 'precondition_failed' | 'rate_limited' | 'redirect_uri_not_allowed' | 'service_unavailable' | 'session_revoked' | 'unauthorized' | 'unknown_provider' | 'unsupported_media_type' | 'upload_changed' | 'username_unavailable' | 'validation_error' | 'version_ahead';
+    code: 'account_exists' | 'account_not_empty' | 'already_exists' | 'already_verified' | 'bad_request' | 'cache_unavailable' | 'code_rejected' | 'conflict' | 'email_required' | 'email_suppressed' | 'forbidden' | 'http_error' | 'idempotency_in_flight' | 'idempotency_key_reused' | 'identity_in_use' | 'internal_error' | 'invalid_credentials' | 'invalid_grant' | 'invalid_id_token' | 'invalid_json' | 'invalid_state' | 'invalid_token' | 'invalid_upload' | 'invalid_value' | 'last_sign_in_method' | 'link_user_mismatch' | 'mail_unavailable' | 'method_not_allowed' | 'not_found' | 'nul_character' | 'oauth_failed' | 'outcome_unknown' | 'password_not_set' | 'payload_too_large' | 'precondition_failed' | 'rate_limited' | 'redirect_uri_not_allowed' | 'service_unavailable' | 'session_revoked' | 'unauthorized' | 'unchanged' | 'unknown_provider' | 'unsupported_media_type' | 'upload_changed' | 'username_unavailable' | 'validation_error' | 'version_ahead' | 'weak_password';
     /**
      * Message
      *
@@ -368,6 +512,95 @@ export type IdentityPublic = {
 };
 
 /**
+ * ImportPublic
+ */
+export type ImportPublic = {
+    /**
+     * Imported
+     *
+     * False: this document was already imported (nothing changed)
+     */
+    imported: boolean;
+    /**
+     * Skills
+     */
+    skills: number;
+    /**
+     * Levels
+     */
+    levels: number;
+};
+
+/**
+ * ImportedLevel
+ */
+export type ImportedLevel = {
+    /**
+     * Skill Id
+     */
+    skill_id: string;
+    /**
+     * Previous Level
+     */
+    previous_level?: number | null;
+    /**
+     * New Level
+     */
+    new_level: number;
+    /**
+     * Note
+     */
+    note?: string | null;
+    /**
+     * Superseded
+     */
+    superseded?: boolean;
+};
+
+/**
+ * ImportedSettings
+ */
+export type ImportedSettings = {
+    /**
+     * Privacy Settings
+     */
+    privacy_settings?: {
+        [key: string]: unknown;
+    } | null;
+    /**
+     * Timezone
+     */
+    timezone?: string | null;
+    /**
+     * Digest Opt Out
+     */
+    digest_opt_out?: boolean | null;
+};
+
+/**
+ * ImportedSkill
+ */
+export type ImportedSkill = {
+    /**
+     * Id
+     */
+    id: string;
+    /**
+     * Name
+     */
+    name: string;
+    category: Category;
+    /**
+     * Level
+     */
+    level: number;
+    /**
+     * Description
+     */
+    description?: string | null;
+};
+
+/**
  * Leaderboard
  */
 export type Leaderboard = {
@@ -430,6 +663,12 @@ export type LoginCreate = {
      * Password
      */
     password: string;
+    /**
+     * Device Name
+     *
+     * How GET /me/sessions names this device (default: from the User-Agent)
+     */
+    device_name?: string | null;
 };
 
 /**
@@ -597,6 +836,32 @@ export type OperationResult = {
 };
 
 /**
+ * PasswordForgotCreate
+ */
+export type PasswordForgotCreate = {
+    /**
+     * Email
+     */
+    email: string;
+};
+
+/**
+ * PasswordResetCreate
+ *
+ * The token from a reset mail's link and the new password (the password policy applies).
+ */
+export type PasswordResetCreate = {
+    /**
+     * Token
+     */
+    token: string;
+    /**
+     * New Password
+     */
+    new_password: string;
+};
+
+/**
  * PasswordUpdate
  */
 export type PasswordUpdate = {
@@ -748,6 +1013,10 @@ export type ProfilePublic = {
      * Digest Opt Out
      */
     digest_opt_out: boolean;
+    /**
+     * Email Verified
+     */
+    email_verified: boolean;
     /**
      * Created At
      */
@@ -934,9 +1203,107 @@ export type RegisteredPublic = {
 };
 
 /**
+ * SecurityEventPublic
+ *
+ * One entry of the security log.
+ */
+export type SecurityEventPublic = {
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * Kind
+     */
+    kind: 'sign_in' | 'sign_in_failed' | 'password_changed' | 'password_reset' | 'password_reset_requested' | 'email_verified' | 'session_revoked' | 'sessions_revoked' | 'email_changed' | 'username_changed';
+    /**
+     * Session Id
+     *
+     * The sign-in it concerns (new, revoked, …), when there is one
+     */
+    session_id: string | null;
+    /**
+     * Ip Prefix
+     */
+    ip_prefix: string | null;
+    /**
+     * Device Name
+     */
+    device_name: string | null;
+    /**
+     * Created At
+     */
+    created_at: string;
+};
+
+/**
+ * SecurityEventsPublic
+ */
+export type SecurityEventsPublic = {
+    /**
+     * Events
+     */
+    events: Array<SecurityEventPublic>;
+    /**
+     * Next Before
+     *
+     * Pass as ?before= for older entries; null at the end
+     */
+    next_before: number | null;
+};
+
+/**
+ * SessionPublic
+ *
+ * One signed-in device (a refresh-token family).
+ */
+export type SessionPublic = {
+    /**
+     * Id
+     */
+    id: string;
+    /**
+     * Device Name
+     *
+     * From the User-Agent, or the label sent at sign-in
+     */
+    device_name: string | null;
+    /**
+     * Ip Prefix
+     *
+     * Where it signed in, coarsely (/24 IPv4, /48 IPv6)
+     */
+    ip_prefix: string | null;
+    /**
+     * Created At
+     */
+    created_at: string;
+    /**
+     * Last Used At
+     */
+    last_used_at: string;
+    /**
+     * Current
+     *
+     * True for the device making this request (the access token's sid)
+     */
+    current: boolean;
+};
+
+/**
+ * SessionsPublic
+ */
+export type SessionsPublic = {
+    /**
+     * Sessions
+     */
+    sessions: Array<SessionPublic>;
+};
+
+/**
  * SignedInPublic
  *
- * Sign-in's answer, shaped like registration's: the user and a new token pair (issue 12).
+ * Sign-in's answer: the user and a token pair.
  */
 export type SignedInPublic = {
     /**
@@ -1231,6 +1598,18 @@ export type UserCreate = {
 };
 
 /**
+ * UsernameUpdate
+ *
+ * ``PUT /me/username``: the new username (lower-cased; the old one stays reserved for a while).
+ */
+export type UsernameUpdate = {
+    /**
+     * Username
+     */
+    username: string;
+};
+
+/**
  * WeekTotals
  */
 export type WeekTotals = {
@@ -1311,8 +1690,130 @@ export type AuthJwksResponses = {
     200: unknown;
 };
 
+export type AuthVerifyEmailData = {
+    body: EmailVerifyCreate;
+    path?: never;
+    query?: never;
+    url: '/api/v1/auth/email/verify';
+};
+
+export type AuthVerifyEmailErrors = {
+    /**
+     * Malformed request
+     */
+    400: ErrorEnvelope;
+    /**
+     * Not found
+     */
+    404: ErrorEnvelope;
+    /**
+     * Conflicts with the current state (details say with what)
+     */
+    409: ErrorEnvelope;
+    /**
+     * Body too large
+     */
+    413: ErrorEnvelope;
+    /**
+     * Body is not JSON
+     */
+    415: ErrorEnvelope;
+    /**
+     * Validation failed (details name the fields)
+     */
+    422: ErrorEnvelope;
+    /**
+     * Rate limited
+     */
+    429: ErrorEnvelope;
+    /**
+     * A dependency is unavailable
+     */
+    503: ErrorEnvelope;
+};
+
+export type AuthVerifyEmailError = AuthVerifyEmailErrors[keyof AuthVerifyEmailErrors];
+
+export type AuthVerifyEmailResponses = {
+    /**
+     * Successful Response
+     */
+    200: ProfilePublic;
+};
+
+export type AuthVerifyEmailResponse = AuthVerifyEmailResponses[keyof AuthVerifyEmailResponses];
+
+export type AuthResendVerificationData = {
+    body?: never;
+    headers?: {
+        /**
+         * Makes a retry safe: the first answer is stored and replayed (with Idempotent-Replayed: true); the same key on another request is a 422
+         */
+        'Idempotency-Key'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/auth/email/verify/resend';
+};
+
+export type AuthResendVerificationErrors = {
+    /**
+     * Malformed request
+     */
+    400: ErrorEnvelope;
+    /**
+     * Missing, expired or invalid access token (or, for login/refresh, bad credentials)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Not found
+     */
+    404: ErrorEnvelope;
+    /**
+     * Conflicts with the current state (details say with what)
+     */
+    409: ErrorEnvelope;
+    /**
+     * Body too large
+     */
+    413: ErrorEnvelope;
+    /**
+     * Body is not JSON
+     */
+    415: ErrorEnvelope;
+    /**
+     * Validation failed (details name the fields)
+     */
+    422: ErrorEnvelope;
+    /**
+     * Rate limited
+     */
+    429: ErrorEnvelope;
+    /**
+     * A dependency is unavailable
+     */
+    503: ErrorEnvelope;
+};
+
+export type AuthResendVerificationError = AuthResendVerificationErrors[keyof AuthResendVerificationErrors];
+
+export type AuthResendVerificationResponses = {
+    /**
+     * Successful Response
+     */
+    202: AcceptedPublic;
+};
+
+export type AuthResendVerificationResponse = AuthResendVerificationResponses[keyof AuthResendVerificationResponses];
+
 export type AuthLoginData = {
     body: LoginCreate;
+    headers?: {
+        /**
+         * User-Agent
+         */
+        'user-agent'?: string;
+    };
     path?: never;
     query?: never;
     url: '/api/v1/auth/login';
@@ -1420,6 +1921,10 @@ export type AuthLogoutResponse = AuthLogoutResponses[keyof AuthLogoutResponses];
 export type AuthLogoutAllData = {
     body?: never;
     headers?: {
+        /**
+         * User-Agent
+         */
+        'user-agent'?: string;
         /**
          * Makes a retry safe: the first answer is stored and replayed (with Idempotent-Replayed: true); the same key on another request is a 422
          */
@@ -1725,6 +2230,10 @@ export type AuthChangePasswordData = {
     body: PasswordUpdate;
     headers?: {
         /**
+         * User-Agent
+         */
+        'user-agent'?: string;
+        /**
          * Makes a retry safe: the first answer is stored and replayed (with Idempotent-Replayed: true); the same key on another request is a 422
          */
         'Idempotency-Key'?: string;
@@ -1788,6 +2297,116 @@ export type AuthChangePasswordResponses = {
 
 export type AuthChangePasswordResponse = AuthChangePasswordResponses[keyof AuthChangePasswordResponses];
 
+export type AuthForgotPasswordData = {
+    body: PasswordForgotCreate;
+    headers?: {
+        /**
+         * User-Agent
+         */
+        'user-agent'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/auth/password/forgot';
+};
+
+export type AuthForgotPasswordErrors = {
+    /**
+     * Malformed request
+     */
+    400: ErrorEnvelope;
+    /**
+     * Not found
+     */
+    404: ErrorEnvelope;
+    /**
+     * Body too large
+     */
+    413: ErrorEnvelope;
+    /**
+     * Body is not JSON
+     */
+    415: ErrorEnvelope;
+    /**
+     * Validation failed (details name the fields)
+     */
+    422: ErrorEnvelope;
+    /**
+     * Rate limited
+     */
+    429: ErrorEnvelope;
+    /**
+     * A dependency is unavailable
+     */
+    503: ErrorEnvelope;
+};
+
+export type AuthForgotPasswordError = AuthForgotPasswordErrors[keyof AuthForgotPasswordErrors];
+
+export type AuthForgotPasswordResponses = {
+    /**
+     * Successful Response
+     */
+    202: AcceptedPublic;
+};
+
+export type AuthForgotPasswordResponse = AuthForgotPasswordResponses[keyof AuthForgotPasswordResponses];
+
+export type AuthResetPasswordData = {
+    body: PasswordResetCreate;
+    headers?: {
+        /**
+         * User-Agent
+         */
+        'user-agent'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/auth/password/reset';
+};
+
+export type AuthResetPasswordErrors = {
+    /**
+     * Malformed request
+     */
+    400: ErrorEnvelope;
+    /**
+     * Not found
+     */
+    404: ErrorEnvelope;
+    /**
+     * Body too large
+     */
+    413: ErrorEnvelope;
+    /**
+     * Body is not JSON
+     */
+    415: ErrorEnvelope;
+    /**
+     * Validation failed (details name the fields)
+     */
+    422: ErrorEnvelope;
+    /**
+     * Rate limited
+     */
+    429: ErrorEnvelope;
+    /**
+     * A dependency is unavailable
+     */
+    503: ErrorEnvelope;
+};
+
+export type AuthResetPasswordError = AuthResetPasswordErrors[keyof AuthResetPasswordErrors];
+
+export type AuthResetPasswordResponses = {
+    /**
+     * Successful Response
+     */
+    200: SignedInPublic;
+};
+
+export type AuthResetPasswordResponse = AuthResetPasswordResponses[keyof AuthResetPasswordResponses];
+
 export type AuthRefreshData = {
     body: RefreshCreate;
     path?: never;
@@ -1843,6 +2462,12 @@ export type AuthRefreshResponse = AuthRefreshResponses[keyof AuthRefreshResponse
 
 export type AuthRegisterData = {
     body: UserCreate;
+    headers?: {
+        /**
+         * User-Agent
+         */
+        'user-agent'?: string;
+    };
     path?: never;
     query?: never;
     url: '/api/v1/auth/register';
@@ -1947,12 +2572,74 @@ export type DigestUnsubscribeError = DigestUnsubscribeErrors[keyof DigestUnsubsc
 
 export type DigestUnsubscribeResponses = {
     /**
-     * Successful Response
+     * A confirmation page (nothing changes until it is POSTed)
      */
     200: UnsubscribePublic;
 };
 
 export type DigestUnsubscribeResponse = DigestUnsubscribeResponses[keyof DigestUnsubscribeResponses];
+
+export type DigestUnsubscribeConfirmData = {
+    body?: {
+        'List-Unsubscribe'?: 'One-Click';
+    };
+    headers?: {
+        /**
+         * Accept
+         */
+        accept?: string;
+    };
+    path?: never;
+    query: {
+        /**
+         * Token
+         */
+        token: string;
+    };
+    url: '/api/v1/digest/unsubscribe';
+};
+
+export type DigestUnsubscribeConfirmErrors = {
+    /**
+     * Malformed request
+     */
+    400: ErrorEnvelope;
+    /**
+     * Not found
+     */
+    404: ErrorEnvelope;
+    /**
+     * Body too large
+     */
+    413: ErrorEnvelope;
+    /**
+     * Body is not JSON
+     */
+    415: ErrorEnvelope;
+    /**
+     * Validation failed (details name the fields)
+     */
+    422: ErrorEnvelope;
+    /**
+     * Rate limited
+     */
+    429: ErrorEnvelope;
+    /**
+     * A dependency is unavailable
+     */
+    503: ErrorEnvelope;
+};
+
+export type DigestUnsubscribeConfirmError = DigestUnsubscribeConfirmErrors[keyof DigestUnsubscribeConfirmErrors];
+
+export type DigestUnsubscribeConfirmResponses = {
+    /**
+     * Successful Response
+     */
+    200: UnsubscribePublic;
+};
+
+export type DigestUnsubscribeConfirmResponse = DigestUnsubscribeConfirmResponses[keyof DigestUnsubscribeConfirmResponses];
 
 export type HealthGetData = {
     body?: never;
@@ -2062,6 +2749,73 @@ export type LeaderboardGetResponses = {
 };
 
 export type LeaderboardGetResponse = LeaderboardGetResponses[keyof LeaderboardGetResponses];
+
+export type AccountDeleteData = {
+    body: AccountDelete;
+    headers?: {
+        /**
+         * Makes a retry safe: the first answer is stored and replayed (with Idempotent-Replayed: true); the same key on another request is a 422
+         */
+        'Idempotency-Key'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/me';
+};
+
+export type AccountDeleteErrors = {
+    /**
+     * Malformed request
+     */
+    400: ErrorEnvelope;
+    /**
+     * Missing, expired or invalid access token (or, for login/refresh, bad credentials)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Refused for this caller (details say why)
+     */
+    403: ErrorEnvelope;
+    /**
+     * Not found
+     */
+    404: ErrorEnvelope;
+    /**
+     * Conflicts with the current state (details say with what)
+     */
+    409: ErrorEnvelope;
+    /**
+     * Body too large
+     */
+    413: ErrorEnvelope;
+    /**
+     * Body is not JSON
+     */
+    415: ErrorEnvelope;
+    /**
+     * Validation failed (details name the fields)
+     */
+    422: ErrorEnvelope;
+    /**
+     * Rate limited
+     */
+    429: ErrorEnvelope;
+    /**
+     * A dependency is unavailable
+     */
+    503: ErrorEnvelope;
+};
+
+export type AccountDeleteError = AccountDeleteErrors[keyof AccountDeleteErrors];
+
+export type AccountDeleteResponses = {
+    /**
+     * Successful Response
+     */
+    204: void;
+};
+
+export type AccountDeleteResponse = AccountDeleteResponses[keyof AccountDeleteResponses];
 
 export type AvatarDeleteData = {
     body?: never;
@@ -2252,6 +3006,179 @@ export type AvatarUploadResponses = {
 
 export type AvatarUploadResponse = AvatarUploadResponses[keyof AvatarUploadResponses];
 
+export type AccountChangeEmailData = {
+    body: EmailChangeCreate;
+    headers?: {
+        /**
+         * Makes a retry safe: the first answer is stored and replayed (with Idempotent-Replayed: true); the same key on another request is a 422
+         */
+        'Idempotency-Key'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/me/email';
+};
+
+export type AccountChangeEmailErrors = {
+    /**
+     * Malformed request
+     */
+    400: ErrorEnvelope;
+    /**
+     * Missing, expired or invalid access token (or, for login/refresh, bad credentials)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Refused for this caller (details say why)
+     */
+    403: ErrorEnvelope;
+    /**
+     * Not found
+     */
+    404: ErrorEnvelope;
+    /**
+     * Conflicts with the current state (details say with what)
+     */
+    409: ErrorEnvelope;
+    /**
+     * Body too large
+     */
+    413: ErrorEnvelope;
+    /**
+     * Body is not JSON
+     */
+    415: ErrorEnvelope;
+    /**
+     * Validation failed (details name the fields)
+     */
+    422: ErrorEnvelope;
+    /**
+     * Rate limited
+     */
+    429: ErrorEnvelope;
+    /**
+     * A dependency is unavailable
+     */
+    503: ErrorEnvelope;
+};
+
+export type AccountChangeEmailError = AccountChangeEmailErrors[keyof AccountChangeEmailErrors];
+
+export type AccountChangeEmailResponses = {
+    /**
+     * Successful Response
+     */
+    202: AcceptedPublic;
+};
+
+export type AccountChangeEmailResponse = AccountChangeEmailResponses[keyof AccountChangeEmailResponses];
+
+export type AccountExportData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/me/export';
+};
+
+export type AccountExportErrors = {
+    /**
+     * Malformed request
+     */
+    400: ErrorEnvelope;
+    /**
+     * Missing, expired or invalid access token (or, for login/refresh, bad credentials)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Not found
+     */
+    404: ErrorEnvelope;
+    /**
+     * Body too large
+     */
+    413: ErrorEnvelope;
+    /**
+     * Body is not JSON
+     */
+    415: ErrorEnvelope;
+    /**
+     * Validation failed (details name the fields)
+     */
+    422: ErrorEnvelope;
+    /**
+     * Rate limited
+     */
+    429: ErrorEnvelope;
+    /**
+     * A dependency is unavailable
+     */
+    503: ErrorEnvelope;
+};
+
+export type AccountExportError = AccountExportErrors[keyof AccountExportErrors];
+
+export type AccountExportResponses = {
+    /**
+     * Successful Response
+     */
+    200: AccountExport;
+};
+
+export type AccountExportResponse = AccountExportResponses[keyof AccountExportResponses];
+
+export type AccountExportHistoryData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/me/export/history.csv';
+};
+
+export type AccountExportHistoryErrors = {
+    /**
+     * Malformed request
+     */
+    400: ErrorEnvelope;
+    /**
+     * Missing, expired or invalid access token (or, for login/refresh, bad credentials)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Not found
+     */
+    404: ErrorEnvelope;
+    /**
+     * Body too large
+     */
+    413: ErrorEnvelope;
+    /**
+     * Body is not JSON
+     */
+    415: ErrorEnvelope;
+    /**
+     * Validation failed (details name the fields)
+     */
+    422: ErrorEnvelope;
+    /**
+     * Rate limited
+     */
+    429: ErrorEnvelope;
+    /**
+     * A dependency is unavailable
+     */
+    503: ErrorEnvelope;
+};
+
+export type AccountExportHistoryError = AccountExportHistoryErrors[keyof AccountExportHistoryErrors];
+
+export type AccountExportHistoryResponses = {
+    /**
+     * One row per level change (superseded ones marked)
+     */
+    200: string;
+};
+
+export type AccountExportHistoryResponse = AccountExportHistoryResponses[keyof AccountExportHistoryResponses];
+
 export type IdentitiesListData = {
     body?: never;
     path?: never;
@@ -2372,6 +3299,69 @@ export type IdentitiesDeleteResponses = {
 };
 
 export type IdentitiesDeleteResponse = IdentitiesDeleteResponses[keyof IdentitiesDeleteResponses];
+
+export type AccountImportData = {
+    body: AccountImport;
+    headers?: {
+        /**
+         * Makes a retry safe: the first answer is stored and replayed (with Idempotent-Replayed: true); the same key on another request is a 422
+         */
+        'Idempotency-Key'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/me/import';
+};
+
+export type AccountImportErrors = {
+    /**
+     * Malformed request
+     */
+    400: ErrorEnvelope;
+    /**
+     * Missing, expired or invalid access token (or, for login/refresh, bad credentials)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Not found
+     */
+    404: ErrorEnvelope;
+    /**
+     * Conflicts with the current state (details say with what)
+     */
+    409: ErrorEnvelope;
+    /**
+     * Body too large
+     */
+    413: ErrorEnvelope;
+    /**
+     * Body is not JSON
+     */
+    415: ErrorEnvelope;
+    /**
+     * Validation failed (details name the fields)
+     */
+    422: ErrorEnvelope;
+    /**
+     * Rate limited
+     */
+    429: ErrorEnvelope;
+    /**
+     * A dependency is unavailable
+     */
+    503: ErrorEnvelope;
+};
+
+export type AccountImportError = AccountImportErrors[keyof AccountImportErrors];
+
+export type AccountImportResponses = {
+    /**
+     * Successful Response
+     */
+    200: ImportPublic;
+};
+
+export type AccountImportResponse = AccountImportResponses[keyof AccountImportResponses];
 
 export type ProfileGetData = {
     body?: never;
@@ -2498,6 +3488,193 @@ export type ProfileUpdateResponses = {
 };
 
 export type ProfileUpdateResponse = ProfileUpdateResponses[keyof ProfileUpdateResponses];
+
+export type AccountSecurityEventsData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Limit
+         */
+        limit?: number;
+        /**
+         * Before
+         */
+        before?: number;
+    };
+    url: '/api/v1/me/security-events';
+};
+
+export type AccountSecurityEventsErrors = {
+    /**
+     * Malformed request
+     */
+    400: ErrorEnvelope;
+    /**
+     * Missing, expired or invalid access token (or, for login/refresh, bad credentials)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Not found
+     */
+    404: ErrorEnvelope;
+    /**
+     * Body too large
+     */
+    413: ErrorEnvelope;
+    /**
+     * Body is not JSON
+     */
+    415: ErrorEnvelope;
+    /**
+     * Validation failed (details name the fields)
+     */
+    422: ErrorEnvelope;
+    /**
+     * Rate limited
+     */
+    429: ErrorEnvelope;
+    /**
+     * A dependency is unavailable
+     */
+    503: ErrorEnvelope;
+};
+
+export type AccountSecurityEventsError = AccountSecurityEventsErrors[keyof AccountSecurityEventsErrors];
+
+export type AccountSecurityEventsResponses = {
+    /**
+     * Successful Response
+     */
+    200: SecurityEventsPublic;
+};
+
+export type AccountSecurityEventsResponse = AccountSecurityEventsResponses[keyof AccountSecurityEventsResponses];
+
+export type AccountSessionsData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/me/sessions';
+};
+
+export type AccountSessionsErrors = {
+    /**
+     * Malformed request
+     */
+    400: ErrorEnvelope;
+    /**
+     * Missing, expired or invalid access token (or, for login/refresh, bad credentials)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Not found
+     */
+    404: ErrorEnvelope;
+    /**
+     * Body too large
+     */
+    413: ErrorEnvelope;
+    /**
+     * Body is not JSON
+     */
+    415: ErrorEnvelope;
+    /**
+     * Validation failed (details name the fields)
+     */
+    422: ErrorEnvelope;
+    /**
+     * Rate limited
+     */
+    429: ErrorEnvelope;
+    /**
+     * A dependency is unavailable
+     */
+    503: ErrorEnvelope;
+};
+
+export type AccountSessionsError = AccountSessionsErrors[keyof AccountSessionsErrors];
+
+export type AccountSessionsResponses = {
+    /**
+     * Successful Response
+     */
+    200: SessionsPublic;
+};
+
+export type AccountSessionsResponse = AccountSessionsResponses[keyof AccountSessionsResponses];
+
+export type AccountSignOutDeviceData = {
+    body?: never;
+    headers?: {
+        /**
+         * User-Agent
+         */
+        'user-agent'?: string;
+        /**
+         * Makes a retry safe: the first answer is stored and replayed (with Idempotent-Replayed: true); the same key on another request is a 422
+         */
+        'Idempotency-Key'?: string;
+    };
+    path: {
+        /**
+         * Session Id
+         */
+        session_id: string;
+    };
+    query?: never;
+    url: '/api/v1/me/sessions/{session_id}';
+};
+
+export type AccountSignOutDeviceErrors = {
+    /**
+     * Malformed request
+     */
+    400: ErrorEnvelope;
+    /**
+     * Missing, expired or invalid access token (or, for login/refresh, bad credentials)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Not found
+     */
+    404: ErrorEnvelope;
+    /**
+     * Conflicts with the current state (details say with what)
+     */
+    409: ErrorEnvelope;
+    /**
+     * Body too large
+     */
+    413: ErrorEnvelope;
+    /**
+     * Body is not JSON
+     */
+    415: ErrorEnvelope;
+    /**
+     * Validation failed (details name the fields)
+     */
+    422: ErrorEnvelope;
+    /**
+     * Rate limited
+     */
+    429: ErrorEnvelope;
+    /**
+     * A dependency is unavailable
+     */
+    503: ErrorEnvelope;
+};
+
+export type AccountSignOutDeviceError = AccountSignOutDeviceErrors[keyof AccountSignOutDeviceErrors];
+
+export type AccountSignOutDeviceResponses = {
+    /**
+     * Successful Response
+     */
+    204: void;
+};
+
+export type AccountSignOutDeviceResponse = AccountSignOutDeviceResponses[keyof AccountSignOutDeviceResponses];
 
 export type ProfileStatsData = {
     body?: never;
@@ -2636,6 +3813,69 @@ export type ProfileStatsSeriesResponses = {
 };
 
 export type ProfileStatsSeriesResponse = ProfileStatsSeriesResponses[keyof ProfileStatsSeriesResponses];
+
+export type AccountChangeUsernameData = {
+    body: UsernameUpdate;
+    headers?: {
+        /**
+         * User-Agent
+         */
+        'user-agent'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/me/username';
+};
+
+export type AccountChangeUsernameErrors = {
+    /**
+     * Malformed request
+     */
+    400: ErrorEnvelope;
+    /**
+     * Missing, expired or invalid access token (or, for login/refresh, bad credentials)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Not found
+     */
+    404: ErrorEnvelope;
+    /**
+     * Conflicts with the current state (details say with what)
+     */
+    409: ErrorEnvelope;
+    /**
+     * Body too large
+     */
+    413: ErrorEnvelope;
+    /**
+     * Body is not JSON
+     */
+    415: ErrorEnvelope;
+    /**
+     * Validation failed (details name the fields)
+     */
+    422: ErrorEnvelope;
+    /**
+     * Rate limited
+     */
+    429: ErrorEnvelope;
+    /**
+     * A dependency is unavailable
+     */
+    503: ErrorEnvelope;
+};
+
+export type AccountChangeUsernameError = AccountChangeUsernameErrors[keyof AccountChangeUsernameErrors];
+
+export type AccountChangeUsernameResponses = {
+    /**
+     * Successful Response
+     */
+    200: ProfilePublic;
+};
+
+export type AccountChangeUsernameResponse = AccountChangeUsernameResponses[keyof AccountChangeUsernameResponses];
 
 export type ProgressListData = {
     body?: never;

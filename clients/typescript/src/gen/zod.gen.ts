@@ -3,6 +3,42 @@
 import * as z from 'zod';
 
 /**
+ * AcceptedPublic
+ *
+ * 202: the request was taken; what follows happens by mail.
+ */
+export const zAcceptedPublic = z.object({
+    status: z.literal('accepted').default('accepted'),
+    message: z.string()
+});
+
+/**
+ * AccountDelete
+ *
+ * ``DELETE /me``: the current password, so a stolen access token alone cannot erase an account.
+ */
+export const zAccountDelete = z.object({
+    password: z.string().min(1).max(128)
+});
+
+/**
+ * AccountExport
+ *
+ * ``GET /me/export``: everything the account holds, as one JSON document (served as a stream).
+ */
+export const zAccountExport = z.object({
+    format: z.literal('atribuo-export'),
+    version: z.int(),
+    exported_at: z.iso.datetime(),
+    profile: z.record(z.string(), z.unknown()),
+    settings: z.record(z.string(), z.unknown()),
+    skills: z.array(z.record(z.string(), z.unknown())),
+    history: z.array(z.record(z.string(), z.unknown())),
+    conflicts: z.array(z.record(z.string(), z.unknown())),
+    sessions: z.array(z.record(z.string(), z.unknown()))
+});
+
+/**
  * AvatarConfirmCreate
  */
 export const zAvatarConfirmCreate = z.object({
@@ -108,17 +144,39 @@ export const zConflictPage = z.object({
 });
 
 /**
+ * EmailChangeCreate
+ *
+ * ``POST /me/email``: the password, and the new address (it switches once its link is used).
+ */
+export const zEmailChangeCreate = z.object({
+    password: z.string().min(1).max(128),
+    new_email: z.email().max(320)
+});
+
+/**
+ * EmailVerifyCreate
+ *
+ * The token from a verification mail's link.
+ */
+export const zEmailVerifyCreate = z.object({
+    token: z.string().min(16).max(256).regex(/^[A-Za-z0-9_-]+$/)
+});
+
+/**
  * ErrorBody
  */
 export const zErrorBody = z.object({
     code: z.enum([
         'account_exists',
+        'account_not_empty',
         'already_exists',
+        'already_verified',
         'bad_request',
         'cache_unavailable',
         'code_rejected',
         'conflict',
         'email_required',
+        'email_suppressed',
         'forbidden',
         'http_error',
         'idempotency_in_flight',
@@ -135,6 +193,7 @@ export const zErrorBody = z.object({
         'invalid_value',
         'last_sign_in_method',
         'link_user_mismatch',
+        'mail_unavailable',
         'method_not_allowed',
         'not_found',
         'nul_character',
@@ -148,12 +207,14 @@ export const zErrorBody = z.object({
         'service_unavailable',
         'session_revoked',
         'unauthorized',
+        'unchanged',
         'unknown_provider',
         'unsupported_media_type',
         'upload_changed',
         'username_unavailable',
         'validation_error',
-        'version_ahead'
+        'version_ahead',
+        'weak_password'
     ]),
     message: z.string(),
     details: z.unknown()
@@ -202,6 +263,60 @@ export const zIdentityListPublic = z.object({
 });
 
 /**
+ * ImportPublic
+ */
+export const zImportPublic = z.object({
+    imported: z.boolean(),
+    skills: z.int(),
+    levels: z.int()
+});
+
+/**
+ * ImportedLevel
+ */
+export const zImportedLevel = z.object({
+    skill_id: z.uuid(),
+    previous_level: z.int().gte(1).lte(10).nullish(),
+    new_level: z.int().gte(1).lte(10),
+    note: z.string().max(500).nullish(),
+    superseded: z.boolean().optional().default(false)
+});
+
+/**
+ * ImportedSettings
+ */
+export const zImportedSettings = z.object({
+    privacy_settings: z.record(z.string(), z.unknown()).nullish(),
+    timezone: z.string().nullish(),
+    digest_opt_out: z.boolean().nullish()
+});
+
+/**
+ * ImportedSkill
+ */
+export const zImportedSkill = z.object({
+    id: z.uuid(),
+    name: z.string().min(1).max(100),
+    category: zCategory,
+    level: z.int().gte(1).lte(10),
+    description: z.string().max(2000).nullish()
+});
+
+/**
+ * AccountImport
+ *
+ * ``POST /me/import``: a ``GET /me/export`` document (its profile, sessions and conflicts are not
+ * imported: they belong to the old account).
+ */
+export const zAccountImport = z.object({
+    format: z.literal('atribuo-export'),
+    version: z.literal(1),
+    settings: zImportedSettings.optional(),
+    skills: z.array(zImportedSkill).max(1000),
+    history: z.array(zImportedLevel).max(20000).optional()
+});
+
+/**
  * LeaderboardEntry
  */
 export const zLeaderboardEntry = z.object({
@@ -230,7 +345,8 @@ export const zLeaderboard = z.object({
  */
 export const zLoginCreate = z.object({
     username: z.string().min(1).max(320),
-    password: z.string().min(1).max(128)
+    password: z.string().min(1).max(128),
+    device_name: z.string().min(1).max(100).nullish()
 });
 
 /**
@@ -309,6 +425,23 @@ export const zBatchResult = z.object({
 });
 
 /**
+ * PasswordForgotCreate
+ */
+export const zPasswordForgotCreate = z.object({
+    email: z.email().max(320)
+});
+
+/**
+ * PasswordResetCreate
+ *
+ * The token from a reset mail's link and the new password (the password policy applies).
+ */
+export const zPasswordResetCreate = z.object({
+    token: z.string().min(16).max(256).regex(/^[A-Za-z0-9_-]+$/),
+    new_password: z.string().min(8).max(128)
+});
+
+/**
  * PasswordUpdate
  */
 export const zPasswordUpdate = z.object({
@@ -377,6 +510,7 @@ export const zProfilePublic = z.object({
     privacy_settings: z.record(z.string(), z.unknown()),
     timezone: z.string(),
     digest_opt_out: z.boolean(),
+    email_verified: z.boolean(),
     created_at: z.iso.datetime(),
     updated_at: z.iso.datetime()
 });
@@ -480,9 +614,63 @@ export const zRegisteredPublic = z.object({
 });
 
 /**
+ * SecurityEventPublic
+ *
+ * One entry of the security log.
+ */
+export const zSecurityEventPublic = z.object({
+    id: z.int(),
+    kind: z.enum([
+        'sign_in',
+        'sign_in_failed',
+        'password_changed',
+        'password_reset',
+        'password_reset_requested',
+        'email_verified',
+        'session_revoked',
+        'sessions_revoked',
+        'email_changed',
+        'username_changed'
+    ]),
+    session_id: z.uuid().nullable(),
+    ip_prefix: z.string().nullable(),
+    device_name: z.string().nullable(),
+    created_at: z.iso.datetime()
+});
+
+/**
+ * SecurityEventsPublic
+ */
+export const zSecurityEventsPublic = z.object({
+    events: z.array(zSecurityEventPublic),
+    next_before: z.int().nullable()
+});
+
+/**
+ * SessionPublic
+ *
+ * One signed-in device (a refresh-token family).
+ */
+export const zSessionPublic = z.object({
+    id: z.uuid(),
+    device_name: z.string().nullable(),
+    ip_prefix: z.string().nullable(),
+    created_at: z.iso.datetime(),
+    last_used_at: z.iso.datetime(),
+    current: z.boolean()
+});
+
+/**
+ * SessionsPublic
+ */
+export const zSessionsPublic = z.object({
+    sessions: z.array(zSessionPublic)
+});
+
+/**
  * SignedInPublic
  *
- * Sign-in's answer, shaped like registration's: the user and a new token pair (issue 12).
+ * Sign-in's answer: the user and a token pair.
  */
 export const zSignedInPublic = z.object({
     access_token: z.string(),
@@ -639,6 +827,15 @@ export const zUserCreate = z.object({
 });
 
 /**
+ * UsernameUpdate
+ *
+ * ``PUT /me/username``: the new username (lower-cased; the old one stays reserved for a while).
+ */
+export const zUsernameUpdate = z.object({
+    username: z.string()
+});
+
+/**
  * WeekTotals
  */
 export const zWeekTotals = z.object({
@@ -661,7 +858,27 @@ export const zAuthJwksHeaders = z.object({
     'If-None-Match': z.string().optional()
 });
 
+export const zAuthVerifyEmailBody = zEmailVerifyCreate;
+
+/**
+ * Successful Response
+ */
+export const zAuthVerifyEmailResponse = zProfilePublic;
+
+export const zAuthResendVerificationHeaders = z.object({
+    'Idempotency-Key': z.string().regex(/^[\x21-\x7e]{1,99}$/).optional()
+});
+
+/**
+ * Successful Response
+ */
+export const zAuthResendVerificationResponse = zAcceptedPublic;
+
 export const zAuthLoginBody = zLoginCreate;
+
+export const zAuthLoginHeaders = z.object({
+    'user-agent': z.string().optional()
+});
 
 /**
  * Successful Response
@@ -676,6 +893,7 @@ export const zAuthLogoutBody = zRefreshCreate;
 export const zAuthLogoutResponse = z.void();
 
 export const zAuthLogoutAllHeaders = z.object({
+    'user-agent': z.string().optional(),
     'Idempotency-Key': z.string().regex(/^[\x21-\x7e]{1,99}$/).optional()
 });
 
@@ -727,6 +945,7 @@ export const zAuthOauthStartResponse = zOAuthStartPublic;
 export const zAuthChangePasswordBody = zPasswordUpdate;
 
 export const zAuthChangePasswordHeaders = z.object({
+    'user-agent': z.string().optional(),
     'Idempotency-Key': z.string().regex(/^[\x21-\x7e]{1,99}$/).optional()
 });
 
@@ -734,6 +953,28 @@ export const zAuthChangePasswordHeaders = z.object({
  * Successful Response
  */
 export const zAuthChangePasswordResponse = zTokenPublic;
+
+export const zAuthForgotPasswordBody = zPasswordForgotCreate;
+
+export const zAuthForgotPasswordHeaders = z.object({
+    'user-agent': z.string().optional()
+});
+
+/**
+ * Successful Response
+ */
+export const zAuthForgotPasswordResponse = zAcceptedPublic;
+
+export const zAuthResetPasswordBody = zPasswordResetCreate;
+
+export const zAuthResetPasswordHeaders = z.object({
+    'user-agent': z.string().optional()
+});
+
+/**
+ * Successful Response
+ */
+export const zAuthResetPasswordResponse = zSignedInPublic;
 
 export const zAuthRefreshBody = zRefreshCreate;
 
@@ -743,6 +984,10 @@ export const zAuthRefreshBody = zRefreshCreate;
 export const zAuthRefreshResponse = zTokenPublic;
 
 export const zAuthRegisterBody = zUserCreate;
+
+export const zAuthRegisterHeaders = z.object({
+    'user-agent': z.string().optional()
+});
 
 /**
  * Successful Response
@@ -758,9 +1003,26 @@ export const zDigestUnsubscribeQuery = z.object({
 });
 
 /**
- * Successful Response
+ * A confirmation page (nothing changes until it is POSTed)
  */
 export const zDigestUnsubscribeResponse = zUnsubscribePublic;
+
+export const zDigestUnsubscribeConfirmBody = z.object({
+    'List-Unsubscribe': z.enum(['One-Click']).optional()
+});
+
+export const zDigestUnsubscribeConfirmHeaders = z.object({
+    accept: z.string().optional().default('')
+});
+
+export const zDigestUnsubscribeConfirmQuery = z.object({
+    token: z.string().min(1).max(200)
+});
+
+/**
+ * Successful Response
+ */
+export const zDigestUnsubscribeConfirmResponse = zUnsubscribePublic;
 
 /**
  * Successful Response
@@ -779,6 +1041,17 @@ export const zLeaderboardGetQuery = z.object({
  * Successful Response
  */
 export const zLeaderboardGetResponse = zLeaderboard;
+
+export const zAccountDeleteBody = zAccountDelete;
+
+export const zAccountDeleteHeaders = z.object({
+    'Idempotency-Key': z.string().regex(/^[\x21-\x7e]{1,99}$/).optional()
+});
+
+/**
+ * Successful Response
+ */
+export const zAccountDeleteResponse = z.void();
 
 export const zAvatarDeleteHeaders = z.object({
     'Idempotency-Key': z.string().regex(/^[\x21-\x7e]{1,99}$/).optional()
@@ -811,6 +1084,27 @@ export const zAvatarUploadHeaders = z.object({
  */
 export const zAvatarUploadResponse = zAvatarUploadPublic;
 
+export const zAccountChangeEmailBody = zEmailChangeCreate;
+
+export const zAccountChangeEmailHeaders = z.object({
+    'Idempotency-Key': z.string().regex(/^[\x21-\x7e]{1,99}$/).optional()
+});
+
+/**
+ * Successful Response
+ */
+export const zAccountChangeEmailResponse = zAcceptedPublic;
+
+/**
+ * Successful Response
+ */
+export const zAccountExportResponse = zAccountExport;
+
+/**
+ * One row per level change (superseded ones marked)
+ */
+export const zAccountExportHistoryResponse = z.string();
+
 /**
  * Successful Response
  */
@@ -828,6 +1122,17 @@ export const zIdentitiesDeletePath = z.object({
  * Successful Response
  */
 export const zIdentitiesDeleteResponse = z.void();
+
+export const zAccountImportBody = zAccountImport;
+
+export const zAccountImportHeaders = z.object({
+    'Idempotency-Key': z.string().regex(/^[\x21-\x7e]{1,99}$/).optional()
+});
+
+/**
+ * Successful Response
+ */
+export const zAccountImportResponse = zImportPublic;
 
 export const zProfileGetHeaders = z.object({
     'If-None-Match': z.string().optional()
@@ -848,6 +1153,35 @@ export const zProfileUpdateHeaders = z.object({
  * Successful Response
  */
 export const zProfileUpdateResponse = zProfilePublic;
+
+export const zAccountSecurityEventsQuery = z.object({
+    limit: z.int().gte(1).lte(100).optional().default(50),
+    before: z.int().gte(1).lte(4611686018427388000).optional()
+});
+
+/**
+ * Successful Response
+ */
+export const zAccountSecurityEventsResponse = zSecurityEventsPublic;
+
+/**
+ * Successful Response
+ */
+export const zAccountSessionsResponse = zSessionsPublic;
+
+export const zAccountSignOutDeviceHeaders = z.object({
+    'user-agent': z.string().optional(),
+    'Idempotency-Key': z.string().regex(/^[\x21-\x7e]{1,99}$/).optional()
+});
+
+export const zAccountSignOutDevicePath = z.object({
+    session_id: z.uuid()
+});
+
+/**
+ * Successful Response
+ */
+export const zAccountSignOutDeviceResponse = z.void();
 
 export const zProfileStatsHeaders = z.object({
     'If-None-Match': z.string().optional()
@@ -875,6 +1209,17 @@ export const zProfileStatsSeriesQuery = z.object({
  * Successful Response
  */
 export const zProfileStatsSeriesResponse = zGrowthSeries;
+
+export const zAccountChangeUsernameBody = zUsernameUpdate;
+
+export const zAccountChangeUsernameHeaders = z.object({
+    'user-agent': z.string().optional()
+});
+
+/**
+ * Successful Response
+ */
+export const zAccountChangeUsernameResponse = zProfilePublic;
 
 export const zProgressListHeaders = z.object({
     'If-None-Match': z.string().optional()

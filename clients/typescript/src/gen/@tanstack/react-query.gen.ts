@@ -3,8 +3,8 @@
 import { type InfiniteData, infiniteQueryOptions, queryOptions, type UseMutationOptions } from '@tanstack/react-query';
 
 import { client } from '../client.gen.js';
-import { authChangePassword, authJwks, authLogin, authLogout, authLogoutAll, authMe, authOauthCallback, authOauthSignup, authOauthStart, authRefresh, authRegister, avatarConfirm, avatarDelete, avatarUpload, digestUnsubscribe, healthGet, identitiesDelete, identitiesList, leaderboardGet, type Options, profileGet, profileStats, profileStatsSeries, profileUpdate, progressList, realtimeTicket, skillsCreate, skillsDelete, skillsGet, skillsList, skillsProgress, skillsUpdate, syncAckConflict, syncBatch, syncConflicts, syncGet, usersCard, usersCardPng, usersGet, usersSearch } from '../sdk.gen.js';
-import type { AuthChangePasswordData, AuthChangePasswordError, AuthChangePasswordResponse, AuthJwksData, AuthJwksError, AuthLoginData, AuthLoginError, AuthLoginResponse, AuthLogoutAllData, AuthLogoutAllError, AuthLogoutAllResponse, AuthLogoutData, AuthLogoutError, AuthLogoutResponse, AuthMeData, AuthMeError, AuthMeResponse, AuthOauthCallbackData, AuthOauthCallbackError, AuthOauthCallbackResponse, AuthOauthSignupData, AuthOauthSignupError, AuthOauthSignupResponse, AuthOauthStartData, AuthOauthStartError, AuthOauthStartResponse, AuthRefreshData, AuthRefreshError, AuthRefreshResponse, AuthRegisterData, AuthRegisterError, AuthRegisterResponse, AvatarConfirmData, AvatarConfirmError, AvatarConfirmResponse, AvatarDeleteData, AvatarDeleteError, AvatarDeleteResponse, AvatarUploadData, AvatarUploadError, AvatarUploadResponse, DigestUnsubscribeData, DigestUnsubscribeError, DigestUnsubscribeResponse, HealthGetData, HealthGetError, HealthGetResponse, IdentitiesDeleteData, IdentitiesDeleteError, IdentitiesDeleteResponse, IdentitiesListData, IdentitiesListError, IdentitiesListResponse, LeaderboardGetData, LeaderboardGetError, LeaderboardGetResponse, ProfileGetData, ProfileGetError, ProfileGetResponse, ProfileStatsData, ProfileStatsError, ProfileStatsResponse, ProfileStatsSeriesData, ProfileStatsSeriesError, ProfileStatsSeriesResponse, ProfileUpdateData, ProfileUpdateError, ProfileUpdateResponse, ProgressListData, ProgressListError, ProgressListResponse, RealtimeTicketData, RealtimeTicketError, RealtimeTicketResponse, SkillsCreateData, SkillsCreateError, SkillsCreateResponse, SkillsDeleteData, SkillsDeleteError, SkillsDeleteResponse, SkillsGetData, SkillsGetError, SkillsGetResponse, SkillsListData, SkillsListError, SkillsListResponse, SkillsProgressData, SkillsProgressError, SkillsProgressResponse, SkillsUpdateData, SkillsUpdateError, SkillsUpdateResponse, SyncAckConflictData, SyncAckConflictError, SyncAckConflictResponse, SyncBatchData, SyncBatchError, SyncBatchResponse, SyncConflictsData, SyncConflictsError, SyncConflictsResponse, SyncGetData, SyncGetError, SyncGetResponse, UsersCardData, UsersCardError, UsersCardPngData, UsersCardPngError, UsersCardResponse, UsersGetData, UsersGetError, UsersGetResponse, UsersSearchData, UsersSearchError, UsersSearchResponse } from '../types.gen.js';
+import { accountChangeEmail, accountChangeUsername, accountDelete, accountExport, accountExportHistory, accountImport, accountSecurityEvents, accountSessions, accountSignOutDevice, authChangePassword, authForgotPassword, authJwks, authLogin, authLogout, authLogoutAll, authMe, authOauthCallback, authOauthSignup, authOauthStart, authRefresh, authRegister, authResendVerification, authResetPassword, authVerifyEmail, avatarConfirm, avatarDelete, avatarUpload, digestUnsubscribe, digestUnsubscribeConfirm, healthGet, identitiesDelete, identitiesList, leaderboardGet, type Options, profileGet, profileStats, profileStatsSeries, profileUpdate, progressList, realtimeTicket, skillsCreate, skillsDelete, skillsGet, skillsList, skillsProgress, skillsUpdate, syncAckConflict, syncBatch, syncConflicts, syncGet, usersCard, usersCardPng, usersGet, usersSearch } from '../sdk.gen.js';
+import type { AccountChangeEmailData, AccountChangeEmailError, AccountChangeEmailResponse, AccountChangeUsernameData, AccountChangeUsernameError, AccountChangeUsernameResponse, AccountDeleteData, AccountDeleteError, AccountDeleteResponse, AccountExportData, AccountExportError, AccountExportHistoryData, AccountExportHistoryError, AccountExportHistoryResponse, AccountExportResponse, AccountImportData, AccountImportError, AccountImportResponse, AccountSecurityEventsData, AccountSecurityEventsError, AccountSecurityEventsResponse, AccountSessionsData, AccountSessionsError, AccountSessionsResponse, AccountSignOutDeviceData, AccountSignOutDeviceError, AccountSignOutDeviceResponse, AuthChangePasswordData, AuthChangePasswordError, AuthChangePasswordResponse, AuthForgotPasswordData, AuthForgotPasswordError, AuthForgotPasswordResponse, AuthJwksData, AuthJwksError, AuthLoginData, AuthLoginError, AuthLoginResponse, AuthLogoutAllData, AuthLogoutAllError, AuthLogoutAllResponse, AuthLogoutData, AuthLogoutError, AuthLogoutResponse, AuthMeData, AuthMeError, AuthMeResponse, AuthOauthCallbackData, AuthOauthCallbackError, AuthOauthCallbackResponse, AuthOauthSignupData, AuthOauthSignupError, AuthOauthSignupResponse, AuthOauthStartData, AuthOauthStartError, AuthOauthStartResponse, AuthRefreshData, AuthRefreshError, AuthRefreshResponse, AuthRegisterData, AuthRegisterError, AuthRegisterResponse, AuthResendVerificationData, AuthResendVerificationError, AuthResendVerificationResponse, AuthResetPasswordData, AuthResetPasswordError, AuthResetPasswordResponse, AuthVerifyEmailData, AuthVerifyEmailError, AuthVerifyEmailResponse, AvatarConfirmData, AvatarConfirmError, AvatarConfirmResponse, AvatarDeleteData, AvatarDeleteError, AvatarDeleteResponse, AvatarUploadData, AvatarUploadError, AvatarUploadResponse, DigestUnsubscribeConfirmData, DigestUnsubscribeConfirmError, DigestUnsubscribeConfirmResponse, DigestUnsubscribeData, DigestUnsubscribeError, DigestUnsubscribeResponse, HealthGetData, HealthGetError, HealthGetResponse, IdentitiesDeleteData, IdentitiesDeleteError, IdentitiesDeleteResponse, IdentitiesListData, IdentitiesListError, IdentitiesListResponse, LeaderboardGetData, LeaderboardGetError, LeaderboardGetResponse, ProfileGetData, ProfileGetError, ProfileGetResponse, ProfileStatsData, ProfileStatsError, ProfileStatsResponse, ProfileStatsSeriesData, ProfileStatsSeriesError, ProfileStatsSeriesResponse, ProfileUpdateData, ProfileUpdateError, ProfileUpdateResponse, ProgressListData, ProgressListError, ProgressListResponse, RealtimeTicketData, RealtimeTicketError, RealtimeTicketResponse, SkillsCreateData, SkillsCreateError, SkillsCreateResponse, SkillsDeleteData, SkillsDeleteError, SkillsDeleteResponse, SkillsGetData, SkillsGetError, SkillsGetResponse, SkillsListData, SkillsListError, SkillsListResponse, SkillsProgressData, SkillsProgressError, SkillsProgressResponse, SkillsUpdateData, SkillsUpdateError, SkillsUpdateResponse, SyncAckConflictData, SyncAckConflictError, SyncAckConflictResponse, SyncBatchData, SyncBatchError, SyncBatchResponse, SyncConflictsData, SyncConflictsError, SyncConflictsResponse, SyncGetData, SyncGetError, SyncGetResponse, UsersCardData, UsersCardError, UsersCardPngData, UsersCardPngError, UsersCardResponse, UsersGetData, UsersGetError, UsersGetResponse, UsersSearchData, UsersSearchError, UsersSearchResponse } from '../types.gen.js';
 
 export type QueryKey<TOptions extends Options> = [
     Pick<TOptions, 'baseUrl' | 'body' | 'headers' | 'path' | 'query'> & {
@@ -58,6 +58,44 @@ export const authJwksOptions = (options?: Options<AuthJwksData>) => queryOptions
     },
     queryKey: authJwksQueryKey(options)
 });
+
+/**
+ * Verify Email
+ *
+ * Use the token of a verification mail (once, before it expires); answers the verified profile.
+ */
+export const authVerifyEmailMutation = (options?: Partial<Options<AuthVerifyEmailData>>): UseMutationOptions<AuthVerifyEmailResponse, AuthVerifyEmailError, Options<AuthVerifyEmailData>> => {
+    const mutationOptions: UseMutationOptions<AuthVerifyEmailResponse, AuthVerifyEmailError, Options<AuthVerifyEmailData>> = {
+        mutationFn: async (fnOptions) => {
+            const { data } = await authVerifyEmail({
+                ...options,
+                ...fnOptions,
+                throwOnError: true
+            });
+            return data;
+        }
+    };
+    return mutationOptions;
+};
+
+/**
+ * Resend Verification
+ *
+ * Mail a new verification link (the previous one stops working); 3 an hour.
+ */
+export const authResendVerificationMutation = (options?: Partial<Options<AuthResendVerificationData>>): UseMutationOptions<AuthResendVerificationResponse, AuthResendVerificationError, Options<AuthResendVerificationData>> => {
+    const mutationOptions: UseMutationOptions<AuthResendVerificationResponse, AuthResendVerificationError, Options<AuthResendVerificationData>> = {
+        mutationFn: async (fnOptions) => {
+            const { data } = await authResendVerification({
+                ...options,
+                ...fnOptions,
+                throwOnError: true
+            });
+            return data;
+        }
+    };
+    return mutationOptions;
+};
 
 /**
  * Login
@@ -210,6 +248,44 @@ export const authChangePasswordMutation = (options?: Partial<Options<AuthChangeP
 };
 
 /**
+ * Forgot Password
+ *
+ * Always the same 202 and body, after the same work, whether or not an account uses the address.
+ */
+export const authForgotPasswordMutation = (options?: Partial<Options<AuthForgotPasswordData>>): UseMutationOptions<AuthForgotPasswordResponse, AuthForgotPasswordError, Options<AuthForgotPasswordData>> => {
+    const mutationOptions: UseMutationOptions<AuthForgotPasswordResponse, AuthForgotPasswordError, Options<AuthForgotPasswordData>> = {
+        mutationFn: async (fnOptions) => {
+            const { data } = await authForgotPassword({
+                ...options,
+                ...fnOptions,
+                throwOnError: true
+            });
+            return data;
+        }
+    };
+    return mutationOptions;
+};
+
+/**
+ * Reset Password
+ *
+ * Set a new password with a mailed token: every session is revoked and a fresh pair returned.
+ */
+export const authResetPasswordMutation = (options?: Partial<Options<AuthResetPasswordData>>): UseMutationOptions<AuthResetPasswordResponse, AuthResetPasswordError, Options<AuthResetPasswordData>> => {
+    const mutationOptions: UseMutationOptions<AuthResetPasswordResponse, AuthResetPasswordError, Options<AuthResetPasswordData>> = {
+        mutationFn: async (fnOptions) => {
+            const { data } = await authResetPassword({
+                ...options,
+                ...fnOptions,
+                throwOnError: true
+            });
+            return data;
+        }
+    };
+    return mutationOptions;
+};
+
+/**
  * Refresh
  */
 export const authRefreshMutation = (options?: Partial<Options<AuthRefreshData>>): UseMutationOptions<AuthRefreshResponse, AuthRefreshError, Options<AuthRefreshData>> => {
@@ -228,6 +304,8 @@ export const authRefreshMutation = (options?: Partial<Options<AuthRefreshData>>)
 
 /**
  * Register
+ *
+ * Create the account and sign in; a link to verify the e-mail address is mailed.
  */
 export const authRegisterMutation = (options?: Partial<Options<AuthRegisterData>>): UseMutationOptions<AuthRegisterResponse, AuthRegisterError, Options<AuthRegisterData>> => {
     const mutationOptions: UseMutationOptions<AuthRegisterResponse, AuthRegisterError, Options<AuthRegisterData>> = {
@@ -246,9 +324,9 @@ export const authRegisterMutation = (options?: Partial<Options<AuthRegisterData>
 export const digestUnsubscribeQueryKey = (options: Options<DigestUnsubscribeData>) => createQueryKey('digestUnsubscribe', options);
 
 /**
- * Unsubscribe Link
+ * Confirm Unsubscribe
  *
- * Valid signed token → opted out (idempotent); HTML for browsers, JSON when asked for.
+ * Check the link and show a page whose button unsubscribes; a GET itself changes nothing.
  */
 export const digestUnsubscribeOptions = (options: Options<DigestUnsubscribeData>) => queryOptions<DigestUnsubscribeResponse, DigestUnsubscribeError, DigestUnsubscribeResponse, ReturnType<typeof digestUnsubscribeQueryKey>>({
     queryFn: async ({ queryKey, signal }) => {
@@ -262,6 +340,25 @@ export const digestUnsubscribeOptions = (options: Options<DigestUnsubscribeData>
     },
     queryKey: digestUnsubscribeQueryKey(options)
 });
+
+/**
+ * Unsubscribe Now
+ *
+ * Valid signed token → opted out (idempotent); the RFC 8058 one-click POST and the page's button.
+ */
+export const digestUnsubscribeConfirmMutation = (options?: Partial<Options<DigestUnsubscribeConfirmData>>): UseMutationOptions<DigestUnsubscribeConfirmResponse, DigestUnsubscribeConfirmError, Options<DigestUnsubscribeConfirmData>> => {
+    const mutationOptions: UseMutationOptions<DigestUnsubscribeConfirmResponse, DigestUnsubscribeConfirmError, Options<DigestUnsubscribeConfirmData>> = {
+        mutationFn: async (fnOptions) => {
+            const { data } = await digestUnsubscribeConfirm({
+                ...options,
+                ...fnOptions,
+                throwOnError: true
+            });
+            return data;
+        }
+    };
+    return mutationOptions;
+};
 
 export const healthGetQueryKey = (options?: Options<HealthGetData>) => createQueryKey('healthGet', options);
 
@@ -302,6 +399,26 @@ export const leaderboardGetOptions = (options?: Options<LeaderboardGetData>) => 
     },
     queryKey: leaderboardGetQueryKey(options)
 });
+
+/**
+ * Delete Account
+ *
+ * Erase the account: everything in it, its files, its sessions and sockets; the username stays
+ * reserved; a confirmation is mailed. Needs the password. Afterwards this token gets 401.
+ */
+export const accountDeleteMutation = (options?: Partial<Options<AccountDeleteData>>): UseMutationOptions<AccountDeleteResponse, AccountDeleteError, Options<AccountDeleteData>> => {
+    const mutationOptions: UseMutationOptions<AccountDeleteResponse, AccountDeleteError, Options<AccountDeleteData>> = {
+        mutationFn: async (fnOptions) => {
+            const { data } = await accountDelete({
+                ...options,
+                ...fnOptions,
+                throwOnError: true
+            });
+            return data;
+        }
+    };
+    return mutationOptions;
+};
 
 /**
  * Delete
@@ -360,6 +477,66 @@ export const avatarUploadMutation = (options?: Partial<Options<AvatarUploadData>
     return mutationOptions;
 };
 
+/**
+ * Change Email
+ *
+ * Move the account to another address: needs the password; a link goes to the new address and
+ * the switch happens when it is used (POST /auth/email/verify); the old address is then told.
+ */
+export const accountChangeEmailMutation = (options?: Partial<Options<AccountChangeEmailData>>): UseMutationOptions<AccountChangeEmailResponse, AccountChangeEmailError, Options<AccountChangeEmailData>> => {
+    const mutationOptions: UseMutationOptions<AccountChangeEmailResponse, AccountChangeEmailError, Options<AccountChangeEmailData>> = {
+        mutationFn: async (fnOptions) => {
+            const { data } = await accountChangeEmail({
+                ...options,
+                ...fnOptions,
+                throwOnError: true
+            });
+            return data;
+        }
+    };
+    return mutationOptions;
+};
+
+export const accountExportQueryKey = (options?: Options<AccountExportData>) => createQueryKey('accountExport', options);
+
+/**
+ * Export Account
+ *
+ * Everything the account holds as one JSON document, produced page by page (a download).
+ */
+export const accountExportOptions = (options?: Options<AccountExportData>) => queryOptions<AccountExportResponse, AccountExportError, AccountExportResponse, ReturnType<typeof accountExportQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await accountExport({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: accountExportQueryKey(options)
+});
+
+export const accountExportHistoryQueryKey = (options?: Options<AccountExportHistoryData>) => createQueryKey('accountExportHistory', options);
+
+/**
+ * Export History
+ *
+ * The full level history as CSV, one row per change.
+ */
+export const accountExportHistoryOptions = (options?: Options<AccountExportHistoryData>) => queryOptions<AccountExportHistoryResponse, AccountExportHistoryError, AccountExportHistoryResponse, ReturnType<typeof accountExportHistoryQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await accountExportHistory({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: accountExportHistoryQueryKey(options)
+});
+
 export const identitiesListQueryKey = (options?: Options<IdentitiesListData>) => createQueryKey('identitiesList', options);
 
 /**
@@ -387,6 +564,26 @@ export const identitiesDeleteMutation = (options?: Partial<Options<IdentitiesDel
     const mutationOptions: UseMutationOptions<IdentitiesDeleteResponse, IdentitiesDeleteError, Options<IdentitiesDeleteData>> = {
         mutationFn: async (fnOptions) => {
             const { data } = await identitiesDelete({
+                ...options,
+                ...fnOptions,
+                throwOnError: true
+            });
+            return data;
+        }
+    };
+    return mutationOptions;
+};
+
+/**
+ * Import Account
+ *
+ * Put a ``GET /me/export`` document into this account (it must have no skills), through the same
+ * writes as the app (versions, change log, pushes). Running it again changes nothing.
+ */
+export const accountImportMutation = (options?: Partial<Options<AccountImportData>>): UseMutationOptions<AccountImportResponse, AccountImportError, Options<AccountImportData>> => {
+    const mutationOptions: UseMutationOptions<AccountImportResponse, AccountImportError, Options<AccountImportData>> = {
+        mutationFn: async (fnOptions) => {
+            const { data } = await accountImport({
                 ...options,
                 ...fnOptions,
                 throwOnError: true
@@ -427,6 +624,125 @@ export const profileUpdateMutation = (options?: Partial<Options<ProfileUpdateDat
     const mutationOptions: UseMutationOptions<ProfileUpdateResponse, ProfileUpdateError, Options<ProfileUpdateData>> = {
         mutationFn: async (fnOptions) => {
             const { data } = await profileUpdate({
+                ...options,
+                ...fnOptions,
+                throwOnError: true
+            });
+            return data;
+        }
+    };
+    return mutationOptions;
+};
+
+export const accountSecurityEventsQueryKey = (options?: Options<AccountSecurityEventsData>) => createQueryKey('accountSecurityEvents', options);
+
+/**
+ * Security Events
+ *
+ * The account's security log, newest first: sign-ins and failures, password changes and resets,
+ * verified addresses, devices signed out. Page with ``before`` = the previous page's ``next_before``.
+ */
+export const accountSecurityEventsOptions = (options?: Options<AccountSecurityEventsData>) => queryOptions<AccountSecurityEventsResponse, AccountSecurityEventsError, AccountSecurityEventsResponse, ReturnType<typeof accountSecurityEventsQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await accountSecurityEvents({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: accountSecurityEventsQueryKey(options)
+});
+
+const createInfiniteParams = <K extends Pick<QueryKey<Options>[0], 'body' | 'headers' | 'path' | 'query'>>(queryKey: QueryKey<Options>, page: K) => {
+    const params = { ...queryKey[0] };
+    if (page.body) {
+        params.body = {
+            ...queryKey[0].body as any,
+            ...page.body as any
+        };
+    }
+    if (page.headers) {
+        params.headers = {
+            ...queryKey[0].headers,
+            ...page.headers
+        };
+    }
+    if (page.path) {
+        params.path = {
+            ...queryKey[0].path as any,
+            ...page.path as any
+        };
+    }
+    if (page.query) {
+        params.query = {
+            ...queryKey[0].query as any,
+            ...page.query as any
+        };
+    }
+    return params as unknown as typeof page;
+};
+
+export const accountSecurityEventsInfiniteQueryKey = (options?: Options<AccountSecurityEventsData>): QueryKey<Options<AccountSecurityEventsData>> => createQueryKey('accountSecurityEvents', options, true);
+
+/**
+ * Security Events
+ *
+ * The account's security log, newest first: sign-ins and failures, password changes and resets,
+ * verified addresses, devices signed out. Page with ``before`` = the previous page's ``next_before``.
+ */
+export const accountSecurityEventsInfiniteOptions = (options?: Options<AccountSecurityEventsData>) => infiniteQueryOptions<AccountSecurityEventsResponse, AccountSecurityEventsError, InfiniteData<AccountSecurityEventsResponse>, QueryKey<Options<AccountSecurityEventsData>>, number | Pick<QueryKey<Options<AccountSecurityEventsData>>[0], 'body' | 'headers' | 'path' | 'query'>>(
+// @ts-ignore
+{
+    queryFn: async ({ pageParam, queryKey, signal }) => {
+        // @ts-ignore
+        const page: Pick<QueryKey<Options<AccountSecurityEventsData>>[0], 'body' | 'headers' | 'path' | 'query'> = typeof pageParam === 'object' ? pageParam : {
+            query: {
+                before: pageParam
+            }
+        };
+        const params = createInfiniteParams(queryKey, page);
+        const { data } = await accountSecurityEvents({
+            ...options,
+            ...params,
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: accountSecurityEventsInfiniteQueryKey(options)
+});
+
+export const accountSessionsQueryKey = (options?: Options<AccountSessionsData>) => createQueryKey('accountSessions', options);
+
+/**
+ * List Sessions
+ *
+ * Every signed-in device: name, coarse location, created, last used; ``current`` marks this one.
+ */
+export const accountSessionsOptions = (options?: Options<AccountSessionsData>) => queryOptions<AccountSessionsResponse, AccountSessionsError, AccountSessionsResponse, ReturnType<typeof accountSessionsQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await accountSessions({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: accountSessionsQueryKey(options)
+});
+
+/**
+ * Sign Out Device
+ *
+ * Sign that device out: its refresh token stops working at once and its WebSockets are closed.
+ */
+export const accountSignOutDeviceMutation = (options?: Partial<Options<AccountSignOutDeviceData>>): UseMutationOptions<AccountSignOutDeviceResponse, AccountSignOutDeviceError, Options<AccountSignOutDeviceData>> => {
+    const mutationOptions: UseMutationOptions<AccountSignOutDeviceResponse, AccountSignOutDeviceError, Options<AccountSignOutDeviceData>> = {
+        mutationFn: async (fnOptions) => {
+            const { data } = await accountSignOutDevice({
                 ...options,
                 ...fnOptions,
                 throwOnError: true
@@ -479,6 +795,25 @@ export const profileStatsSeriesOptions = (options: Options<ProfileStatsSeriesDat
     queryKey: profileStatsSeriesQueryKey(options)
 });
 
+/**
+ * Change Username
+ *
+ * Rename the account; the old name stays reserved (its public link cannot be taken over).
+ */
+export const accountChangeUsernameMutation = (options?: Partial<Options<AccountChangeUsernameData>>): UseMutationOptions<AccountChangeUsernameResponse, AccountChangeUsernameError, Options<AccountChangeUsernameData>> => {
+    const mutationOptions: UseMutationOptions<AccountChangeUsernameResponse, AccountChangeUsernameError, Options<AccountChangeUsernameData>> = {
+        mutationFn: async (fnOptions) => {
+            const { data } = await accountChangeUsername({
+                ...options,
+                ...fnOptions,
+                throwOnError: true
+            });
+            return data;
+        }
+    };
+    return mutationOptions;
+};
+
 export const progressListQueryKey = (options?: Options<ProgressListData>) => createQueryKey('progressList', options);
 
 /**
@@ -498,35 +833,6 @@ export const progressListOptions = (options?: Options<ProgressListData>) => quer
     },
     queryKey: progressListQueryKey(options)
 });
-
-const createInfiniteParams = <K extends Pick<QueryKey<Options>[0], 'body' | 'headers' | 'path' | 'query'>>(queryKey: QueryKey<Options>, page: K) => {
-    const params = { ...queryKey[0] };
-    if (page.body) {
-        params.body = {
-            ...queryKey[0].body as any,
-            ...page.body as any
-        };
-    }
-    if (page.headers) {
-        params.headers = {
-            ...queryKey[0].headers,
-            ...page.headers
-        };
-    }
-    if (page.path) {
-        params.path = {
-            ...queryKey[0].path as any,
-            ...page.path as any
-        };
-    }
-    if (page.query) {
-        params.query = {
-            ...queryKey[0].query as any,
-            ...page.query as any
-        };
-    }
-    return params as unknown as typeof page;
-};
 
 export const progressListInfiniteQueryKey = (options?: Options<ProgressListData>): QueryKey<Options<ProgressListData>> => createQueryKey('progressList', options, true);
 
@@ -560,7 +866,7 @@ export const progressListInfiniteOptions = (options?: Options<ProgressListData>)
 /**
  * Create Ticket
  *
- * A single-use ticket (valid 60 s) and the WebSocket URL that carries it.
+ * A single-use ticket (valid 60 s) and the WebSocket URL that carries it (bound to this sign-in).
  */
 export const realtimeTicketMutation = (options?: Partial<Options<RealtimeTicketData>>): UseMutationOptions<RealtimeTicketResponse, RealtimeTicketError, Options<RealtimeTicketData>> => {
     const mutationOptions: UseMutationOptions<RealtimeTicketResponse, RealtimeTicketError, Options<RealtimeTicketData>> = {

@@ -1,0 +1,63 @@
+"""Account-mail plumbing for tests (issue 15): the mail queue + verified senders in moto, moto's SES
+mailbox, and the mail worker driven with the SQS events AWS would deliver."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from local import aws_resources as res
+from local.lambda_context import LambdaContext
+
+
+@pytest.fixture
+def mail_queue(stack) -> Iterator[str]:
+    """Fresh digest + mail queues for this test (and verified SES senders); the mail queue's URL."""
+    import boto3
+
+    env = res.ensure_resources(suffix="-" + uuid.uuid4().hex[:12])
+    yield env["MAIL_QUEUE_URL"]
+    sqs = boto3.client("sqs")
+    for url in (env["DIGEST_QUEUE_URL"], env["DIGEST_DLQ_URL"], env["MAIL_QUEUE_URL"]):
+        sqs.delete_queue(QueueUrl=url)
+
+
+class Mailbox:
+    """moto's SES sent messages, from the point the test started."""
+
+    def __init__(self) -> None:
+        self.seen = {m["id"] for m in res.sent_emails()}
+
+    def new(self, to: str | None = None) -> list[dict[str, Any]]:
+        fresh = [m for m in res.sent_emails() if m["id"] not in self.seen]
+        return [m for m in fresh if to is None or to in m["destinations"]["ToAddresses"]]
+
+    def take(self, to: str) -> dict[str, Any]:
+        """The one new mail to ``to`` (asserted), marked seen."""
+        mails = self.new(to)
+        assert len(mails) == 1, [m["subject"] for m in mails]
+        self.seen.add(mails[0]["id"])
+        return mails[0]
+
+
+def token_in(mail: dict[str, Any]) -> str:
+    """The token of the link in a mail; the text and HTML parts must carry the same link."""
+    found = re.findall(r"[?&]token=([A-Za-z0-9_-]+)", mail["body"])
+    assert found and set(found) == set(re.findall(r"[?&]token=([A-Za-z0-9_-]+)", mail["html"])), mail
+    return found[0]
+
+
+def run_mail_worker(queue_url: str) -> list[dict[str, Any]]:
+    """Deliver what is on the mail queue to the real worker handler, as the event source mapping does."""
+    from functions.mail_worker.app import handler
+
+    results = []
+    while messages := res.receive(queue_url):
+        response = handler(res.sqs_event(messages, res.queue_arn(queue_url)), LambdaContext(function_name="mail"))
+        res.delete_handled(queue_url, messages, response)
+        results.append(response)
+    return results
