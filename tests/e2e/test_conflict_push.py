@@ -13,7 +13,7 @@ from websockets.sync.client import connect
 from local.http_gateway import HttpGateway
 from local.invoker import Invoker
 from local.servers import ServerThread
-from tests.support.realtime import my_connection_id, recv_json
+from tests.support.realtime import hello_id, recv_json
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("ws_gateway")]
 
@@ -36,7 +36,7 @@ def test_a_refused_rest_write_reaches_my_other_device_and_its_ack_clears_it(api,
     assert api.patch(path, json={"level": 3}, headers={**auth, "if-match": etag}).status_code == 200
     ticket = api.post("/api/v1/realtime/ticket", headers=auth).json()["url"]
     with connect(ticket) as other_device:
-        my_connection_id(other_device)
+        hello_id(other_device)  # every new connection gets hello first, unasked (issue 12)
         refused = api.patch(path, json={"level": 9}, headers={**auth, "if-match": etag})
         assert refused.status_code == 412
         notice = recv_json(other_device, timeout=2.0)
