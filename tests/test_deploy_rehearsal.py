@@ -382,3 +382,26 @@ def test_every_function_that_pushes_to_devices_counts_its_failed_pushes_into_the
     assert 'logger.warning("publish_change failed"' in source
     alarms = [res["Properties"] for res in resources.values() if res["Type"] == "AWS::CloudWatch::Alarm"]
     assert any(a.get("Namespace") == "Atribuo" and a.get("MetricName") == "FanOutFailures" for a in alarms)
+
+
+def test_every_event_invokes_the_published_alias_and_http_functions_roll_out_guarded_by_their_alarm():
+    """AutoPublishAlias `live`: events, integrations and permissions name the alias (so SnapStart's
+    published versions serve); each HTTP function's traffic shift is rolled back by its error alarm."""
+    resources = transformed()["Resources"]
+    aliases = {name.removesuffix("Aliaslive") for name, res in resources.items() if res["Type"] == "AWS::Lambda::Alias"}
+    assert aliases == set(lambda_functions())
+    for name, res in resources.items():
+        if res["Type"] == "AWS::Lambda::Permission":
+            assert res["Properties"]["FunctionName"]["Ref"].endswith("Aliaslive"), name
+        if res["Type"] == "AWS::ApiGatewayV2::Integration" and name.startswith("Ws"):
+            assert "Aliaslive" in json.dumps(res["Properties"]["IntegrationUri"]), name
+    http = {name for name, res in functions().items()
+            if any(e["Type"] == "HttpApi" for e in (res["Properties"].get("Events") or {}).values())}
+    assert len(http) >= 8
+    for name in http:
+        group = resources[f"{name}DeploymentGroup"]["Properties"]
+        assert {"Ref": f"{name}ErrorsAlarm"} in [a["Name"] for a in group["AlarmConfiguration"]["Alarms"]]
+        update = resources[f"{name}Aliaslive"]["UpdatePolicy"]["CodeDeployLambdaAliasUpdate"]
+        assert update["DeploymentGroupName"] == {"Ref": f"{name}DeploymentGroup"}
+    snap = lambda_functions()["SkillsFunction"]["Properties"]["SnapStart"]["ApplyOn"]
+    assert snap == {"Fn::If": ["UseSnapStart", "PublishedVersions", "None"]}
