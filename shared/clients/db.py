@@ -29,6 +29,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from shared.clients import registry
+from shared.core import deadline
 from shared.core.errors import ServiceUnavailableError
 from shared.core.settings import get_settings
 
@@ -78,9 +79,7 @@ def deadline_error() -> type[Exception]:
 
 def remaining_budget(limit: float | None) -> float | None:
     """``limit``, shortened to what the current invocation has left (``shared.core.deadline``), if set."""
-    from shared.core.deadline import clamp
-
-    return clamp(limit)
+    return deadline.clamp(limit)
 
 
 def _open() -> psycopg.Connection:
