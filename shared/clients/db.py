@@ -82,16 +82,25 @@ def remaining_budget(limit: float | None) -> float | None:
     return deadline.clamp(limit)
 
 
+MIN_CONNECT_S = 2  # libpq (and psycopg) treat any shorter connect_timeout as 2 s
+
+
 def _open() -> psycopg.Connection:
     from psycopg.rows import dict_row
 
     settings = get_settings()
+    timeout = settings.db_connect_timeout_s
+    left = deadline.remaining()
+    if left is not None:  # a connection attempt must also end before the invocation's deadline
+        if left < MIN_CONNECT_S:
+            raise deadline_error()("no time left to connect to the database before the function's deadline")
+        timeout = min(timeout, int(left))
     conn = connection_class().connect(
         settings.database_dsn(),
         autocommit=True,
         prepare_threshold=None,
         row_factory=dict_row,
-        connect_timeout=settings.db_connect_timeout_s,
+        connect_timeout=timeout,
         application_name=settings.powertools_service_name,
     )
     conn.read_timeout_s = settings.db_read_timeout_s
