@@ -405,3 +405,16 @@ def test_every_event_invokes_the_published_alias_and_http_functions_roll_out_gua
         assert update["DeploymentGroupName"] == {"Ref": f"{name}DeploymentGroup"}
     snap = lambda_functions()["SkillsFunction"]["Properties"]["SnapStart"]["ApplyOn"]
     assert snap == {"Fn::If": ["UseSnapStart", "PublishedVersions", "None"]}
+
+
+def test_route_changes_deploy_themselves_and_replaced_layer_versions_are_deleted():
+    """Defect 7: no WebSocket Deployment to rename by hand (the stage auto-deploys), and layer
+    versions are not kept forever."""
+    resources = transformed()["Resources"]
+    stages = [res["Properties"] for res in resources.values() if res["Type"] == "AWS::ApiGatewayV2::Stage"]
+    websocket = [stage for stage in stages if stage.get("ApiId") == {"Ref": "WebSocketApi"}]
+    assert websocket and all(stage.get("AutoDeploy") is True and "DeploymentId" not in stage for stage in websocket)
+    assert not [name for name, res in resources.items()
+                if res["Type"] == "AWS::ApiGatewayV2::Deployment" and "WebSocketApi" in json.dumps(res)]
+    layers = [res for res in resources.values() if res["Type"] == "AWS::Lambda::LayerVersion"]
+    assert layers and all(layer.get("DeletionPolicy") == "Delete" for layer in layers)
