@@ -54,6 +54,7 @@ ENVIRONMENT: dict[str, list[str]] = {
 SETTINGS_SECRETS: dict[str, tuple[list[tuple[str, str]], list[str]]] = {
     "jwt_key_set": ([(SECRET_READ, "atribuo/${Stage}/jwt-keys-")], ["JWT_KEYS_SECRET"]),
     "digest_signing_keys": ([(SECRET_READ, "atribuo/${Stage}/digest-signing-")], ["DIGEST_SIGNING_SECRET_ARN"]),
+    "storage_credentials": ([(SECRET_READ, "atribuo/${Stage}/storage-")], ["STORAGE_CREDENTIALS_SECRET"]),
 }
 AWS_SERVICES: dict[str, tuple[list[tuple[str, str]], list[str]]] = {
     "sqs": ([("sqs:SendMessage", "DigestQueue")], ["DIGEST_QUEUE_URL"]),
@@ -214,6 +215,7 @@ def test_the_reach_analysis_sees_what_the_code_does():
     assert "digest_signing_keys" not in reachable(handler_module("DigestPlannerFunction"))[0]
     assert "jwt_key_set" in reachable(handler_module("SkillsFunction"))[0]
     assert "jwt_key_set" not in reachable(handler_module("HealthFunction"))[0]
+    assert "storage_credentials" in reachable(handler_module("UploadsFunction"))[0]
 
 
 def _grants(function: dict[str, Any]) -> list[tuple[str, str]]:
@@ -222,8 +224,10 @@ def _grants(function: dict[str, Any]) -> list[tuple[str, str]]:
     role = resources[function["Properties"]["Role"]["Fn::GetAtt"][0]]["Properties"]
     documents = [policy["PolicyDocument"] for policy in role.get("Policies", [])]
     for arn in role.get("ManagedPolicyArns", []):
-        if isinstance(arn, dict) and "Ref" in arn:
-            documents.append(resources[arn["Ref"]]["Properties"]["PolicyDocument"])
+        branches = arn["Fn::If"][1:] if isinstance(arn, dict) and "Fn::If" in arn else [arn]  # both, conditional
+        for branch in branches:
+            if isinstance(branch, dict) and branch.get("Ref") in resources:
+                documents.append(resources[branch["Ref"]]["Properties"]["PolicyDocument"])
     pairs = []
     for document in documents:
         for statement in document["Statement"]:
