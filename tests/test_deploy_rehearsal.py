@@ -422,3 +422,14 @@ def test_route_changes_deploy_themselves_and_replaced_layer_versions_are_deleted
                 if res["Type"] == "AWS::ApiGatewayV2::Deployment" and "WebSocketApi" in json.dumps(res)]
     layers = [res for res in resources.values() if res["Type"] == "AWS::Lambda::LayerVersion"]
     assert layers and all(layer.get("DeletionPolicy") == "Delete" for layer in layers)
+
+
+def test_functions_join_a_vpc_only_when_subnets_are_given_and_may_then_attach_to_it():
+    """Defect 7: RDS Proxy is only reachable inside a VPC; the template offers one, off by default."""
+    output = transformed()
+    assert "InVpc" in output["Conditions"]
+    vpc_access = "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
+    for name, function in lambda_functions().items():
+        assert function["Properties"]["VpcConfig"]["Fn::If"][0] == "InVpc", name
+        role = output["Resources"][function["Properties"]["Role"]["Fn::GetAtt"][0]]["Properties"]
+        assert vpc_access in role["ManagedPolicyArns"], name
