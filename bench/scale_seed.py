@@ -99,34 +99,37 @@ def seed(conn: psycopg.Connection, users: int, *, start: int = 1, progress: bool
 
 
 def _seed(conn: psycopg.Connection, users: int, *, start: int, progress: bool) -> None:
-    import psycopg
-
-    timeout = conn.execute("SELECT current_setting('statement_timeout') AS t").fetchone()
-    conn.execute("SET statement_timeout = 0")  # a load, not a request
-    replica = False
-    try:
-        try:  # triggers and foreign keys off for the load (superuser); else the triggers do the work
-            conn.execute("SET session_replication_role = replica")
-            replica = True
-        except psycopg.errors.InsufficientPrivilege:
-            pass
-        for first in range(start, users + 1, CHUNK):
-            params = {"first": first, "last": min(users, first + CHUNK - 1), "zones": list(ZONES),
-                      "zone_count": len(ZONES), "categories": list(CATEGORIES)}
+    """Pooler-safe (issue 11): each chunk is one transaction whose settings are ``SET LOCAL`` (no
+    statement timeout; replica mode when allowed), so nothing stays behind on a pooled server
+    session, whichever session the next transaction gets."""
+    replica: bool | None = None  # triggers and foreign keys off for the load (superuser); else the triggers work
+    for first in range(start, users + 1, CHUNK):
+        params = {"first": first, "last": min(users, first + CHUNK - 1), "zones": list(ZONES),
+                  "zone_count": len(ZONES), "categories": list(CATEGORIES)}
+        with conn.transaction():
+            replica = _load_settings(conn, try_replica=replica is not False)
             for statement in (USERS, SKILLS, HISTORY, FAMILIES, TOKENS):
                 conn.execute(statement, params)
-            if progress:
-                print(f"  seeded {params['last']:,} users", flush=True)
+        if progress:
+            print(f"  seeded {params['last']:,} users", flush=True)
+    with conn.transaction():
+        _load_settings(conn, try_replica=False)
         if replica:
-            conn.execute("SET session_replication_role = DEFAULT")
             conn.execute("SELECT skill_scores_rebuild()")
         conn.execute("ANALYZE")
-    finally:
-        if replica:
-            conn.execute("SET session_replication_role = DEFAULT")
-        conn.execute("SELECT set_config('statement_timeout', %s, false)", (_first(timeout),))
 
 
-def _first(row: object) -> str:
-    """The single value of a one-column row, as dict_row or tuple_row returns it."""
-    return str(next(iter(row.values())) if isinstance(row, dict) else row[0])  # type: ignore[index]
+def _load_settings(conn: psycopg.Connection, *, try_replica: bool) -> bool:
+    """Inside a transaction: no statement timeout (a load, not a request) and, when allowed, replica
+    mode; both end with the transaction. Returns whether replica mode is on."""
+    import psycopg
+
+    conn.execute("SET LOCAL statement_timeout = 0")
+    if not try_replica:
+        return False
+    try:
+        with conn.transaction():  # a savepoint: a refusal must not abort the chunk's transaction
+            conn.execute("SET LOCAL session_replication_role = replica")
+    except psycopg.errors.InsufficientPrivilege:
+        return False
+    return True
