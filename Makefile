@@ -45,8 +45,14 @@ digest: install ## plan a weekly digest run now against the running `make dev` (
 emails: install ## list the emails moto's SES "sent" in the running `make dev`
 	$(PY) -m local.scheduler emails
 
+# SAM's build cache keys each layer on its own folder, so a change to the steps every layer shares
+# (layers/python-layer.mk) would reuse stale layers: a new checksum of that file clears the cache.
+LAYER_MK_STAMP = .aws-sam/.python-layer-mk-$(shell cksum < layers/python-layer.mk | cut -d' ' -f1)
+
 build: ## sam build (needs the AWS SAM CLI, installed by `make install`)
+	@test -f $(LAYER_MK_STAMP) || rm -rf .aws-sam/cache
 	$(VENV)/bin/sam build
+	@rm -f .aws-sam/.python-layer-mk-* && touch $(LAYER_MK_STAMP)
 
 deploy: build ## sam deploy ENV=dev|staging|prod: the stage's samconfig overrides plus AppVersion=<git commit>
 	$(VENV)/bin/sam deploy --config-env $${ENV:-dev} --parameter-overrides "$$($(PY) -m local.deploy overrides $${ENV:-dev})"

@@ -14,7 +14,9 @@ not part of the stack, leaving whatever already exists untouched (run it again s
 * ``atribuo/<stage>/oauth-clients`` (issue 16): the sign-in providers' ``{"google": {"client_id",
   "client_secret"}, …}`` from ``OAUTH_CLIENTS``, else ``{}`` (every provider off until the operator
   puts credentials in the secret);
-* the avatar bucket named by the stage's ``BucketName``, private (all public access blocked).
+* ``atribuo/<stage>/storage`` when the stage sets ``StorageEndpoint`` (R2): ``{"access_key_id",
+  "secret_access_key"}`` from ``R2_ACCESS_KEY_ID``/``R2_SECRET_ACCESS_KEY``;
+* the avatar bucket named by the stage's ``BucketName``, private (all public access blocked; on AWS S3).
 
 The two external secrets can only come from the operator: without their variables they are reported
 as missing (exit status 1) and everything else is still created. No secret value is ever printed.
@@ -50,11 +52,11 @@ def secret_name(stage: str, what: str) -> str:
     return f"atribuo/{stage}/{what}"
 
 
-def stage_overrides(stage: str, config: Path = SAMCONFIG) -> dict[str, str]:
+def stage_overrides(stage: str, config: Path | None = None) -> dict[str, str]:
     """``Key=Value`` pairs of the stage's ``parameter_overrides`` in samconfig.toml."""
     if stage not in STAGES:
         raise SystemExit(f"unknown stage {stage!r}: one of {', '.join(STAGES)}")
-    raw = tomllib.loads(config.read_text())[stage]["deploy"]["parameters"]["parameter_overrides"]
+    raw = tomllib.loads((config or SAMCONFIG).read_text())[stage]["deploy"]["parameters"]["parameter_overrides"]
     items = raw if isinstance(raw, list) else raw.split()
     return dict(item.split("=", 1) for item in items)
 
@@ -90,16 +92,25 @@ def _generated(stage: str) -> dict[str, Callable[[], str | None]]:
             return json.dumps({"url": values[0], "token": values[1]})
         return make
 
-    return {
+    made = {
         secret_name(stage, "jwt-keys"): lambda: generate_key_set((f"{stage}-{secrets.token_hex(4)}",)),
         secret_name(stage, "digest-signing"): lambda: json.dumps({"keys": [secrets.token_urlsafe(32)]}),
         secret_name(stage, "database"): from_env("DATABASE_URL"),
         secret_name(stage, "upstash"): from_env("UPSTASH_REDIS_REST_URL", "UPSTASH_REDIS_REST_TOKEN"),
         secret_name(stage, "oauth-clients"): lambda: os.environ.get("OAUTH_CLIENTS") or "{}",
     }
+    if stage_overrides(stage).get("StorageEndpoint"):  # R2: its API token signs the avatar uploads
+
+        def storage() -> str | None:
+            key_id, secret = os.environ.get("R2_ACCESS_KEY_ID"), os.environ.get("R2_SECRET_ACCESS_KEY")
+            return json.dumps({"access_key_id": key_id, "secret_access_key": secret}) if key_id and secret else None
+
+        made[secret_name(stage, "storage")] = storage
+    return made
 
 
-PROVIDED_BY = {"database": "DATABASE_URL", "upstash": "UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN"}
+PROVIDED_BY = {"database": "DATABASE_URL", "upstash": "UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN",
+               "storage": "R2_ACCESS_KEY_ID and R2_SECRET_ACCESS_KEY"}
 
 
 def bootstrap(stage: str, *, session: Any = None) -> dict[str, str]:
@@ -119,12 +130,16 @@ def bootstrap(stage: str, *, session: Any = None) -> dict[str, str]:
             continue
         manager.create_secret(Name=name, SecretString=value, Tags=[{"Key": "atribuo:stage", "Value": stage}])
         report[name] = "created"
-    bucket = stage_overrides(stage)["BucketName"]
-    report[f"s3://{bucket}"] = _ensure_bucket(session.client("s3"), bucket)
-    # Issue 12: browsers upload avatars straight to the bucket (presigned POST/PUT) from the stage's
-    # origins; set on every run, so the rules follow AllowedOrigins in samconfig.toml.
-    origins = [o.strip() for o in stage_overrides(stage)["AllowedOrigins"].split(",") if o.strip()]
-    session.client("s3").put_bucket_cors(Bucket=bucket, CORSConfiguration=avatar_bucket_cors(origins))
+    overrides = stage_overrides(stage)
+    bucket = overrides["BucketName"]
+    if overrides.get("StorageEndpoint"):
+        report[f"r2://{bucket}"] = "not managed here: create the bucket and its API token in Cloudflare"
+    else:
+        report[f"s3://{bucket}"] = _ensure_bucket(session.client("s3"), bucket)
+        # Issue 12: browsers upload avatars straight to the bucket (presigned POST/PUT) from the stage's
+        # origins; set on every run, so the rules follow AllowedOrigins in samconfig.toml.
+        origins = [o.strip() for o in overrides["AllowedOrigins"].split(",") if o.strip()]
+        session.client("s3").put_bucket_cors(Bucket=bucket, CORSConfiguration=avatar_bucket_cors(origins))
     return report
 
 

@@ -49,6 +49,20 @@ class PgBouncer:
         return f"postgresql://{quote(self.user)}@{LOOPBACK}:{self.port}/{quote(self.dbname)}"
 
     @property
+    def admin_url(self) -> str:
+        """The admin console (``SHOW POOLS``, ``RECONNECT``, ``KILL``; simple queries only)."""
+        return f"postgresql://{quote(self.user)}@{LOOPBACK}:{self.port}/pgbouncer"
+
+    def hang_up_clients(self) -> None:
+        """Close every client connection, as a pooler does to idle clients (``KILL``), then take new
+        ones again (``RESUME``)."""
+        import psycopg
+
+        with psycopg.connect(self.admin_url, autocommit=True, prepare_threshold=None) as admin:
+            admin.execute(f"KILL {self.dbname}", prepare=False)
+            admin.execute(f"RESUME {self.dbname}", prepare=False)
+
+    @property
     def pid(self) -> int:
         return self.process.pid
 
@@ -89,6 +103,7 @@ def start_pgbouncer(upstream_dsn: str, *, pool_size: int = 20) -> PgBouncer:
         "auth_type = trust",
         f"auth_file = {folder / 'userlist.txt'}",
         "pool_mode = transaction",
+        f"admin_users = {user}",  # the admin console (database "pgbouncer"): RECONNECT, KILL, SHOW
         f"default_pool_size = {pool_size}",
         "max_client_conn = 500",
         f"logfile = {folder / 'pgbouncer.log'}",

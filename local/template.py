@@ -118,7 +118,7 @@ def _refs(value: Any) -> set[str]:
         found: set[str] = set()
         for key, inner in value.items():
             if key == "Ref":
-                found.add(str(inner))
+                found.add(str(inner).split(".")[0])  # SAM's `!Ref Function.Alias` names the function
             elif key == "Fn::GetAtt":
                 found.add(str(inner).split(".")[0] if isinstance(inner, str) else str(inner[0]))
             else:

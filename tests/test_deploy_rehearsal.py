@@ -54,6 +54,7 @@ ENVIRONMENT: dict[str, list[str]] = {
 SETTINGS_SECRETS: dict[str, tuple[list[tuple[str, str]], list[str]]] = {
     "jwt_key_set": ([(SECRET_READ, "atribuo/${Stage}/jwt-keys-")], ["JWT_KEYS_SECRET"]),
     "digest_signing_keys": ([(SECRET_READ, "atribuo/${Stage}/digest-signing-")], ["DIGEST_SIGNING_SECRET_ARN"]),
+    "storage_credentials": ([(SECRET_READ, "atribuo/${Stage}/storage-")], ["STORAGE_CREDENTIALS_SECRET"]),
 }
 AWS_SERVICES: dict[str, tuple[list[tuple[str, str]], list[str]]] = {
     "sqs": ([("sqs:SendMessage", "DigestQueue")], ["DIGEST_QUEUE_URL"]),
@@ -214,6 +215,7 @@ def test_the_reach_analysis_sees_what_the_code_does():
     assert "digest_signing_keys" not in reachable(handler_module("DigestPlannerFunction"))[0]
     assert "jwt_key_set" in reachable(handler_module("SkillsFunction"))[0]
     assert "jwt_key_set" not in reachable(handler_module("HealthFunction"))[0]
+    assert "storage_credentials" in reachable(handler_module("UploadsFunction"))[0]
 
 
 def _grants(function: dict[str, Any]) -> list[tuple[str, str]]:
@@ -222,8 +224,10 @@ def _grants(function: dict[str, Any]) -> list[tuple[str, str]]:
     role = resources[function["Properties"]["Role"]["Fn::GetAtt"][0]]["Properties"]
     documents = [policy["PolicyDocument"] for policy in role.get("Policies", [])]
     for arn in role.get("ManagedPolicyArns", []):
-        if isinstance(arn, dict) and "Ref" in arn:
-            documents.append(resources[arn["Ref"]]["Properties"]["PolicyDocument"])
+        branches = arn["Fn::If"][1:] if isinstance(arn, dict) and "Fn::If" in arn else [arn]  # both, conditional
+        for branch in branches:
+            if isinstance(branch, dict) and branch.get("Ref") in resources:
+                documents.append(resources[branch["Ref"]]["Properties"]["PolicyDocument"])
     pairs = []
     for document in documents:
         for statement in document["Statement"]:
@@ -382,3 +386,50 @@ def test_every_function_that_pushes_to_devices_counts_its_failed_pushes_into_the
     assert 'logger.warning("publish_change failed"' in source
     alarms = [res["Properties"] for res in resources.values() if res["Type"] == "AWS::CloudWatch::Alarm"]
     assert any(a.get("Namespace") == "Atribuo" and a.get("MetricName") == "FanOutFailures" for a in alarms)
+
+
+def test_every_event_invokes_the_published_alias_and_http_functions_roll_out_guarded_by_their_alarm():
+    """AutoPublishAlias `live`: events, integrations and permissions name the alias (so SnapStart's
+    published versions serve); each HTTP function's traffic shift is rolled back by its error alarm."""
+    resources = transformed()["Resources"]
+    aliases = {name.removesuffix("Aliaslive") for name, res in resources.items() if res["Type"] == "AWS::Lambda::Alias"}
+    assert aliases == set(lambda_functions())
+    for name, res in resources.items():
+        if res["Type"] == "AWS::Lambda::Permission":
+            assert res["Properties"]["FunctionName"]["Ref"].endswith("Aliaslive"), name
+        if res["Type"] == "AWS::ApiGatewayV2::Integration" and name.startswith("Ws"):
+            assert "Aliaslive" in json.dumps(res["Properties"]["IntegrationUri"]), name
+    http = {name for name, res in functions().items()
+            if any(e["Type"] == "HttpApi" for e in (res["Properties"].get("Events") or {}).values())}
+    assert len(http) >= 8
+    for name in http:
+        group = resources[f"{name}DeploymentGroup"]["Properties"]
+        assert {"Ref": f"{name}ErrorsAlarm"} in [a["Name"] for a in group["AlarmConfiguration"]["Alarms"]]
+        update = resources[f"{name}Aliaslive"]["UpdatePolicy"]["CodeDeployLambdaAliasUpdate"]
+        assert update["DeploymentGroupName"] == {"Ref": f"{name}DeploymentGroup"}
+    snap = lambda_functions()["SkillsFunction"]["Properties"]["SnapStart"]["ApplyOn"]
+    assert snap == {"Fn::If": ["UseSnapStart", "PublishedVersions", "None"]}
+
+
+def test_route_changes_deploy_themselves_and_replaced_layer_versions_are_deleted():
+    """Defect 7: no WebSocket Deployment to rename by hand (the stage auto-deploys), and layer
+    versions are not kept forever."""
+    resources = transformed()["Resources"]
+    stages = [res["Properties"] for res in resources.values() if res["Type"] == "AWS::ApiGatewayV2::Stage"]
+    websocket = [stage for stage in stages if stage.get("ApiId") == {"Ref": "WebSocketApi"}]
+    assert websocket and all(stage.get("AutoDeploy") is True and "DeploymentId" not in stage for stage in websocket)
+    assert not [name for name, res in resources.items()
+                if res["Type"] == "AWS::ApiGatewayV2::Deployment" and "WebSocketApi" in json.dumps(res)]
+    layers = [res for res in resources.values() if res["Type"] == "AWS::Lambda::LayerVersion"]
+    assert layers and all(layer.get("DeletionPolicy") == "Delete" for layer in layers)
+
+
+def test_functions_join_a_vpc_only_when_subnets_are_given_and_may_then_attach_to_it():
+    """Defect 7: RDS Proxy is only reachable inside a VPC; the template offers one, off by default."""
+    output = transformed()
+    assert "InVpc" in output["Conditions"]
+    vpc_access = "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
+    for name, function in lambda_functions().items():
+        assert function["Properties"]["VpcConfig"]["Fn::If"][0] == "InVpc", name
+        role = output["Resources"][function["Properties"]["Role"]["Fn::GetAtt"][0]]["Properties"]
+        assert vpc_access in role["ManagedPolicyArns"], name

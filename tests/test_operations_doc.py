@@ -18,6 +18,7 @@ from local.template import ROOT
 
 DOC = ROOT / "docs" / "operations.md"
 AWS_CLI_CUSTOMIZATIONS = {("logs", "tail"): {"--follow"}}  # commands the AWS CLI adds to the API's
+AWS_CLI_SERVICE_NAMES = {"deploy": "codedeploy"}  # the AWS CLI's name → botocore's
 AWS_CLI_GLOBAL_OPTIONS = {"--max-items", "--output", "--query", "--region", "--profile", "--page-size"}
 
 
@@ -82,7 +83,7 @@ def test_aws_cli_operations_and_options_exist(words):
     if (service, command) in AWS_CLI_CUSTOMIZATIONS:
         assert options <= AWS_CLI_CUSTOMIZATIONS[(service, command)], words
         return
-    model = _service(service)
+    model = _service(AWS_CLI_SERVICE_NAMES.get(service, service))
     operations = {name.lower(): name for name in model.operation_names}
     operation = operations.get(_pascal(command).lower())
     assert operation, f"aws {service} has no {command}"

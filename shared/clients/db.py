@@ -29,6 +29,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from shared.clients import registry
+from shared.core import deadline
 from shared.core.errors import ServiceUnavailableError
 from shared.core.settings import get_settings
 
@@ -78,21 +79,28 @@ def deadline_error() -> type[Exception]:
 
 def remaining_budget(limit: float | None) -> float | None:
     """``limit``, shortened to what the current invocation has left (``shared.core.deadline``), if set."""
-    from shared.core.deadline import clamp
+    return deadline.clamp(limit)
 
-    return clamp(limit)
+
+MIN_CONNECT_S = 2  # libpq (and psycopg) treat any shorter connect_timeout as 2 s
 
 
 def _open() -> psycopg.Connection:
     from psycopg.rows import dict_row
 
     settings = get_settings()
+    timeout = settings.db_connect_timeout_s
+    left = deadline.remaining()
+    if left is not None:  # a connection attempt must also end before the invocation's deadline
+        if left < MIN_CONNECT_S:
+            raise deadline_error()("no time left to connect to the database before the function's deadline")
+        timeout = min(timeout, int(left))
     conn = connection_class().connect(
         settings.database_dsn(),
         autocommit=True,
         prepare_threshold=None,
         row_factory=dict_row,
-        connect_timeout=settings.db_connect_timeout_s,
+        connect_timeout=timeout,
         application_name=settings.powertools_service_name,
     )
     conn.read_timeout_s = settings.db_read_timeout_s

@@ -29,3 +29,17 @@ def reset_all() -> None:
     reset_settings()
     for reset in list(_resets.values()):
         reset()
+
+
+def _reset_after_snapshot_restore() -> None:
+    """With SnapStart (template parameter), Lambda resumes containers from a snapshot taken after the
+    imports: the runtime's hook makes every client start afresh there (a socket or credential in the
+    snapshot is dead or shared by every restored copy). Outside SnapStart the module does not exist."""
+    try:
+        from snapshot_restore_py import register_after_restore  # the Lambda Python runtime's, with SnapStart
+    except ImportError:
+        return
+    register_after_restore(reset_all)
+
+
+_reset_after_snapshot_restore()

@@ -13,7 +13,7 @@ from typing import Any
 
 from shared.clients import registry
 from shared.core.deadline import botocore_config, guard_botocore
-from shared.core.settings import get_settings
+from shared.core.settings import get_settings, storage_credentials
 
 S3_CONNECT_S, S3_READ_S, S3_ATTEMPTS = 1.0, 2.0, 2
 _client: Any = None
@@ -36,8 +36,11 @@ def get_s3() -> Any:
         # Two attempts of at most 1 + 2 s: a stalled S3 costs a request 6 s, not 3 x 10 s.
         config = botocore_config(connect_s=S3_CONNECT_S, read_s=S3_READ_S, attempts=S3_ATTEMPTS,
                                  signature_version="s3v4", s3={"addressing_style": "path" if path_style else "auto"})
+        keys = storage_credentials(settings) if is_r2() else None  # R2: its API token signs, not the role
+        credentials = {"aws_access_key_id": keys[0], "aws_secret_access_key": keys[1]} if keys else {}
         _client = guard_botocore(boto3.client("s3", endpoint_url=settings.storage_endpoint or None,
-                                              region_name=region, config=config), S3_CONNECT_S + S3_READ_S)
+                                              region_name=region, config=config, **credentials),
+                                 S3_CONNECT_S + S3_READ_S)
     return _client
 
 

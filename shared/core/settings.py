@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     avatar_bucket: str = "atribuo-avatars"
     storage_endpoint: str | None = None
     storage_region: str | None = None
+    # Issue 11: R2 does not accept the Lambda role's signature: its API token, a JSON secret
+    # {"access_key_id", "secret_access_key"} (atribuo/<stage>/storage), signs instead.
+    storage_credentials_secret: str | None = None
     avatar_public_base_url: str = "http://127.0.0.1:3000/avatars-cdn"
 
     # Weekly digests (issue 6).
@@ -212,6 +215,15 @@ class Settings(BaseSettings):
         if not keys or any(not key or key.strip().lower() in PLACEHOLDERS for key in keys):
             raise RuntimeError("the digest signing key list is empty or holds a placeholder")
         return [key.encode() for key in keys]
+
+
+def storage_credentials(settings: Settings) -> tuple[str, str] | None:
+    """(access key id, secret access key) for an explicit storage endpoint (R2), or None: the
+    default AWS credentials (the Lambda role) sign."""
+    if not settings.storage_credentials_secret:
+        return None
+    data = json.loads(_fetch_secret(settings.storage_credentials_secret))
+    return data["access_key_id"], data["secret_access_key"]
 
 
 def _fetch_secret(name: str, *, fresh: bool = False) -> str:

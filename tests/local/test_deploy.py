@@ -119,3 +119,19 @@ def test_rotating_the_digest_keys_signs_with_the_new_one_and_still_verifies_the_
     assert read_token(old_link) == user and make_token(user) != old_link
     with pytest.raises(SystemExit):
         deploy.rotate("promote-key", "dev", "digest-signing", session=aws)
+
+
+def test_an_r2_stage_gets_its_storage_token_secret_and_no_s3_bucket(aws, monkeypatch, tmp_path):
+    config = tmp_path / "samconfig.toml"
+    config.write_text(deploy.SAMCONFIG.read_text().replace(
+        '"BucketName=atribuo-staging-avatars",',
+        '"BucketName=atribuo-staging-avatars", "StorageEndpoint=https://acct.r2.cloudflarestorage.com",'))
+    monkeypatch.setattr(deploy, "SAMCONFIG", config)
+    monkeypatch.setenv("R2_ACCESS_KEY_ID", "r2-id")
+    monkeypatch.setenv("R2_SECRET_ACCESS_KEY", "r2-secret")
+    report = deploy.bootstrap("staging", session=aws)
+    assert report["atribuo/staging/storage"] == "created"
+    stored = aws.client("secretsmanager").get_secret_value(SecretId="atribuo/staging/storage")["SecretString"]
+    assert json.loads(stored) == {"access_key_id": "r2-id", "secret_access_key": "r2-secret"}
+    assert report["r2://atribuo-staging-avatars"].startswith("not managed here")
+    assert aws.client("s3").list_buckets()["Buckets"] == []

@@ -13,7 +13,7 @@ from shared.core.settings import get_settings
 
 def _wait_until_running(marker: str) -> None:
     """Until Postgres reports the statement carrying ``marker`` as running (seen from another session)."""
-    with psycopg.connect(get_settings().database_dsn(), autocommit=True) as observer:
+    with psycopg.connect(get_settings().database_dsn(), autocommit=True, prepare_threshold=None) as observer:
         for _ in range(500):
             if observer.execute("SELECT 1 FROM pg_stat_activity WHERE state = 'active' AND query LIKE %s",
                                 (f"%{marker}%",)).fetchone():

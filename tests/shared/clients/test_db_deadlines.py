@@ -62,3 +62,18 @@ def test_a_frozen_postgres_is_a_503_not_a_hang(stack, make_user, monkeypatch):
         again = within(GUARD_S, lambda: call(handler, "GET", "/api/v1/skills", headers))  # a new connection
         _assert_envelope_503(again)
     assert call(handler, "GET", "/api/v1/skills", headers).status == 200
+
+
+def test_no_connection_is_attempted_when_the_invocation_has_no_time_left_for_one(make_user):
+    """1.5 s left (a 2.5 s function minus the 1 s margin) is less than the shortest connect timeout
+    libpq honours (2 s): the 503 comes at once instead of a connect that could outlive the function."""
+    from local.lambda_context import LambdaContext
+    from tests.support.events import Response, http_event
+
+    _, headers = make_user("alice")
+    reset_all()  # no open connection: the request has to connect
+    event = http_event("GET", "/api/v1/skills", headers=headers)
+    _assert_envelope_503(Response(handler(event, LambdaContext(timeout_s=2.5))))
+    reset_all()
+    again = http_event("GET", "/api/v1/skills", headers=headers)
+    assert Response(handler(again, LambdaContext(timeout_s=10))).status == 200

@@ -69,13 +69,17 @@ def test_a_create_whose_answer_is_lost_is_found_by_its_retry_not_a_409(proxy, ma
     assert again.headers.get("idempotent-replayed") == "true" and again.body == retried.body
 
 
-def test_a_connection_the_server_hung_up_while_idle_is_replaced_before_anything_is_sent(make_user):
-    """The one safe retry: the server closed the idle connection (here: pg_terminate_backend), so
-    the next request reconnects before sending and succeeds."""
+def test_a_connection_the_server_hung_up_while_idle_is_replaced_before_anything_is_sent(make_user, stack):
+    """The one safe retry: the server closed the idle connection (here: pg_terminate_backend; under
+    `make test-pooler` the pooler, which owns the client connection, closes it), so the next request
+    reconnects before sending and succeeds."""
     _, headers = make_user("alice")
     backend = db.get_conn().info.backend_pid
-    with psycopg.connect(get_settings().database_dsn(), autocommit=True) as admin:
-        admin.execute("SELECT pg_terminate_backend(%s, 5000)", (backend,))  # waits until it is gone
+    if stack.pooler is not None:
+        stack.pooler.hang_up_clients()
+    else:
+        with psycopg.connect(get_settings().database_dsn(), autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s, 5000)", (backend,))  # waits until it is gone
     response = call(skills, "POST", "/api/v1/skills", headers, {"name": "Oboe", "category": "music", "level": 1})
     assert response.status == 201, response
     if os.environ.get("ATRIBUO_POOLER") != "pgbouncer":

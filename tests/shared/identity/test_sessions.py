@@ -24,7 +24,7 @@ def user_id(password_hash):
 
 
 def _connect() -> psycopg.Connection:
-    return psycopg.connect(get_settings().database_dsn(), autocommit=True, row_factory=dict_row)
+    return psycopg.connect(get_settings().database_dsn(), autocommit=True, row_factory=dict_row, prepare_threshold=None)
 
 
 def _wait_for_lock_waiters(count: int) -> None:

@@ -22,7 +22,8 @@ def test_concurrent_writes_get_gap_free_versions_and_a_consistent_history(make_u
     skill_id = uuid.UUID(skill["id"])
 
     def writer(levels: list[int]) -> None:
-        with psycopg.connect(get_settings().database_dsn(), autocommit=True, row_factory=dict_row) as conn:
+        with psycopg.connect(get_settings().database_dsn(), autocommit=True, row_factory=dict_row,
+                             prepare_threshold=None) as conn:  # as shared.clients.db: pooler-safe
             for level in levels:
                 skills.update_skill(conn, user["id"], skill_id, {"level": level})
 
