@@ -57,8 +57,9 @@ SETTINGS_SECRETS: dict[str, tuple[list[tuple[str, str]], list[str]]] = {
     "storage_credentials": ([(SECRET_READ, "atribuo/${Stage}/storage-")], ["STORAGE_CREDENTIALS_SECRET"]),
 }
 AWS_SERVICES: dict[str, tuple[list[tuple[str, str]], list[str]]] = {
-    "sqs": ([("sqs:SendMessage", "DigestQueue")], ["DIGEST_QUEUE_URL"]),
+    "sqs": ([("sqs:SendMessage", "Queue")], []),  # the digest queue, or the mail queue (issue 15)
     "ses": ([("ses:SendEmail", ":identity/*")], ["DIGEST_FROM_EMAIL"]),
+    "sesv2": ([("ses:SendEmail", ":identity/*")], []),  # shared.mail (issue 15): SES v2, raw MIME
     "lambda": ([("lambda:InvokeFunction", "WsHelloFunction")], ["WS_HELLO_FUNCTION"]),  # $connect → hello
 }
 
@@ -210,7 +211,7 @@ def test_the_reach_analysis_sees_what_the_code_does():
     assert "shared.clients.s3" in closure(handler_module("UploadsFunction"))
     assert "shared.clients.db" not in closure(handler_module("NotFoundFunction"))
     assert reachable(handler_module("DigestPlannerFunction"))[1] == {"sqs"}
-    assert reachable(handler_module("DigestWorkerFunction"))[1] == {"ses"}
+    assert reachable(handler_module("DigestWorkerFunction"))[1] == {"sesv2"}  # through shared.mail
     assert "digest_signing_keys" in reachable(handler_module("DigestWorkerFunction"))[0]
     assert "digest_signing_keys" not in reachable(handler_module("DigestPlannerFunction"))[0]
     assert "jwt_key_set" in reachable(handler_module("SkillsFunction"))[0]
