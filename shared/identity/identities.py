@@ -38,7 +38,7 @@ from shared.core.errors import (
     ValidationFailedError,
 )
 from shared.core.settings import get_settings
-from shared.identity import oauth, ratelimit, sessions
+from shared.identity import oauth, ratelimit, security_log, sessions
 from shared.identity.oauth import ExternalProfile
 from shared.models.oauth import (
     IdentityListPublic,
@@ -89,14 +89,21 @@ def _fields(profile: ExternalProfile) -> dict:
             "email_verified": profile.email_verified}
 
 
+def _new_sign_in(conn: psycopg.Connection, user_id: uuid.UUID) -> TokenPublic:
+    """A new sign-in (refresh family) written to the user's security log in the same transaction, like a
+    password sign-in (issue 15's log)."""
+    pair, family = sessions.begin(conn, user_id)
+    security_log.record(conn, user_id, "sign_in", None, family)
+    return pair
+
+
 def _sign_in(profile: ExternalProfile) -> OAuthResultPublic:
     import psycopg
 
     with db.transaction() as conn:
         known = identities.touch(conn, **_fields(profile))
         if known is not None:
-            # seam (issue 15): record a 'sign_in' security event and the device here.
-            pair = sessions.start(conn, known["user_id"])
+            pair = _new_sign_in(conn, known["user_id"])
             return _result_in(conn, "signed_in", known, pair)
     if not profile.email:
         raise ValidationFailedError(f"{profile.provider} did not share an e-mail address; allow it and try again",
@@ -108,7 +115,7 @@ def _sign_in(profile: ExternalProfile) -> OAuthResultPublic:
         try:
             with db.transaction() as conn:
                 linked = identities.insert(conn, user_id=existing["id"], **_fields(profile))
-                pair = sessions.start(conn, existing["id"])
+                pair = _new_sign_in(conn, existing["id"])
                 return _result_in(conn, "signed_in", linked, pair)
         except (psycopg.errors.UniqueViolation, psycopg.errors.ForeignKeyViolation) as exc:
             # the same identity linked, or that account deleted, a moment ago
@@ -146,7 +153,7 @@ def _create(profile: ExternalProfile, username: str) -> OAuthResultPublic:
             if user is None:  # the name is reserved by a deleted account (issue 15's tombstone)
                 _ask_username(profile, "taken")
             row = identities.insert(conn, user_id=user["id"], **_fields(profile))
-            pair = sessions.start(conn, user["id"])
+            pair = _new_sign_in(conn, user["id"])
             return _result_in(conn, "created", row, pair)
     except psycopg.errors.UniqueViolation as exc:
         constraint = getattr(getattr(exc, "diag", None), "constraint_name", None)
@@ -204,7 +211,8 @@ def _link(user_id: uuid.UUID, profile: ExternalProfile) -> OAuthResultPublic:
 
 def list_identities(user_id: uuid.UUID) -> IdentityListPublic:
     rows = db.run(lambda conn: identities.for_user(conn, user_id))
-    has_password = db.run(lambda conn: users.get_password_hash(conn, user_id)) is not None
+    account = db.run(lambda conn: users.get_account(conn, user_id))
+    has_password = account is not None and account["password_hash"] is not None
     return IdentityListPublic(items=[IdentityPublic.model_validate(row) for row in rows], has_password=has_password)
 
 

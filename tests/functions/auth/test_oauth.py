@@ -442,3 +442,14 @@ def test_a_sign_in_answer_is_never_stored_for_idempotency_replay(stack):
                     headers={**bearer(user["access_token"]), "idempotency-key": "password-1"})
     assert password.status == 200 and password.json["access_token"], password
     assert db.get_conn().execute("SELECT count(*) AS n FROM applied_operations").fetchone()["n"] == 0
+
+
+def test_provider_sign_ins_are_in_the_security_log_like_password_ones(stack):
+    """Issue 15's security log covers OAuth sign-ins too: the first (account created) and every later one."""
+    sub = google_user(stack, "ranger")
+    first = sign_in(stack, sub)
+    second = sign_in(stack, sub)
+    assert first.status == 200 and second.status == 200, (first, second)
+    events = call("GET", "/me/security-events", headers=bearer(second.json["access_token"]))
+    assert events.status == 200, events
+    assert [e["kind"] for e in events.json["events"]].count("sign_in") == 2
