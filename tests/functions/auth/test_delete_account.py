@@ -83,8 +83,11 @@ def test_delete_me_erases_rows_files_cache_and_sockets_and_leaves_a_tombstone(av
             socket.recv(timeout=5)
 
     assert rows_of(user_id) == dict.fromkeys(rows_of(user_id), 0)
-    listed = s3.list_objects_v2(Bucket=avatar_bucket, Prefix="avatars/").get("Contents", [])
-    assert [o["Key"] for o in listed] == [theirs]  # only the bystander's file is left
+    # The user's prefix is empty, the bystander's file is untouched (other tests share the bucket, so
+    # the check is per prefix, not "whatever is left in the bucket").
+    assert s3.list_objects_v2(Bucket=avatar_bucket, Prefix=f"avatars/{user_id}/").get("KeyCount") == 0
+    bystander = s3.list_objects_v2(Bucket=avatar_bucket, Prefix=f"avatars/{other['user']['id']}/")
+    assert [o["Key"] for o in bystander.get("Contents", [])] == [theirs]
     assert get_redis().exists(public_cache.profile_key("quester"), public_cache.card_key("quester")) == 0
     assert get_redis().exists(*png_keys) == 0
     assert call_function(profiles_handler, "GET", "/api/v1/users/quester").status == 404
