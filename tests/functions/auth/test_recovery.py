@@ -219,3 +219,22 @@ def test_an_address_in_use_is_refused_and_a_race_for_it_is_a_409():
     raced = call("POST", "/auth/email/verify", {"token": token})
     assert raced.status == 409 and raced.json["error"]["code"] == "already_exists"
     assert call("GET", "/auth/me", headers=bearer(pair)).json["email"] == "quester@example.com"
+
+
+def test_recovery_adds_a_password_to_an_account_that_signs_in_only_through_a_provider(stack, mail_queue):
+    """Issue 16: an OAuth-only account has no password; password login says so (409), and the
+    recovery link is how it gets one — afterwards both ways sign in."""
+    from tests.functions.auth.test_oauth import google_user, sign_in
+
+    created = sign_in(stack, google_user(stack, "ranger"))
+    assert created.status == 200 and created.json["outcome"] == "created", created
+    no_password = login("ranger")
+    assert no_password.status == 409 and no_password.json["error"]["code"] == "password_not_set"
+    mailbox = Mailbox()
+    assert call("POST", "/auth/password/forgot", {"email": "ranger@example.com"}).status == 202
+    run_mail_worker(mail_queue)
+    reset = call("POST", "/auth/password/reset", {"token": token_in(mailbox.take("ranger@example.com")),
+                                                   "new_password": NEW_PASSWORD})
+    assert reset.status == 200, reset
+    assert login("ranger", password=NEW_PASSWORD).status == 200
+    assert login("ranger", password="not the new passphrase").status == 401
