@@ -18,12 +18,10 @@ import pytest
 import yaml
 from websockets.sync.client import ClientConnection
 
-from local.http_gateway import HttpGateway
-from local.invoker import Invoker
-from local.servers import ServerThread
 from shared.clients import db
 from shared.sync.fanout import publish
 from tests.support.events import ROOT
+from tests.support.gateway import local_api
 from tests.support.realtime import open_socket_with_hello, recv_json
 from tests.support.typescript import SDK, installed
 
@@ -38,12 +36,8 @@ def document() -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def api(stack) -> Iterator[httpx.Client]:
-    invoker = Invoker()
-    server = ServerThread(HttpGateway(invoker)).start()
-    with httpx.Client(base_url=server.url, timeout=15) as client:
+    with local_api(timeout=15) as client:
         yield client
-    server.stop()
-    invoker.shutdown()
 
 
 def check(document: dict[str, Any], frame: dict[str, Any]) -> str:

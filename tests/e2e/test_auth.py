@@ -7,9 +7,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from local.http_gateway import HttpGateway
-from local.invoker import Invoker
-from local.servers import ServerThread
+from tests.support.gateway import local_api
 
 pytestmark = pytest.mark.e2e
 PASSWORD = "a long enough passphrase"
@@ -17,14 +15,8 @@ PASSWORD = "a long enough passphrase"
 
 @pytest.fixture
 def client(stack) -> Iterator[httpx.Client]:
-    invoker = Invoker()
-    server = ServerThread(HttpGateway(invoker)).start()
-    try:
-        with httpx.Client(base_url=f"{server.url}/api/v1", timeout=10) as http:
-            yield http
-    finally:
-        server.stop()
-        invoker.shutdown()
+    with local_api("/api/v1", timeout=10) as client:
+        yield client
 
 
 def test_register_login_refresh_me_logout_over_http(client):

@@ -10,9 +10,7 @@ import httpx
 import pytest
 from websockets.sync.client import connect
 
-from local.http_gateway import HttpGateway
-from local.invoker import Invoker
-from local.servers import ServerThread
+from tests.support.gateway import local_api
 from tests.support.realtime import hello_id, recv_json
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("ws_gateway")]
@@ -20,12 +18,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("ws_gateway")]
 
 @pytest.fixture(scope="module")
 def api(stack) -> Iterator[httpx.Client]:
-    invoker = Invoker()
-    server = ServerThread(HttpGateway(invoker)).start()
-    with httpx.Client(base_url=server.url, timeout=10) as client:
+    with local_api(timeout=10) as client:
         yield client
-    server.stop()
-    invoker.shutdown()
 
 
 def test_a_refused_rest_write_reaches_my_other_device_and_its_ack_clears_it(api, make_user):

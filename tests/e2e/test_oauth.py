@@ -8,9 +8,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from local.http_gateway import HttpGateway
-from local.invoker import Invoker
-from local.servers import ServerThread
+from tests.support.gateway import local_api
 from tests.support.oauth import REDIRECT_URI, authorize, set_user
 
 pytestmark = pytest.mark.e2e
@@ -18,14 +16,8 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture
 def client(stack) -> Iterator[httpx.Client]:
-    invoker = Invoker()
-    server = ServerThread(HttpGateway(invoker)).start()
-    try:
-        with httpx.Client(base_url=f"{server.url}/api/v1", timeout=10) as http:
-            yield http
-    finally:
-        server.stop()
-        invoker.shutdown()
+    with local_api("/api/v1", timeout=10) as client:
+        yield client
 
 
 def test_start_authorize_callback_then_the_same_identity_signs_in_again_over_http(client, stack):

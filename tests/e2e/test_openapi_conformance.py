@@ -14,10 +14,8 @@ from typing import Any
 import httpx
 import pytest
 
-from local.http_gateway import HttpGateway
-from local.invoker import Invoker
 from local.openapi import COMMITTED
-from local.servers import ServerThread
+from tests.support.gateway import local_api
 
 READ_HEADERS = ("etag", "x-sync-version", "retry-after", "ratelimit-limit", "ratelimit-remaining", "ratelimit-reset",
                 "idempotent-replayed")
@@ -31,12 +29,8 @@ def spec() -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def api(stack) -> Iterator[httpx.Client]:
-    invoker = Invoker()
-    server = ServerThread(HttpGateway(invoker)).start()
-    with httpx.Client(base_url=server.url, timeout=15) as client:
+    with local_api(timeout=15) as client:
         yield client
-    server.stop()
-    invoker.shutdown()
 
 
 def conforms(spec: dict[str, Any], template: str, response: httpx.Response) -> httpx.Response:

@@ -16,10 +16,8 @@ import pytest
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
-from local.http_gateway import HttpGateway
-from local.invoker import Invoker
-from local.servers import ServerThread
 from shared.sync.fanout import publish_change
+from tests.support.gateway import local_api
 from tests.support.realtime import add_changes, connection_ids, expire_ticket, hello_id, recv_json
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("ws_gateway")]
@@ -27,12 +25,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("ws_gateway")]
 
 @pytest.fixture(scope="module")
 def api(stack) -> Iterator[httpx.Client]:
-    invoker = Invoker()
-    server = ServerThread(HttpGateway(invoker)).start()
-    with httpx.Client(base_url=server.url, timeout=10) as client:
+    with local_api(timeout=10) as client:
         yield client
-    server.stop()
-    invoker.shutdown()
 
 
 def _ticket_url(api: httpx.Client, headers: dict[str, str]) -> str:
