@@ -18,21 +18,24 @@ from fastapi import Query, Request, Response
 from mangum import Mangum
 
 from shared.clients import db
-from shared.core.errors import NotFoundError, SessionRevokedError, ValidationFailedError
+from shared.core.errors import NotFoundError, SessionRevokedError, UnauthorizedError, ValidationFailedError
+from shared.core.settings import get_settings
 from shared.http.app import api_router, create_app
 from shared.http.auth import CurrentUser, SearchClientIp
 from shared.http.openapi import documented, merged
 from shared.http.preconditions import Precondition, entity_json, precondition_failed
 from shared.http.responses import no_store_json, private_json, respond
+from shared.models.achievements import MyAchievements
 from shared.models.categories import Category
 from shared.models.growth import GrowthSeries
 from shared.models.people import PeoplePage
 from shared.models.profiles import CharacterStats, Leaderboard, ProfilePublic, ProfileUpdate, PublicProfile
+from shared.public import achievements as public_achievements
 from shared.public import cache as public_cache
 from shared.public import growth, privacy
 from shared.public import views as public_views
 from shared.public.character import build_stats
-from shared.repositories import history, profiles, search
+from shared.repositories import achievements, history, profiles, search
 from shared.sync.notify import after_conflict, after_write, conflict_notice
 
 router = api_router(tags=["profiles"])
@@ -74,6 +77,18 @@ async def update_profile(request: Request, user: CurrentUser, body: ProfileUpdat
     if result.change is not None:
         after_write(user, result.change)
     return entity_json(request, result.entity or {}, result.sync_version or 0)
+
+
+@router.get("/me/achievements", response_model=MyAchievements,
+            **documented("achievements.list", conditional=True, sync=True))
+async def my_achievements(request: Request, user: CurrentUser) -> Response:
+    """My awards (newest first, with ``awarded_at``) and the whole catalogue with each entry's rarity
+    (the share of all users holding it, from the daily maintenance run)."""
+    min_holders = get_settings().achievement_rarity_min_holders
+    row = db.run(lambda conn: achievements.mine(conn, user, min_holders=min_holders))
+    if row is None:
+        raise UnauthorizedError("the account behind this token no longer exists")
+    return private_json(request, public_achievements.my_achievements(row), row["sync_version"])
 
 
 @router.get("/me/stats", response_model=CharacterStats, **documented("profile.stats", conditional=True, sync=True))

@@ -28,6 +28,7 @@ from shared.models.skills import ProgressPage, SkillCreate, SkillPage, SkillPubl
 from shared.repositories import skills
 from shared.repositories.cursors import DEFAULT_LIMIT, MAX_LIMIT
 from shared.repositories.sql import WriteResult
+from shared.sync import awards
 from shared.sync.notify import after_conflict, after_write, conflict_notice
 
 router = api_router(tags=["skills"])
@@ -51,6 +52,7 @@ def _written(user: uuid.UUID, result: WriteResult) -> WriteResult:
         raise precondition_failed(result)
     if result.change is not None:
         after_write(user, result.change)
+        awards.after_rest_write(user, result)  # achievements the write earned (in its own statement)
     return result
 
 
@@ -69,7 +71,7 @@ async def create_skill(request: Request, user: CurrentUser, body: SkillCreate) -
     """Create a skill; its first history row records the starting level (and ``note``)."""
     fields = body.model_dump()
     skill_id = keyed_id(user)  # with an Idempotency-Key, a re-run finds the skill its first run made
-    result = _written(user, db.run(lambda conn: skills.create_skill(conn, user, skill_id=skill_id,
+    result = _written(user, db.run(lambda conn: skills.create_skill(conn, user, skill_id=skill_id, award=True,
                                                                     existing_ok=skill_id is not None, **fields)))
     return entity_json(request, result.entity or {}, result.sync_version or 0, status=201)
 
@@ -93,7 +95,7 @@ async def update_skill(request: Request, user: CurrentUser, skill_id: uuid.UUID,
     a 412 carrying its current state; without, last write wins."""
     changes = body.changes()
     result = _written(user, db.run(lambda conn: skills.update_skill(conn, user, skill_id, changes, note=body.note,
-                                                                    **precondition.as_params())))
+                                                                    award=True, **precondition.as_params())))
     return entity_json(request, result.entity or {}, result.sync_version or 0)
 
 

@@ -120,6 +120,12 @@ class Settings(BaseSettings):
     # People search (issue 17): GET /users?q= requests per minute from one IP (fails open: public data).
     search_requests_per_min: int = 60
 
+    # Achievements (issue 17): rarity (share of all users holding one) is shown only when at least
+    # this many users hold it, so a rare award never points at the one or two people who have it.
+    achievement_rarity_min_holders: int = 10
+    # Backfill of users from before achievements (a one-off maintenance step): users per statement.
+    achievement_backfill_users: int = 200
+
     # Maintenance (the daily MaintenanceFunction, shared.ops.maintenance): how long data nobody reads any
     # more is kept. Why each default:
     # * maintenance_batch_rows: at most this many rows per DELETE (per kind), so a statement takes

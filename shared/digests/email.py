@@ -1,7 +1,8 @@
 """The weekly digest mail, built on ``shared.mail.templates`` (HTML tables + inline styles, and text).
 
-Level-ups with the note of their latest step, new skills, the week's total and top categories, a link
-back to the profile, and the unsubscribe link (also in the RFC 8058 headers ``shared.digests`` adds).
+Level-ups with the note of their latest step, new skills, achievements earned this week, the week's
+total and top categories, a link back to the profile, and the unsubscribe link (also in the RFC 8058
+headers ``shared.digests`` adds).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from shared.mail.templates import Button, Document, Email, Image, Items, Paragraph, render
+from shared.models.achievements import BY_CODE
 
 
 def render_digest(digest: dict[str, Any], *, unsubscribe_url: str, profile_url: str,
@@ -27,6 +29,9 @@ def render_digest(digest: dict[str, Any], *, unsubscribe_url: str, profile_url: 
             (u["name"], f" {u['from']} → {u['to']}" + (f": “{u['note']}”" if u.get("note") else "")) for u in ups]))
     if fresh:
         blocks.append(Items("New skills", [(s["name"], f" ({s['category']}), level {s['level']}") for s in fresh]))
+    earned = [BY_CODE[code] for code in digest.get("achievements") or () if code in BY_CODE]
+    if earned:
+        blocks.append(Items("New achievements", [(a.name, f": {a.description}") for a in earned]))
     summary = f"Total level change: {change:+d}."
     if cats:
         summary += " Top categories: " + ", ".join(cats) + "."

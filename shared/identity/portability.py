@@ -21,6 +21,7 @@ from shared.core.encoding import json_bytes
 from shared.core.errors import ConflictError, UnauthorizedError
 from shared.models.accounts import AccountImport, ImportPublic
 from shared.repositories import exports, profiles, skills
+from shared.sync import awards
 from shared.sync.notify import after_write
 
 FORMAT, VERSION = "atribuo-export", 1
@@ -104,7 +105,8 @@ def import_account(user_id: uuid.UUID, document: AccountImport) -> ImportPublic:
 
     Each skill is created at the first level of its history (with that note), then every later
     level change is applied in order with its note; superseded levels (offline edits that lost) are
-    not replayed: they never were a skill's level. The settings are applied as a profile write.
+    not replayed: they never were a skill's level. The settings are applied as a profile write, and
+    the achievements the imported history earns are awarded at the end, in the same transaction.
     Idempotent: a second run of the same document finds its skills and changes nothing; any other
     skill in the account makes it a 409 (an import never merges into existing data).
     """
@@ -140,6 +142,7 @@ def import_account(user_id: uuid.UUID, document: AccountImport) -> ImportPublic:
         settings = document.settings.model_dump(exclude_none=True)
         if settings:
             changes.append(profiles.update_profile(conn, user_id, settings).change)
+        changes += awards.award_now(conn, user_id)  # once, over the whole imported history
     for change in changes:
         if change is not None:
             after_write(user_id, change)

@@ -123,6 +123,8 @@ class PublicProfile(BaseModel):
     created_at: TimestampText
     character: CharacterStats
     skills: list[SkillPublic]
+    achievements: list[str] = Field(description="Codes of the achievements earned, oldest first "
+                                                "(names: GET /me/achievements' catalogue)")
     open_graph: OpenGraph
 
 

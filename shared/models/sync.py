@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, SkipValidation, StringConstraints
 
+from shared.models.achievements import AchievementEarned
 from shared.models.common import UuidText
 from shared.models.profiles import ProfilePublic, ProfileUpdate
 from shared.models.skills import SkillCreate, SkillPublic, SkillUpdate
@@ -97,7 +98,7 @@ class BatchResult(BaseModel):
 
 class ChangePublic(BaseModel):
     version: int
-    entity: str
+    entity: str = Field(description="skill, profile, conflict (delete: acknowledged) or achievement (an award)")
     entity_id: UuidText
     op: str
     data: dict[str, Any] | None
@@ -138,3 +139,5 @@ class SyncSnapshotPublic(BaseModel):
     skills: list[SkillPublic]
     profile: ProfilePublic
     conflicts: list[ConflictPublic] = Field(description="pending (unacknowledged) conflicts")
+    achievements: list[AchievementEarned] = Field(default_factory=list, description="every award, oldest first "
+                                                  "(in the change log as entity 'achievement')")

@@ -9,6 +9,8 @@ What goes (windows and their reasons in ``shared.core.settings``):
 * ``applied_operations``, ``sync_conflicts`` and ``digest_sends`` older than their windows.
 * expired mailed links (``account_tokens``) and username tombstones, and ``security_events`` past
   their retention (issue 15).
+Not purges, but daily aggregates and one-off jobs that need the same budget (issue 17): achievement
+rarity (``achievement_rarity``), and the backfill of achievements for users from before them.
 Kept for good: users' own data (skills, their level history including superseded levels).
 
 Every purge is a loop of small autocommit statements (``maintenance_batch_rows`` rows at most), so
@@ -28,6 +30,7 @@ from shared.core.observability import logger
 from shared.core.settings import Settings, get_settings
 from shared.repositories import (
     account_tokens,
+    achievements,
     connections,
     digests,
     operations,
@@ -121,8 +124,37 @@ def _batches(s: Settings) -> list[tuple[str, Batch]]:
         ("username_tombstones", single("username_tombstones", users.purge_tombstones)),
         ("security_events", single("security_events", security_events.purge_old,
                                    retention_s=s.security_event_retention_s)),
+        ("achievement_rarity", _rarity),
+        ("achievement_backfill", _backfill(s.achievement_backfill_users)),
         ("changes", _compaction(s.sync_log_keep_versions, limit)),
     ]
+
+
+def _rarity(conn: psycopg.Connection) -> tuple[Counts, bool]:
+    """Rarity of every achievement: one aggregate over the awards' code index and the users count
+    (reported: how many achievements anyone holds)."""
+    return {"achievement_rarity": achievements.refresh_rarity(conn)}, False
+
+
+def _backfill(users: int) -> Batch:
+    """The one-off award of users from before achievements (migration 015's cutoff): a window of
+    users per batch, each awarded by the statement a write uses (exactly once by the primary key, so
+    a second run, or a window done twice after a crash, awards nothing new). Once the walk has
+    finished (or when there is none) it costs one read a day and reports nothing. The awards are in
+    the change log (devices get them from GET /sync); nothing is pushed from here."""
+    def batch(conn: psycopg.Connection) -> tuple[Counts, bool]:
+        page = achievements.backfill_page(conn, users)
+        if not page["pending"]:
+            return {}, False
+        awarded = 0
+        for user_id in page["users"]:
+            row = achievements.award(conn, user_id)
+            awarded += len(row["awards"]) if row else 0
+        finished = page["scanned"] < users
+        achievements.advance_backfill(conn, page["last"], finished=finished)
+        return {"achievements_backfilled": awarded, "users_backfilled": len(page["users"])}, not finished
+
+    return batch
 
 
 def _compaction(keep: int, limit: int) -> Batch:

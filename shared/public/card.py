@@ -15,7 +15,8 @@ ignored, which only ever narrows real text, so a measured width is an upper boun
 SVG names DejaVu Sans first; where it is missing, the fallbacks (Segoe UI, Ubuntu, Arial) are narrower
 for Latin text. A character the fonts lack is counted as ``UNKNOWN_EM`` em, wider than CJK ideographs
 (1 em) and emoji. The name gets the largest size from NAME_SIZES at which it fits the room left of
-the radar's labels; at the smallest size it is shortened with an ellipsis until it fits.
+the radar's labels; at the smallest size it is shortened with an ellipsis until it fits. The row of
+top achievements (their names, highest tier first) is fitted the same way.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from xml.sax.saxutils import escape
 
 from shared.models.categories import CATEGORIES
 from shared.public import font_metrics
+from shared.public.achievements import badges
 
 WIDTH, HEIGHT = 600, 315
 CENTER_X, CENTER_Y, RADIUS = 430, 160, 105
@@ -38,6 +40,7 @@ LEFT = 28  # the left panel's texts start here
 GAP = 8  # the least room kept between a text's box and an axis label's box
 NAME_Y, NAME_SIZES = 58, (22, 21, 20, 19, 18, 17, 16)
 HANDLE_Y, HANDLE_SIZE = 84, 14
+BADGES_Y, BADGES_SIZE = 262, 12  # the top achievements, one row between the totals and the footer
 AXIS_SIZE = 11
 UNKNOWN_EM = 1.25
 ELLIPSIS = "…"
@@ -150,6 +153,8 @@ def render_card(profile: dict[str, Any], stats: dict[str, Any]) -> str:
     name, name_size = fit(full_name, NAME_Y, NAME_SIZES, bold=True)
     handle, handle_size = fit("@" + profile["username"], HANDLE_Y, (HANDLE_SIZE,))
     values = [min(float(v), MAX_LEVEL) for v in stats["radar"]["values"]]
+    names = badges(profile.get("achievements") or [])
+    badge_row = fit("• " + " · ".join(names), BADGES_Y, (BADGES_SIZE,))[0] if names else ""
     title = text(f"{full_name} — character level {stats['character_level']}")
     return "".join([
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" viewBox="0 0 {WIDTH} {HEIGHT}"'
@@ -165,6 +170,8 @@ def render_card(profile: dict[str, Any], stats: dict[str, Any]) -> str:
         f'{stats["character_level"]}</text>',
         f'<text x="{LEFT}" y="236" font-size="14" fill="{AXIS_FILL}">Total level {stats["total_level"]}'
         f' · {stats["skill_count"]} skills</text>',
+        f'<text x="{LEFT}" y="{BADGES_Y}" font-size="{BADGES_SIZE}" fill="{GOLD}" class="badges">'
+        f"{text(badge_row)}</text>" if badge_row else "",
         f'<text x="{LEFT}" y="286" font-size="11" fill="{AXIS_FILL}">atribuo</text>',
         *_grid(),
         f'<polygon points="{_polygon(values)}" fill="#38bdf8" fill-opacity="0.35" stroke="#38bdf8"'

@@ -90,6 +90,12 @@ fresh AS (
     GROUP BY owner_id
 ),
 totals AS (SELECT owner_id, sum(delta)::int AS level_change FROM moves GROUP BY owner_id),
+earned AS (  -- achievements awarded in the window (issue 17)
+    SELECT user_id, jsonb_agg(code ORDER BY awarded_at, code) AS items
+    FROM user_achievements
+    WHERE user_id IN (SELECT id FROM page) AND awarded_at >= %(since)s AND awarded_at < %(until)s
+    GROUP BY user_id
+),
 categories AS (
     SELECT owner_id, jsonb_agg(category ORDER BY points DESC, category) AS items
     FROM (SELECT owner_id, category, sum(level) AS points,
@@ -102,12 +108,14 @@ active AS (
     SELECT page.id AS user_id, page.email, page.username, page.name, page.public_profile,
            coalesce(levelled.items, '[]'::jsonb) AS levelled_up, coalesce(fresh.items, '[]'::jsonb) AS new_skills,
            coalesce(totals.level_change, 0) AS level_change,
-           coalesce(categories.items, '[]'::jsonb) AS top_categories
+           coalesce(categories.items, '[]'::jsonb) AS top_categories,
+           coalesce(earned.items, '[]'::jsonb) AS achievements
     FROM page
     LEFT JOIN levelled ON levelled.owner_id = page.id
     LEFT JOIN fresh ON fresh.owner_id = page.id
     LEFT JOIN totals ON totals.owner_id = page.id
     LEFT JOIN categories ON categories.owner_id = page.id
+    LEFT JOIN earned ON earned.user_id = page.id
     WHERE totals.owner_id IS NOT NULL OR fresh.owner_id IS NOT NULL
 ),
 claimed AS (

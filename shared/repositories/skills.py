@@ -22,6 +22,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from shared.core.errors import ConflictError, UnauthorizedError
+from shared.repositories.achievements import AWARD_CHANGES, AWARD_COLUMNS, AWARD_COUNT, award_ctes, rule_params
 from shared.repositories.conflicts import CONFLICT_CTES
 from shared.repositories.cursors import decode_cursor, page
 from shared.repositories.sql import (
@@ -128,18 +129,18 @@ WHERE u.id = %(owner_id)s
 # report (new version, new JSON, change, JSON before, staleness, the conflict's change).
 _BUMP_AND_LOG = """
 ver AS (
-    UPDATE users SET sync_version = sync_version + 1
+    UPDATE users SET sync_version = sync_version + 1{awarded}
     WHERE id = %(owner_id)s AND (EXISTS (SELECT 1 FROM {source}) OR EXISTS (SELECT 1 FROM lost))
     RETURNING id, username, sync_version
 ),
 chg AS (
     INSERT INTO changes (owner_id, version, entity, entity_id, op, data)
-    SELECT ver.id, ver.sync_version, 'skill', {source}.id, '{op}', {data} FROM ver, {source}
+    SELECT ver.id, ver.sync_version{awarded_neg}, 'skill', {source}.id, '{op}', {data} FROM ver, {source}
     """ + CHANGE_RETURNING + """
-),""" + CONFLICT_CTES + """
+),{award_changes}""" + CONFLICT_CTES + """
 SELECT COALESCE(ver.sync_version, u.sync_version) AS sync_version, u.username,
        (SELECT data FROM chg) AS entity, (SELECT change FROM chg) AS change,
-       {current} AS current, {stale} AS stale, (SELECT change FROM cchg) AS conflict_change{extra},
+       {current} AS current, {stale} AS stale, (SELECT change FROM cchg) AS conflict_change{extra}{award_columns},
        """ + LIVE + """ AS live,
        """ + LIVE_CONNECTIONS + """
 FROM users u LEFT JOIN ver ON ver.id = u.id
@@ -173,7 +174,10 @@ _ID_OWNED = (", EXISTS (SELECT 1 FROM skills k WHERE k.id = %(skill_id)s::uuid A
 _OWN_EXISTING = (f"CASE WHEN %(existing_ok)s THEN (SELECT {skill_json('k')} FROM skills k"
                  " WHERE k.id = %(skill_id)s::uuid AND k.owner_id = %(owner_id)s) END")
 
-CREATE_SKILL = """
+
+
+def _create_statement(awarding: bool) -> str:
+    return """
 WITH """ + LIVE_SESSION + """,
 ins AS (
     INSERT INTO skills (id, owner_id, name, category, level, description, created_at, updated_at)
@@ -187,10 +191,14 @@ ins AS (
 prog AS (
     INSERT INTO skill_progress (skill_id, owner_id, previous_level, new_level, note)
     SELECT id, owner_id, NULL, level, %(note)s::text FROM ins
-),""" + _NO_LOSS + _BUMP_AND_LOG.format(source="ins", op="upsert", data=skill_json("ins"), current=_OWN_EXISTING,
-                                        stale="false", extra=_ID_OWNED)
+    RETURNING previous_level, new_level, created_at
+),""" + _awarding(awarding, source="ins", replaced="NULL::uuid") + _NO_LOSS + _BUMP_AND_LOG.format(
+        source="ins", op="upsert", data=skill_json("ins"), current=_OWN_EXISTING, stale="false", extra=_ID_OWNED,
+        **_award_parts(awarding))
 
-UPDATE_SKILL = f"""
+
+def _update_statement(awarding: bool) -> str:
+    return f"""
 WITH {LIVE_SESSION}, {_LOCK_CURRENT},
 upd AS (
     UPDATE skills s SET
@@ -210,16 +218,35 @@ upd AS (
 prog AS (
     INSERT INTO skill_progress (skill_id, owner_id, previous_level, new_level, note)
     SELECT id, owner_id, previous_level, level, %(note)s::text FROM upd WHERE level <> previous_level
-),""" + _LOST + _BUMP_AND_LOG.format(source="upd", op="upsert", data=skill_json("upd"), current=_CURRENT,
-                                     stale=_STALE, extra="")
+    RETURNING previous_level, new_level, created_at
+),""" + _awarding(awarding, source="upd", replaced="%(skill_id)s::uuid") + _LOST + _BUMP_AND_LOG.format(
+        source="upd", op="upsert", data=skill_json("upd"), current=_CURRENT, stale=_STALE, extra="",
+        **_award_parts(awarding))
 
+
+def _awarding(awarding: bool, *, source: str, replaced: str) -> str:
+    """The achievement CTEs over the state after the write (``shared.repositories.achievements``)."""
+    if not awarding:
+        return ""
+    return award_ctes(gate=f"EXISTS (SELECT 1 FROM {source})", written=source, replaced=replaced, history="prog")
+
+
+def _award_parts(awarding: bool) -> dict[str, str]:
+    if not awarding:
+        return {"awarded": "", "awarded_neg": "", "award_changes": "", "award_columns": ""}
+    return {"awarded": f" + {AWARD_COUNT}", "awarded_neg": f" - {AWARD_COUNT}", "award_changes": AWARD_CHANGES + ",",
+            "award_columns": AWARD_COLUMNS}
+
+
+CREATE_SKILL, CREATE_SKILL_AWARDING = _create_statement(False), _create_statement(True)
+UPDATE_SKILL, UPDATE_SKILL_AWARDING = _update_statement(False), _update_statement(True)
 DELETE_SKILL = f"""
 WITH {LIVE_SESSION}, {_LOCK_CURRENT},
 del AS (
     DELETE FROM skills s USING cur WHERE s.id = cur.id AND {_GUARD_OK} AND {LIVE}
     RETURNING s.id
 ),""" + _LOST + _BUMP_AND_LOG.format(source="del", op="delete", data="NULL::jsonb", current=_CURRENT,
-                                     stale=_STALE, extra="")
+                                     stale=_STALE, extra="", **_award_parts(False))
 
 
 def _owner_version(rows: list[Row]) -> int:
@@ -296,32 +323,33 @@ def _duplicate(field: str) -> ConflictError:
 
 def create_skill(conn: psycopg.Connection, owner_id: uuid.UUID, *, name: str, category: str, level: int,
                  description: str | None = None, note: str | None = None, skill_id: uuid.UUID | None = None,
-                 updated_at: datetime | None = None, existing_ok: bool = False) -> WriteResult:
+                 updated_at: datetime | None = None, existing_ok: bool = False, award: bool = False) -> WriteResult:
     """Insert a skill with its first history row (previous level NULL); status ``applied``.
 
     ``skill_id``: a client-generated id (offline creation); ``updated_at``: the client's clock.
     Raises ConflictError on a duplicate name (case-insensitive) or an id of the owner's; an id of
     another user's skill is ``not_found``, the answer for a skill that does not exist. With
     ``existing_ok`` (an id derived from an Idempotency-Key) the owner's skill with that id is the
-    answer, status ``unchanged``.
+    answer, status ``unchanged``. With ``award``, the same statement awards the achievements the
+    write earns (``WriteResult.awards``; ``shared.repositories.achievements``).
     """
     params = {"owner_id": owner_id, "skill_id": skill_id, "name": name, "category": str(category),
               "level": level, "description": description, "note": note, "updated_at": updated_at,
-              "existing_ok": existing_ok}
-    return _write(conn, CREATE_SKILL, params)
+              "existing_ok": existing_ok, **(rule_params() if award else {})}
+    return _write(conn, CREATE_SKILL_AWARDING if award else CREATE_SKILL, params)
 
 
 def update_skill(conn: psycopg.Connection, owner_id: uuid.UUID, skill_id: uuid.UUID, changes: dict[str, Any], *,
                  note: str | None = None, updated_at: datetime | None = None,
                  if_unmodified_since: datetime | None = None, if_match: list[str] | None = None,
-                 record_conflict: bool = False) -> WriteResult:
+                 record_conflict: bool = False, award: bool = False) -> WriteResult:
     """Apply ``changes`` (a subset of name/category/level/description; present key = set it).
 
     A level change writes a history row (previous, new, ``note``) in the same statement. Values equal
     to the stored ones → ``unchanged``; ``if_unmodified_since`` older than the stored ``updated_at``,
     or ``if_match`` (ETags) not holding the stored entity's → ``stale`` with the stored state, and
     with ``record_conflict`` the refusal is logged as a conflict (``WriteResult.conflict``) by the
-    same statement. Raises ConflictError on a duplicate name.
+    same statement. Raises ConflictError on a duplicate name. ``award`` as in ``create_skill``.
     """
     unknown = set(changes) - set(EDITABLE)
     if unknown:
@@ -334,7 +362,9 @@ def update_skill(conn: psycopg.Connection, owner_id: uuid.UUID, skill_id: uuid.U
               **{field: None for field in EDITABLE}, **changes}
     if params["category"] is not None:
         params["category"] = str(params["category"])
-    return _write(conn, UPDATE_SKILL, params)
+    if award:
+        params.update(rule_params())
+    return _write(conn, UPDATE_SKILL_AWARDING if award else UPDATE_SKILL, params)
 
 
 def delete_skill(conn: psycopg.Connection, owner_id: uuid.UUID, skill_id: uuid.UUID, *,

@@ -99,6 +99,11 @@ class WriteResult:
     change: Row | None = None
     conflict: Row | None = None  # stale only, when the statement recorded the refusal as a conflict
     lost_fields: tuple[str, ...] = ()  # profile operations: the fields a later write kept
+    # Achievements the write awarded (their change rows, with username and connections, like
+    # ``change``), and ``recheck``: a concurrent write committed after the statement's snapshot, so
+    # ``achievements.award`` should run once more (shared.sync.awards).
+    awards: tuple[Row, ...] = ()
+    recheck: bool = False
 
 
 def write_result(row: Row | None) -> WriteResult:
@@ -114,7 +119,9 @@ def write_result(row: Row | None) -> WriteResult:
     change = row["change"]
     if change is not None:
         extra = {"username": row["username"], "connections": row.get("connections")}
-        return WriteResult("applied", row["entity"], row["sync_version"], {**change, **extra})
+        awards = tuple({**award, **extra} for award in row.get("awards") or ())
+        return WriteResult("applied", row["entity"], row["sync_version"], {**change, **extra}, awards=awards,
+                           recheck=bool(row.get("recheck")))
     if row["current"] is None:
         return WriteResult("not_found", None, row["sync_version"])
     if row["stale"]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING, Any
 
+from shared.repositories.achievements import achievement_json
 from shared.repositories.conflicts import conflict_json
 from shared.repositories.sql import profile_json, skill_json
 
@@ -44,6 +45,10 @@ SELECT u.sync_version AS version,
            SELECT coalesce(jsonb_agg({conflict_json('x')} ORDER BY x.id), '[]'::jsonb)
            FROM sync_conflicts x WHERE x.owner_id = u.id AND x.acked_at IS NULL
        ) END AS conflicts,
+       CASE WHEN u.snapshot THEN (
+           SELECT coalesce(jsonb_agg({achievement_json('a')} ORDER BY a.awarded_at, a.code), '[]'::jsonb)
+           FROM user_achievements a WHERE a.user_id = u.id
+       ) END AS achievements,
        CASE WHEN NOT u.snapshot THEN (
            SELECT coalesce(json_agg(c ORDER BY c.version), '[]'::json)
            FROM (SELECT {CHANGE_COLUMNS} FROM changes
@@ -119,8 +124,8 @@ FROM counts, unfinished x
 
 
 def read(conn: psycopg.Connection, user_id: uuid.UUID, since: int | None, limit: int) -> Row | None:
-    """``{"version", "mode", "skills", "profile", "conflicts", "changes"}`` (JSON fields decoded), None
-    if no user. A snapshot carries the pending (unacknowledged) conflicts.
+    """``{"version", "mode", "skills", "profile", "conflicts", "achievements", "changes"}`` (JSON fields
+    decoded), None if no user. A snapshot carries the pending (unacknowledged) conflicts and every award.
 
     In ``changes`` mode at most ``limit`` changes are returned, in version order.
     """

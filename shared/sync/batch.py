@@ -26,6 +26,7 @@ from shared.clients import db
 from shared.core.errors import AppError
 from shared.models.sync import BatchResult, Operation, OperationResult, ProfileOperation, SkillOperation, SyncBatch
 from shared.repositories import conflicts, operations, profiles, skills, users
+from shared.sync import awards
 
 Row = dict[str, Any]
 
@@ -111,9 +112,9 @@ def _apply_once(owner_id: uuid.UUID, op: Operation) -> Outcome:
 def _apply(conn: Any, owner_id: uuid.UUID, op: SkillOperation, at: datetime) -> Outcome:
     if op.type == "skill.create":
         body = op.create_body()
-        res = skills.create_skill(conn, owner_id, skill_id=op.skill_id, updated_at=at,
+        res = skills.create_skill(conn, owner_id, skill_id=op.skill_id, updated_at=at, award=True,
                                   **body.model_dump(exclude_unset=False))
-        changes = [res.change] if res.change else []
+        changes = [res.change, *awards.settle(conn, owner_id, res)] if res.change else []
         return Outcome(_result(op, res.status, res.entity, res.sync_version), changes)
     version, current = skills.get_skill(conn, owner_id, op.skill_id)
     if current is None:
@@ -123,12 +124,12 @@ def _apply(conn: Any, owner_id: uuid.UUID, op: SkillOperation, at: datetime) -> 
     if op.type == "skill.update":
         body = op.update_body()
         res = skills.update_skill(conn, owner_id, op.skill_id, body.changes(), note=body.note, updated_at=at,
-                                  if_unmodified_since=at)
+                                  if_unmodified_since=at, award=True)
     else:
         res = skills.delete_skill(conn, owner_id, op.skill_id, if_unmodified_since=at)
     if res.status == "stale":  # a concurrent writer got in between our read and write
         return _stored_wins(conn, owner_id, op, res.entity or current, res.sync_version)
-    changes = [res.change] if res.change else []
+    changes = [res.change, *awards.settle(conn, owner_id, res)] if res.change else []
     if op.base_updated_at is not None and _stamp(current) != op.base_updated_at:
         notice, version = _log(conn, owner_id, op, "incoming_won", winner=res.entity, loser=current)
         return Outcome(_result(op, "conflict", res.entity, version, "incoming_won"), changes, [notice])

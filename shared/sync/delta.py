@@ -28,7 +28,7 @@ def read(user_id: uuid.UUID, since: int | None) -> SyncChangesPublic | SyncSnaps
     version = int(row["version"])
     if row["mode"] == "snapshot":
         return SyncSnapshotPublic(version=version, skills=row["skills"], profile=row["profile"],
-                                  conflicts=row["conflicts"])
+                                  conflicts=row["conflicts"], achievements=row["achievements"])
     if since is not None and since > version:
         raise ConflictError(f"since={since} is ahead of the server's version {version}; "
                             "discard local state and fetch a snapshot (omit since)",
