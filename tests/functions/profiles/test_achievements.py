@@ -30,7 +30,7 @@ def mine(headers):
 
 
 def test_mine_lists_my_awards_newest_first_and_the_whole_catalogue(make_user):
-    user, headers = make_user("alice")
+    _, headers = make_user("alice")
     created = add(headers, "Go", "programming", 3)
     response = mine(headers)
     body = response.json

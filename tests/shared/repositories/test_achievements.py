@@ -9,11 +9,11 @@ from datetime import UTC, datetime, timedelta
 from shared.clients import db
 from shared.models.achievements import CATALOGUE
 from shared.models.categories import CATEGORIES
+from shared.models.sync import SyncBatch
 from shared.repositories import achievements, skills
 from shared.repositories.achievements import FACTS
 from shared.sync import awards
 from shared.sync.batch import apply_batch
-from shared.models.sync import SyncBatch
 from tests.support.achievements import (
     award_changes,
     awarded,

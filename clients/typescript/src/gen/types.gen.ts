@@ -121,6 +121,62 @@ export type AccountImport = {
 };
 
 /**
+ * AchievementEarned
+ *
+ * An award: what ``GET /me/achievements`` lists and a change-log entry (``entity: "achievement"``) carries.
+ */
+export type AchievementEarned = {
+    /**
+     * Id
+     *
+     * The award's id (the change log's entity_id)
+     */
+    id: string;
+    /**
+     * Code
+     */
+    code: string;
+    /**
+     * Awarded At
+     */
+    awarded_at: string;
+};
+
+/**
+ * AchievementInfo
+ */
+export type AchievementInfo = {
+    /**
+     * Code
+     */
+    code: string;
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Description
+     */
+    description: string;
+    /**
+     * Tier
+     *
+     * 1 bronze, 2 silver, 3 gold
+     */
+    tier: number;
+    /**
+     * Rarity
+     *
+     * Share of all users holding it, in percent (one decimal), from the daily maintenance run; null until computed or while fewer than a minimum number of users hold it (never an identifiable count)
+     */
+    rarity: number | null;
+    /**
+     * Earned
+     */
+    earned: boolean;
+};
+
+/**
  * AvatarConfirmCreate
  */
 export type AvatarConfirmCreate = {
@@ -246,6 +302,8 @@ export type ChangePublic = {
     version: number;
     /**
      * Entity
+     *
+     * skill, profile, conflict (delete: acknowledged) or achievement (an award)
      */
     entity: string;
     /**
@@ -669,6 +727,22 @@ export type LoginCreate = {
      * How GET /me/sessions names this device (default: from the User-Agent)
      */
     device_name?: string | null;
+};
+
+/**
+ * MyAchievements
+ */
+export type MyAchievements = {
+    /**
+     * Earned
+     *
+     * Newest first
+     */
+    earned: Array<AchievementEarned>;
+    /**
+     * Catalogue
+     */
+    catalogue: Array<AchievementInfo>;
 };
 
 /**
@@ -1138,6 +1212,12 @@ export type PublicProfile = {
      * Skills
      */
     skills: Array<SkillPublic>;
+    /**
+     * Achievements
+     *
+     * Codes of the achievements earned, oldest first (names: GET /me/achievements' catalogue)
+     */
+    achievements: Array<string>;
     open_graph: OpenGraph;
 };
 
@@ -1519,6 +1599,12 @@ export type SyncSnapshotPublic = {
      * pending (unacknowledged) conflicts
      */
     conflicts: Array<ConflictPublic>;
+    /**
+     * Achievements
+     *
+     * every award, oldest first (in the change log as entity 'achievement')
+     */
+    achievements: Array<AchievementEarned>;
 };
 
 /**
@@ -2816,6 +2902,65 @@ export type AccountDeleteResponses = {
 };
 
 export type AccountDeleteResponse = AccountDeleteResponses[keyof AccountDeleteResponses];
+
+export type AchievementsListData = {
+    body?: never;
+    headers?: {
+        /**
+         * An ETag this client holds: a 304 without a body answers when it is current
+         */
+        'If-None-Match'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/me/achievements';
+};
+
+export type AchievementsListErrors = {
+    /**
+     * Malformed request
+     */
+    400: ErrorEnvelope;
+    /**
+     * Missing, expired or invalid access token (or, for login/refresh, bad credentials)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Not found
+     */
+    404: ErrorEnvelope;
+    /**
+     * Body too large
+     */
+    413: ErrorEnvelope;
+    /**
+     * Body is not JSON
+     */
+    415: ErrorEnvelope;
+    /**
+     * Validation failed (details name the fields)
+     */
+    422: ErrorEnvelope;
+    /**
+     * Rate limited
+     */
+    429: ErrorEnvelope;
+    /**
+     * A dependency is unavailable
+     */
+    503: ErrorEnvelope;
+};
+
+export type AchievementsListError = AchievementsListErrors[keyof AchievementsListErrors];
+
+export type AchievementsListResponses = {
+    /**
+     * Successful Response
+     */
+    200: MyAchievements;
+};
+
+export type AchievementsListResponse = AchievementsListResponses[keyof AchievementsListResponses];
 
 export type AvatarDeleteData = {
     body?: never;

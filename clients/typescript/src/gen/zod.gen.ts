@@ -39,6 +39,29 @@ export const zAccountExport = z.object({
 });
 
 /**
+ * AchievementEarned
+ *
+ * An award: what ``GET /me/achievements`` lists and a change-log entry (``entity: "achievement"``) carries.
+ */
+export const zAchievementEarned = z.object({
+    id: z.string(),
+    code: z.string(),
+    awarded_at: z.iso.datetime()
+});
+
+/**
+ * AchievementInfo
+ */
+export const zAchievementInfo = z.object({
+    code: z.string(),
+    name: z.string(),
+    description: z.string(),
+    tier: z.int().gte(1).lte(3),
+    rarity: z.number().nullable(),
+    earned: z.boolean()
+});
+
+/**
  * AvatarConfirmCreate
  */
 export const zAvatarConfirmCreate = z.object({
@@ -347,6 +370,14 @@ export const zLoginCreate = z.object({
     username: z.string().min(1).max(320),
     password: z.string().min(1).max(128),
     device_name: z.string().min(1).max(100).nullish()
+});
+
+/**
+ * MyAchievements
+ */
+export const zMyAchievements = z.object({
+    earned: z.array(zAchievementEarned),
+    catalogue: z.array(zAchievementInfo)
 });
 
 /**
@@ -733,6 +764,7 @@ export const zPublicProfile = z.object({
     created_at: z.iso.datetime(),
     character: zCharacterStats,
     skills: z.array(zSkillPublic),
+    achievements: z.array(z.string()),
     open_graph: zOpenGraph
 });
 
@@ -785,7 +817,8 @@ export const zSyncSnapshotPublic = z.object({
     version: z.int(),
     skills: z.array(zSkillPublic),
     profile: zProfilePublic,
-    conflicts: z.array(zConflictPublic)
+    conflicts: z.array(zConflictPublic),
+    achievements: z.array(zAchievementEarned)
 });
 
 /**
@@ -1052,6 +1085,15 @@ export const zAccountDeleteHeaders = z.object({
  * Successful Response
  */
 export const zAccountDeleteResponse = z.void();
+
+export const zAchievementsListHeaders = z.object({
+    'If-None-Match': z.string().optional()
+});
+
+/**
+ * Successful Response
+ */
+export const zAchievementsListResponse = zMyAchievements;
 
 export const zAvatarDeleteHeaders = z.object({
     'Idempotency-Key': z.string().regex(/^[\x21-\x7e]{1,99}$/).optional()
