@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pydantic import BaseModel, Field
 
 from shared.models.categories import CATEGORIES
-from shared.models.common import TimestampText
+from shared.models.common import TimestampText, UuidText
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ def top(codes: list[str], limit: int = 3) -> list[Achievement]:
 class AchievementEarned(BaseModel):
     """An award: what ``GET /me/achievements`` lists and a change-log entry (``entity: "achievement"``) carries."""
 
-    id: str = Field(description="The award's id (the change log's entity_id)")
+    id: UuidText = Field(description="The award's id (the change log's entity_id)")
     code: str
     awarded_at: TimestampText
 

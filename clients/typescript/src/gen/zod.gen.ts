@@ -44,7 +44,7 @@ export const zAccountExport = z.object({
  * An award: what ``GET /me/achievements`` lists and a change-log entry (``entity: "achievement"``) carries.
  */
 export const zAchievementEarned = z.object({
-    id: z.string(),
+    id: z.uuid(),
     code: z.string(),
     awarded_at: z.iso.datetime()
 });
