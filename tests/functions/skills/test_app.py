@@ -34,10 +34,11 @@ def test_create_writes_skill_history_version_and_change_in_one_statement(alice, 
     assert sql_counter.count == 1, sql_counter.statements
     skill = response.json
     assert (skill["name"], skill["category"], skill["level"]) == ("Python", "programming", 7)
-    assert response.headers["x-sync-version"] == "1" and response.headers["etag"].startswith('"')
+    # the skill at version 1, then the achievements it earned: first_skill (2), skill_level_5 (3)
+    assert response.headers["x-sync-version"] == "3" and response.headers["etag"].startswith('"')
     history = db_all("SELECT previous_level, new_level, note FROM skill_progress WHERE skill_id = %s", skill["id"])
     assert history == [{"previous_level": None, "new_level": 7, "note": "started tracking"}]
-    change = db_one("SELECT * FROM changes WHERE owner_id = %s", user["id"])
+    change = db_one("SELECT * FROM changes WHERE owner_id = %s AND entity = 'skill'", user["id"])
     assert (change["version"], change["entity"], change["op"], str(change["entity_id"])) == (1, "skill", "upsert",
                                                                                                  skill["id"])
     assert change["data"] == skill  # the change log holds exactly what the API returned
@@ -50,11 +51,12 @@ def test_level_change_writes_history_row_atomically_in_one_statement(alice, sql_
     response = from_event(handler, "event-patch-skill", headers, path=f"/api/v1/skills/{skill['id']}")
     assert response.status == 200, response
     assert sql_counter.count == 1, sql_counter.statements  # no BEGIN/COMMIT: one CTE statement
-    assert response.json["level"] == 8 and response.headers["x-sync-version"] == "2"
+    # versions: the skill 1 (first_skill 2), the level-up 3 (first_level_up 4, skill_level_5 5)
+    assert response.json["level"] == 8 and response.headers["x-sync-version"] == "5"
     rows = db_all("SELECT previous_level, new_level, note FROM skill_progress WHERE skill_id = %s ORDER BY id",
                   skill["id"])
     assert rows[-1] == {"previous_level": 3, "new_level": 8, "note": "shipped the sync engine"}
-    assert db_one("SELECT data FROM changes WHERE owner_id = %s AND version = 2", user["id"])["data"] == response.json
+    assert db_one("SELECT data FROM changes WHERE owner_id = %s AND version = 3", user["id"])["data"] == response.json
 
 
 def test_failure_inside_the_write_leaves_neither_level_nor_history(alice):
@@ -76,7 +78,7 @@ def test_other_fields_change_without_history_and_noop_bumps_nothing(alice):
     before = snapshot(user["id"])
     again = call(handler, "PATCH", f"/api/v1/skills/{skill['id']}", headers, {"description": "daily", "level": 4})
     assert again.status == 200 and again.json == response.json
-    assert again.headers["x-sync-version"] == "2"
+    assert again.headers["x-sync-version"] == "3"  # the skill 1, its first_skill 2, the edit 3
     assert snapshot(user["id"]) == before  # same values: no version, no change row, no history
 
 
@@ -94,14 +96,14 @@ def test_delete_logs_a_tombstone_and_second_delete_is_404_without_bump(alice, sq
     skill = add(headers)
     sql_counter.reset()
     response = call(handler, "DELETE", f"/api/v1/skills/{skill['id']}", headers)
-    assert response.status == 204 and response.headers["x-sync-version"] == "2"
+    assert response.status == 204 and response.headers["x-sync-version"] == "3"  # the skill 1, first_skill 2
     assert sql_counter.count == 1
-    tomb = db_one("SELECT op, data, entity_id FROM changes WHERE owner_id = %s AND version = 2", user["id"])
+    tomb = db_one("SELECT op, data, entity_id FROM changes WHERE owner_id = %s AND version = 3", user["id"])
     assert tomb["op"] == "delete" and tomb["data"] is None and str(tomb["entity_id"]) == skill["id"]
     assert db_all("SELECT 1 FROM skill_progress WHERE skill_id = %s", skill["id"]) == []
     again = call(handler, "DELETE", f"/api/v1/skills/{skill['id']}", headers)
-    assert again.status == 404 and again.headers["x-sync-version"] == "2"
-    assert sync_version(user["id"]) == 2
+    assert again.status == 404 and again.headers["x-sync-version"] == "3"
+    assert sync_version(user["id"]) == 3
 
 
 def test_duplicate_name_is_409_case_insensitively_and_changes_nothing(alice):
@@ -143,7 +145,7 @@ def test_another_users_skill_is_404_for_every_route_and_nothing_changes(alice, m
     for response in attempts:
         assert response.status == 404, response
         assert response.json == missing.json  # indistinguishable from a skill that does not exist
-        assert response.headers["x-sync-version"] == "1"  # alice's own version, unchanged
+        assert response.headers["x-sync-version"] == "2"  # alice's own version (Guitar, first_skill), unchanged
     listed = call(handler, "GET", "/api/v1/skills", alice_headers).json["items"]
     timeline = call(handler, "GET", "/api/v1/progress", alice_headers).json["items"]
     assert [s["name"] for s in listed] == ["Guitar"] and {t["skill_name"] for t in timeline} == {"Guitar"}
@@ -170,7 +172,7 @@ def test_every_read_is_one_statement_and_carries_the_sync_version(alice, sql_cou
         response = call(handler, "GET", path, headers, query=query)
         assert response.status == 200, response
         assert sql_counter.count == 1, (path, sql_counter.statements)
-        assert response.headers["x-sync-version"] == "2"
+        assert response.headers["x-sync-version"] == "3"  # two skills and the first one's first_skill
 
 
 def test_if_none_match_gives_304_without_body(alice):
@@ -180,7 +182,7 @@ def test_if_none_match_gives_304_without_body(alice):
     assert first.status == 200 and len(first.json["items"]) == 1
     again = from_event(handler, "event-get-skills", {**headers, "if-none-match": first.headers["etag"]})
     assert again.status == 304 and again.body == b""
-    assert again.headers["etag"] == first.headers["etag"] and again.headers["x-sync-version"] == "1"
+    assert again.headers["etag"] == first.headers["etag"] and again.headers["x-sync-version"] == "2"  # + first_skill
     add(headers, name="Go")
     changed = from_event(handler, "event-get-skills", {**headers, "if-none-match": first.headers["etag"]})
     assert changed.status == 200 and changed.headers["etag"] != first.headers["etag"]

@@ -61,8 +61,9 @@ def test_two_devices_with_if_match_the_second_gets_412_with_the_current_state(al
     logged = db_one("SELECT entity, entity_id, op, data, version FROM changes WHERE owner_id = %s "
                     "ORDER BY version DESC LIMIT 1", user["id"])
     assert (logged["entity"], str(logged["entity_id"]), logged["op"]) == ("conflict", conflict["id"], "upsert")
-    assert logged["data"] == conflict and logged["version"] == sync_version(user["id"]) == 3
-    assert second.headers["x-sync-version"] == "3"
+    # versions: the skill 1 (and its first_skill 2), level 5 at 3 (first_level_up 4, skill_level_5 5), the conflict 6
+    assert logged["data"] == conflict and logged["version"] == sync_version(user["id"]) == 6
+    assert second.headers["x-sync-version"] == "6"
 
     retried = call(skills, "PATCH", f"/api/v1/skills/{skill_id}", {**headers, "if-match": second.headers["etag"]},
                    {"level": 9})
