@@ -115,8 +115,9 @@ def test_the_recorded_offline_batch_applies_once_and_replays_identically(make_us
     assert first.status == replay.status == 200
     assert [r["status"] for r in first.json["results"]] == ["applied", "applied"]
     assert [r["replayed"] for r in replay.json["results"]] == [True, True]
-    assert first.json["version"] == replay.json["version"] == 2
-    assert first.headers["x-sync-version"] == replay.headers["x-sync-version"] == "2"
+    # the create 1 (first_skill 2), the level-up 3 (first_level_up 4)
+    assert first.json["version"] == replay.json["version"] == 4
+    assert first.headers["x-sync-version"] == replay.headers["x-sync-version"] == "4"
     listed = db.get_conn().execute("SELECT name, level FROM skills WHERE owner_id = %s", (user["id"],)).fetchall()
     assert listed == [{"name": "Climbing", "level": 3}]
 

@@ -51,7 +51,7 @@ def test_replaying_a_batch_changes_nothing_twice(owner):
     first, _ = apply_batch(owner, ops)
     second, replay_outcomes = apply_batch(owner, ops)
     assert [r.status for r in first.results] == ["applied", "applied"]
-    assert second.version == first.version == 2
+    assert second.version == first.version == 4  # the create (+ first_skill), the level-up (+ first_level_up)
     assert [r.replayed for r in second.results] == [True, True]
     assert [r.model_dump(exclude={"replayed"}) for r in second.results] == \
            [r.model_dump(exclude={"replayed"}) for r in first.results]
@@ -98,7 +98,7 @@ def test_a_rejected_operation_is_recorded_and_replays_the_same_rejection(owner):
     again, _ = apply_batch(owner, duplicate_name)
     assert rejected.results[0].status == "rejected" and rejected.results[0].error["code"] == "conflict"
     assert again.results[0].status == "rejected" and again.results[0].replayed
-    assert rejected.version == again.version == 1
+    assert rejected.version == again.version == 2  # the first create and its first_skill
 
 
 def test_a_device_clock_in_the_future_cannot_win_every_later_conflict(owner):
