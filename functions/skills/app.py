@@ -29,7 +29,7 @@ from shared.repositories import skills
 from shared.repositories.cursors import DEFAULT_LIMIT, MAX_LIMIT
 from shared.repositories.sql import WriteResult
 from shared.sync import awards
-from shared.sync.notify import after_conflict, after_write, conflict_notice
+from shared.sync.notify import after_conflict, conflict_notice
 
 router = api_router(tags=["skills"])
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size, 1..100.")]
@@ -50,9 +50,8 @@ def _written(user: uuid.UUID, result: WriteResult) -> WriteResult:
         if result.conflict is not None:
             after_conflict(user, conflict_notice(result.conflict), result.conflict.get("connections"))
         raise precondition_failed(result)
-    if result.change is not None:
-        after_write(user, result.change)
-        awards.after_rest_write(user, result)  # achievements the write earned (in its own statement)
+    if result.change is not None:  # the change, and the achievements the write earned (in its own statement)
+        awards.after_rest_write(user, result)
     return result
 
 

@@ -132,7 +132,7 @@ def _batches(s: Settings) -> list[tuple[str, Batch]]:
 
 def _rarity(conn: psycopg.Connection) -> tuple[Counts, bool]:
     """Rarity of every achievement: one aggregate over the awards' code index and the users count
-    (reported: how many achievements anyone holds)."""
+    (reported: how many rarities changed)."""
     return {"achievement_rarity": achievements.refresh_rarity(conn)}, False
 
 

@@ -150,15 +150,21 @@ SELECT u.sync_version,
 FROM users u WHERE u.id = %(owner_id)s
 """
 
-# The rarity table from one pass over the (code) index: every code in the catalogue gets a row.
+# The rarity table from one pass over the (code) index and the users count: a row per code anyone
+# holds (or held: it drops to 0), written only where the numbers moved, so the count it reports is
+# "rarities that changed" and a second run the same day reports 0.
 REFRESH_RARITY = """
 WITH total AS (SELECT count(*)::int AS n FROM users),
-held AS (SELECT code, count(*)::int AS n FROM user_achievements GROUP BY code)
+held AS (SELECT code, count(*)::int AS n FROM user_achievements GROUP BY code),
+src AS (
+    SELECT code, n FROM held
+    UNION ALL
+    SELECT r.code, 0 FROM achievement_rarity r WHERE NOT EXISTS (SELECT 1 FROM held WHERE held.code = r.code)
+)
 INSERT INTO achievement_rarity AS r (code, holders, users, computed_at)
-SELECT c.code, coalesce(held.n, 0), total.n, now()
-FROM unnest(%(codes)s::text[]) AS c(code) CROSS JOIN total LEFT JOIN held ON held.code = c.code
+SELECT src.code, src.n, total.n, now() FROM src, total
 ON CONFLICT (code) DO UPDATE SET holders = EXCLUDED.holders, users = EXCLUDED.users, computed_at = now()
-RETURNING r.holders
+    WHERE (r.holders, r.users) IS DISTINCT FROM (EXCLUDED.holders, EXCLUDED.users)
 """
 
 # The backfill walk (a maintenance step): a window of ``limit`` users in primary-key order after the
@@ -203,10 +209,9 @@ def mine(conn: psycopg.Connection, owner_id: uuid.UUID, *, min_holders: int) -> 
 
 
 def refresh_rarity(conn: psycopg.Connection) -> int:
-    """Recompute every catalogue code's holders and the user count (daily). Returns how many codes
-    anyone holds."""
-    rows = conn.execute(REFRESH_RARITY, {"codes": [a.code for a in CATALOGUE]}).fetchall()
-    return sum(1 for row in rows if row["holders"] > 0)
+    """Recompute each held achievement's holders and the user count (daily). Returns how many
+    rarities changed."""
+    return conn.execute(REFRESH_RARITY).rowcount
 
 
 def backfill_page(conn: psycopg.Connection, limit: int) -> Row:

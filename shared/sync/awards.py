@@ -41,9 +41,11 @@ def settle(conn: psycopg.Connection, user_id: uuid.UUID, result: WriteResult) ->
 
 
 def after_rest_write(user_id: uuid.UUID, result: WriteResult) -> None:
-    """After a committed REST write: settle (its own statement, only after a race) and announce. The
-    write has committed, so a failing re-check is logged, never an error: the next write of the
-    user's (or the backfill) evaluates again."""
+    """After a committed REST write: announce it with the awards it earned (one cache invalidation,
+    then each push), settling a race first with one more statement. The write has committed, so a
+    failing re-check is logged, never an error: the user's next write (or the backfill) evaluates again."""
+    from shared.sync.notify import after_writes
+
     found = list(result.awards)
     if result.recheck:
         try:
@@ -51,12 +53,4 @@ def after_rest_write(user_id: uuid.UUID, result: WriteResult) -> None:
         except Exception as exc:
             logger.warning("achievement re-check failed", extra={"user_id": str(user_id),
                                                                  "error": type(exc).__name__})
-    announce(user_id, found)
-
-
-def announce(user_id: uuid.UUID, awards: list[Row]) -> None:
-    """Push each award to the user's devices and drop the public views showing achievements."""
-    from shared.sync.notify import after_write
-
-    for change in awards:
-        after_write(user_id, change)
+    after_writes(user_id, [change for change in (result.change, *found) if change is not None])

@@ -81,11 +81,10 @@ def apply_batch(owner_id: uuid.UUID, batch: SyncBatch) -> tuple[BatchResult, lis
 
 def announce(owner_id: uuid.UUID, outcomes: list[Outcome]) -> None:
     """After the commits: every applied change and every conflict notice goes to the other devices."""
-    from shared.sync.notify import after_conflict, after_write
+    from shared.sync.notify import after_conflict, after_writes
 
     for outcome in outcomes:
-        for change in outcome.changes:
-            after_write(owner_id, change)
+        after_writes(owner_id, outcome.changes)  # an operation's change and the achievements it earned
         for notice in outcome.conflicts:
             after_conflict(owner_id, notice)
 

@@ -34,6 +34,24 @@ def after_write(user_id: uuid.UUID, change: dict[str, Any]) -> None:
     realtime.publish_change(user_id, change, exclude_connection_id=request_context.connection_id.get())
 
 
+def after_writes(user_id: uuid.UUID, changes: list[dict[str, Any]]) -> None:
+    """``after_write`` for the changes one write made (the write's own and the achievements it
+    earned): the public views are invalidated once, then each change is pushed in order."""
+    if not changes:
+        return
+    if len(changes) == 1:
+        after_write(user_id, changes[0])
+        return
+    try:
+        public_cache.invalidate(changes[0].get("username"),
+                                leaderboards=any(c.get("entity") == "profile" for c in changes))
+    except Exception as exc:
+        logger.warning("cache invalidation failed", extra={"user_id": str(user_id), "error": type(exc).__name__,
+                                                           "version": changes[-1].get("version")})
+    for change in changes:
+        realtime.publish_change(user_id, change, exclude_connection_id=request_context.connection_id.get())
+
+
 def conflict_notice(change: dict[str, Any]) -> dict[str, Any]:
     """The ``conflict`` WebSocket message for a conflict's change-log entry (``entity = 'conflict'``)."""
     return {"type": "conflict", "version": change.get("version"), **(change.get("data") or {})}

@@ -107,7 +107,8 @@ def comparable(snapshot: dict) -> dict:
     skills = sorted(({k: v for k, v in s.items() if k not in ("id", "created_at", "updated_at")}
                      for s in snapshot["skills"]), key=lambda s: s["name"])
     settings = {k: snapshot["profile"][k] for k in portability.SETTINGS}
-    return {"skills": skills, "settings": settings}
+    achievements = sorted(a["code"] for a in snapshot["achievements"])
+    return {"skills": skills, "settings": settings, "achievements": achievements}
 
 
 def history(pair: dict) -> list[tuple]:
@@ -129,7 +130,8 @@ def test_export_then_import_into_a_new_account_gives_the_same_sync_snapshot():
     assert history(target) == history(source)  # every level change, with its note, in order
     changes = db.get_conn().execute("SELECT count(*) AS n FROM changes WHERE owner_id = %s",
                                     (target["user"]["id"],)).fetchone()["n"]
-    assert changes == 5 and sync_snapshot(target)["version"] == version + 5  # the ordinary write paths
+    # the ordinary write paths: 5 writes, then the 3 achievements the history earns, awarded once at the end
+    assert changes == 5 + 3 and sync_snapshot(target)["version"] == version + 5 + 3
     again = invoke(handler, http_event("POST", "/api/v1/me/import", body=document, headers=bearer(target)))
     assert again.status == 200 and again.json["imported"] is False  # idempotent
     assert comparable(sync_snapshot(target)) == comparable(sync_snapshot(source))

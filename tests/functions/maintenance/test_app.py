@@ -37,7 +37,7 @@ from tests.support.realtime import add_changes
 KEEP = 10
 NOTHING = {"refresh_tokens": 0, "refresh_families": 0, "changes": 0, "users_compacted": 0, "ws_connections": 0,
            "applied_operations": 0, "sync_conflicts": 0, "digest_sends": 0, "account_tokens": 0,
-           "username_tombstones": 0, "security_events": 0, "complete": True}
+           "username_tombstones": 0, "security_events": 0, "achievement_rarity": 0, "complete": True}
 
 
 @pytest.fixture(autouse=True)
@@ -64,7 +64,7 @@ def _skills_with_a_long_log(headers: dict[str, str], user_id) -> None:
         created = invoke(skills, http_event("POST", "/api/v1/skills", headers=headers,
                                             body={"name": name, "category": "programming", "level": level}))
         assert created.status == 201, created
-    assert add_changes(user_id, 27) == 30
+    assert add_changes(user_id, 25) == 30  # three skills and the two achievements they earned: 5 versions
 
 
 def test_a_run_deletes_exactly_what_nothing_needs_and_a_second_run_nothing(make_user):
@@ -79,7 +79,8 @@ def test_a_run_deletes_exactly_what_nothing_needs_and_a_second_run_nothing(make_
 
     assert run() == {"refresh_tokens": 3, "refresh_families": 2, "changes": 20, "users_compacted": 1,
                      "ws_connections": 2, "applied_operations": 2, "sync_conflicts": 1, "digest_sends": 1,
-                     "account_tokens": 0, "username_tombstones": 0, "security_events": 0, "complete": True}
+                     "account_tokens": 0, "username_tombstones": 0, "security_events": 0,
+                     "achievement_rarity": 2, "complete": True}  # alice holds first_skill and skill_level_5
 
     assert families() == {tokens.live, tokens.just_expired, tokens.revoked_recently}
     assert tokens.live_expired_token not in token_hashes(tokens.live) and len(token_hashes(tokens.live)) == 2

@@ -43,14 +43,15 @@ def test_my_profile_read_and_update_in_one_statement_each(alice, sql_counter):
     sql_counter.reset()
     response = call(handler, "GET", "/api/v1/me/profile", headers)
     assert response.status == 200 and sql_counter.count == 1
-    assert response.json["username"] == "alice" and response.headers["x-sync-version"] == "3"
+    # three skills (1, 4, 5) and what they earned: first_skill 2, skill_level_5 3, character_level_5 6
+    assert response.json["username"] == "alice" and response.headers["x-sync-version"] == "6"
     assert "password_hash" not in response.json
     sql_counter.reset()
     updated = call(handler, "PATCH", "/api/v1/me/profile", headers, {"display_name": "Alice A.", "bio": "hi"})
     assert updated.status == 200 and sql_counter.count == 1
     assert (updated.json["display_name"], updated.json["bio"]) == ("Alice A.", "hi")
-    assert updated.headers["x-sync-version"] == "4"
-    change = db_one("SELECT entity, op, data FROM changes WHERE owner_id = %s AND version = 4", user["id"])
+    assert updated.headers["x-sync-version"] == "7"
+    change = db_one("SELECT entity, op, data FROM changes WHERE owner_id = %s AND version = 7", user["id"])
     assert change == {"entity": "profile", "op": "upsert", "data": updated.json}
 
 
@@ -75,7 +76,7 @@ def test_bad_profile_bodies_are_422_naming_the_field(alice, body, field):
     response = call(handler, "PATCH", "/api/v1/me/profile", headers, body)
     assert response.status == 422, response
     assert field in [d["field"] for d in response.json["error"]["details"]]
-    assert sync_version(user["id"]) == 3
+    assert sync_version(user["id"]) == 6  # the fixture's three skills and their three awards
 
 
 # --- character sheet -------------------------------------------------------------------------------
