@@ -67,7 +67,9 @@ def test_patch_and_delete_replay_instead_of_running_again(alice):
     gone = [call(skills, "DELETE", path, {**headers, "idempotency-key": "d"}) for _ in range(2)]
     assert [g.status for g in gone] == [204, 204]  # the retry gets the 204, not a 404
     same_answer(*gone)
-    assert db_one("SELECT count(*) AS n FROM changes WHERE owner_id = %s", user["id"])["n"] == 3
+    assert db_one("SELECT count(*) AS n FROM changes WHERE owner_id = %s AND entity = 'skill'", user["id"])["n"] == 3
+    # and the achievements the create and the level-up earned, each once: first_skill, first_level_up, skill_level_5
+    assert db_one("SELECT count(*) AS n FROM changes WHERE owner_id = %s", user["id"])["n"] == 3 + 3
 
 
 def test_a_retry_while_the_first_runs_is_a_409_and_a_bad_key_a_422(alice):
