@@ -91,6 +91,8 @@ def test_real_frames_match_the_document(api, document):
         assert skill.status_code == 201
         seen.add(check(document, created := _next(device)))
         assert created["entity"] == "skill" and created["op"] == "upsert"
+        assert check(document, award := _next(device)) == "change"  # the achievement the skill earned
+        assert award["entity"] == "achievement" and award["data"]["code"] == "first_skill"
         assert api.patch("/api/v1/me/profile", json={"bio": "hi"}, headers=auth).status_code == 200
         assert check(document, profile := _next(device)) == "change" and profile["entity"] == "profile"
 
