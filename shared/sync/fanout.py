@@ -14,6 +14,7 @@ path passes it as ``exclude_connection_id`` so the device does not receive its o
 
 from __future__ import annotations
 
+import contextvars
 import json
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -131,7 +132,11 @@ def publish(user_id: uuid.UUID, message: dict[str, Any], exclude_connection_id: 
         return PublishResult()
     data, resync = encode(message)
     sender = Sender(client)
-    outcomes = list(_pool.map(lambda cid: sender.post(cid, data), ids))
+    # A pool thread has its own (empty) context: each post runs in a copy of the caller's, so the
+    # invocation's deadline (shared.core.deadline) bounds it as it bounds the caller's own calls. One
+    # copy per post: a context cannot be entered by two threads at once.
+    contexts = [contextvars.copy_context() for _ in ids]
+    outcomes = list(_pool.map(lambda ctx, cid: ctx.run(sender.post, cid, data), contexts, ids))
     result = PublishResult(resync=resync)
     for cid, outcome in zip(ids, outcomes, strict=True):
         if outcome == "sent":
