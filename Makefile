@@ -95,3 +95,9 @@ sdk-check: sdk ## CI: the committed SDK is what the generator makes from the com
 .PHONY: test-browser
 test-browser: install ## the real-browser end-to-end test (tests/e2e/test_browser.py)
 	$(PY) -m pytest -m browser tests/e2e/test_browser.py
+
+# Issue 11: the DepsLayer's whole closure pinned (layers/deps/requirements.txt) from its top-level list
+# (requirements.in), resolved for Lambda's platform; tests/layers/test_lock.py fails when they drift.
+.PHONY: lock
+lock: install ## re-pin layers/deps/requirements.txt from layers/deps/requirements.in (needs the package index)
+	$(PY) -m local.lock
