@@ -19,6 +19,7 @@ from mangum import Mangum
 
 from shared.clients import db
 from shared.core.errors import NotFoundError, SessionRevokedError, ValidationFailedError
+from shared.core.observability import observed
 from shared.http.app import api_router, create_app
 from shared.http.auth import CurrentUser, SearchClientIp
 from shared.http.openapi import documented, merged
@@ -153,4 +154,4 @@ async def leaderboard(request: Request, category: Category | None = None) -> Res
 
 
 app = create_app(router)
-handler = Mangum(app, lifespan="off")
+handler = observed(Mangum(app, lifespan="off"))  # ColdStart, and metrics flushed once per invocation

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from shared.clients import registry
+from shared.core import tracing
 from shared.core.deadline import botocore_config, guard_botocore
 from shared.core.settings import get_settings
 
@@ -27,6 +28,7 @@ def management_client() -> Any:
             return None
         import boto3
 
+        tracing.patch_botocore()  # X-Ray subsegments for its calls, where tracing is on
         # Two attempts of at most 1 + 2 s per post (the fan-out posts in parallel), and never an attempt
         # the invocation cannot finish (the fan-out's threads run in the caller's context, deadline included).
         config = botocore_config(connect_s=POST_CONNECT_S, read_s=POST_READ_S, attempts=2,

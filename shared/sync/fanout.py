@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 from shared.clients import db
 from shared.clients.websocket import FAN_OUT_THREADS, management_client
-from shared.core.observability import logger
+from shared.core.observability import FAN_OUT_FAILURES, count, logger
 from shared.repositories import connections
 
 # API Gateway refuses frames over 128 KB; stay well under so headers and growth never bite.
@@ -145,6 +145,7 @@ def publish(user_id: uuid.UUID, message: dict[str, Any], exclude_connection_id: 
             result.gone.append(cid)
         else:
             result.failed += 1
+    count(FAN_OUT_FAILURES, result.failed)  # gone connections are not failures: they were cleaned up
     if result.gone:
         db.run(lambda conn: connections.remove_stale(conn, user_id, result.gone))
     logger.info("published", extra={"sent": result.sent, "gone": len(result.gone), "failed": result.failed,
