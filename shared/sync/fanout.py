@@ -167,4 +167,5 @@ def publish_change(user_id: uuid.UUID, change: dict[str, Any],
         return publish(user_id, change_message(change), exclude_connection_id, change.get("connections"))
     except Exception as exc:  # best effort by design; logged, never surfaced to the writer
         logger.warning("publish_change failed", extra={"error": type(exc).__name__})
+        count(FAN_OUT_FAILURES)
         return PublishResult(skipped=f"error: {type(exc).__name__}")
