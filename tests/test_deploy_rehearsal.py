@@ -43,12 +43,15 @@ GRANTS: dict[str, list[tuple[str, str]]] = {
     "shared.clients.s3": [("s3:GetObject", "${BucketName}/avatars/*"), ("s3:PutObject", "${BucketName}/avatars/*"),
                           ("s3:DeleteObject", "${BucketName}/avatars/*")],
     "shared.clients.websocket": [("execute-api:ManageConnections", "/POST/@connections/*")],
+    # The edge (issue 11): every request through EdgeMiddleware may carry the origin secret to check.
+    "shared.http.viewer": [(SECRET_READ, "atribuo/${Stage}/edge-")],
 }
 ENVIRONMENT: dict[str, list[str]] = {
     "shared.clients.db": ["DATABASE_URL_SECRET"],
     "shared.clients.redis": ["UPSTASH_SECRET"],
     "shared.clients.s3": ["AVATAR_BUCKET"],
     "shared.clients.websocket": ["WEBSOCKET_MANAGEMENT_URL"],
+    "shared.http.viewer": ["EDGE_ORIGIN_SECRET_NAME"],
 }
 # Secrets that are not a client's: needed when code the handler can reach calls the settings method.
 SETTINGS_SECRETS: dict[str, tuple[list[tuple[str, str]], list[str]]] = {
@@ -217,6 +220,8 @@ def test_the_reach_analysis_sees_what_the_code_does():
     assert "jwt_key_set" in reachable(handler_module("SkillsFunction"))[0]
     assert "jwt_key_set" not in reachable(handler_module("HealthFunction"))[0]
     assert "storage_credentials" in reachable(handler_module("UploadsFunction"))[0]
+    assert "shared.http.viewer" in closure(handler_module("HealthFunction"))  # EdgeMiddleware's
+    assert "shared.http.viewer" not in closure(handler_module("NotFoundFunction"))
 
 
 def _grants(function: dict[str, Any]) -> list[tuple[str, str]]:
