@@ -539,6 +539,9 @@ def test_the_public_cache_policy_honours_the_origin_and_keys_only_what_the_publi
     forwarded = transformed()["Resources"]["EdgePublicOriginRequestPolicy"]["Properties"]["OriginRequestPolicyConfig"]
     assert "CloudFront-Viewer-Address" in forwarded["HeadersConfig"]["Headers"]  # shared.http.viewer
     assert forwarded["CookiesConfig"] == {"CookieBehavior": "none"}
+    errors = {e["ErrorCode"]: e for e in _edge()["CustomErrorResponses"]}  # no error outlives its cause
+    assert set(errors) == {400, 403, 404, 405, 414, 416, 500, 501, 502, 503, 504}
+    assert all(e["ErrorCachingMinTTL"] == 0 and "ResponsePagePath" not in e for e in errors.values())
 
 
 def test_every_behaviour_compresses_and_redirects_to_https_and_tls_is_1_2_or_newer():
