@@ -513,10 +513,12 @@ def test_only_the_public_routes_are_cached_and_every_other_route_passes_through_
     for method, path in routes:
         behaviour = _behaviour_for(path)
         if method == "GET" and path in public:
-            assert behaviour["CachePolicyId"] == {"Ref": "EdgePublicCachePolicy"}, path
+            assert behaviour["CachePolicyId"] == {"Ref": "EdgePublicCachePolicy"}, (
+                f"{path} is public and cacheable (openapi.json): give it a cache behaviour in EdgeDistribution")
             assert behaviour["OriginRequestPolicyId"] == {"Ref": "EdgePublicOriginRequestPolicy"}, path
         else:  # authenticated, /auth/*, /me/*, /sync, /realtime, writes, public but uncacheable (search)
-            assert behaviour is default, (method, path)
+            assert behaviour is default, (
+                f"{method} {path} is not a public cacheable GET, but {behaviour.get('PathPattern')} serves it cached")
     api_behaviours = [b for b in _edge()["CacheBehaviors"] if isinstance(b, dict) and b.get("TargetOriginId") == "api"]
     for behaviour in api_behaviours:  # each public behaviour serves a public route, and only GETs of it
         assert any(_cloudfront_matches(behaviour["PathPattern"], re.sub(r"\{[^}]+\}", "someone", path))
@@ -534,7 +536,8 @@ def test_the_public_cache_policy_honours_the_origin_and_keys_only_what_the_publi
     assert key["HeadersConfig"]["HeaderBehavior"] == "whitelist" and "authorization" not in headers
     queries = {p["name"] for op in _public_operations().values() for p in op.get("parameters", [])
                if p["in"] == "query"}
-    assert queries and set(key["QueryStringsConfig"]["QueryStrings"]) == queries
+    assert queries and set(key["QueryStringsConfig"]["QueryStrings"]) == queries, (
+        f"the public routes read the query strings {sorted(queries)}: EdgePublicCachePolicy's key must list them")
     assert key["QueryStringsConfig"]["QueryStringBehavior"] == "whitelist"
     forwarded = transformed()["Resources"]["EdgePublicOriginRequestPolicy"]["Properties"]["OriginRequestPolicyConfig"]
     assert "CloudFront-Viewer-Address" in forwarded["HeadersConfig"]["Headers"]  # shared.http.viewer
