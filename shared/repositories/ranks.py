@@ -58,9 +58,9 @@ def _ranked(window: str) -> str:
     return f"""
 WITH w AS ({window}),
 f AS (SELECT score, username FROM w ORDER BY score DESC, username LIMIT 1),
-ahead AS (SELECT count(*)::int AS n FROM skill_scores b, f WHERE {_BOARD} AND b.score > f.score),
-tied AS (SELECT count(*)::int AS n FROM skill_scores b, f
-         WHERE {_BOARD} AND b.score = f.score AND b.username < f.username)
+ahead AS (SELECT count(*)::int AS n FROM skill_scores b WHERE {_BOARD} AND b.score > (SELECT score FROM f)),
+tied AS (SELECT count(*)::int AS n FROM skill_scores b
+         WHERE {_BOARD} AND b.score = (SELECT score FROM f) AND b.username < (SELECT username FROM f))
 SELECT CASE WHEN w.score = f.score THEN ahead.n + 1
             ELSE ahead.n + tied.n + rank() OVER (ORDER BY w.score DESC) END AS rank,
        u.username, u.display_name, u.avatar_url, w.score, w.skill_count, t.score AS total_level
@@ -84,22 +84,22 @@ AROUND = _ranked(f"""
     WITH me AS ({_ME}),
     above AS (
         SELECT * FROM (
-            (SELECT {_COLUMNS} FROM skill_scores b, me
-             WHERE {_BOARD} AND b.score = me.score AND b.username < me.username
+            (SELECT {_COLUMNS} FROM skill_scores b
+             WHERE {_BOARD} AND b.score = (SELECT score FROM me) AND b.username < (SELECT username FROM me)
              ORDER BY b.score, b.username DESC LIMIT {_NEAR})
             UNION ALL
-            (SELECT {_COLUMNS} FROM skill_scores b, me
-             WHERE {_BOARD} AND b.score > me.score
+            (SELECT {_COLUMNS} FROM skill_scores b
+             WHERE {_BOARD} AND b.score > (SELECT score FROM me)
              ORDER BY b.score, b.username DESC LIMIT {_NEAR})
         ) x ORDER BY score, username DESC LIMIT {_NEAR}),
     below AS (
         SELECT * FROM (
-            (SELECT {_COLUMNS} FROM skill_scores b, me
-             WHERE {_BOARD} AND b.score = me.score AND b.username > me.username
+            (SELECT {_COLUMNS} FROM skill_scores b
+             WHERE {_BOARD} AND b.score = (SELECT score FROM me) AND b.username > (SELECT username FROM me)
              ORDER BY b.score DESC, b.username LIMIT {_NEAR})
             UNION ALL
-            (SELECT {_COLUMNS} FROM skill_scores b, me
-             WHERE {_BOARD} AND b.score < me.score
+            (SELECT {_COLUMNS} FROM skill_scores b
+             WHERE {_BOARD} AND b.score < (SELECT score FROM me)
              ORDER BY b.score DESC, b.username LIMIT {_NEAR})
         ) x ORDER BY score DESC, username LIMIT {_NEAR})
     SELECT * FROM above UNION ALL SELECT * FROM me UNION ALL SELECT * FROM below""")
