@@ -4,7 +4,9 @@ card (SVG and PNG), people search, the leaderboard.
 The public routes (``/users/…``, ``/leaderboard``) are anonymous by design: they answer the same for
 everyone (privacy → 404 for all, owner included), which is what makes them cacheable in Redis and
 by browsers and CDNs; search results alone are never cached. The ``/me`` routes carry the caller's
-``X-Sync-Version``.
+``X-Sync-Version``. Rank depth (issue 17): ``/leaderboard/me`` and ``/leaderboard?around=me`` are the
+caller's own (a token, private caching); board pages past the top 100 (``?cursor=``) and the level
+distribution are public like the board.
 """
 
 from __future__ import annotations
@@ -21,10 +23,11 @@ from shared.clients import db
 from shared.core.errors import NotFoundError, SessionRevokedError, ValidationFailedError
 from shared.core.headers import PRIVATE
 from shared.http.app import api_router, create_app
-from shared.http.auth import BearerIfSent, CurrentUser, SearchClientIp, user_of
+from shared.http.auth import BearerIfSent, CurrentUser, RankClientIp, SearchClientIp, client_ip, user_of
 from shared.http.openapi import documented, merged
 from shared.http.preconditions import Precondition, entity_json, precondition_failed
 from shared.http.responses import no_store_json, private_json, respond
+from shared.identity import ratelimit
 from shared.models.categories import Category
 from shared.models.growth import GrowthSeries
 from shared.models.people import PeoplePage
@@ -168,15 +171,17 @@ async def leaderboard(request: Request, token: BearerIfSent, category: Category 
             raise ValidationFailedError("invalid input: query.around cannot be combined with a cursor", details=[
                 {"field": "query.around", "message": "cannot be combined with cursor", "type": "exclusive"}])
         user = await user_of(token)
+        ratelimit.throttle_rank_ip(client_ip(request))
         return respond(request, public_ranks.around_me(user, board), cache_control=PRIVATE)
     if cursor is not None:
+        ratelimit.throttle_rank_ip(client_ip(request))
         return respond(request, public_ranks.board_page(board, cursor), cache_control=LEADERBOARD_CACHING)
     body = public_views.leaderboard_body(board)
     return respond(request, body.encode(), cache_control=LEADERBOARD_CACHING)
 
 
 @router.get("/leaderboard/me", response_model=MyRank, **documented("leaderboard.me", conditional=True, sync=True))
-async def my_rank(request: Request, user: CurrentUser) -> Response:
+async def my_rank(request: Request, user: CurrentUser, _ip: RankClientIp) -> Response:
     """My rank and score overall and in every category. Rank = 1 + the listed users with a higher
     score (ties share a rank, as on the board); null, with ``unranked_reason``, when my profile is
     private, I opted out of the leaderboards, or I have no score on that board."""

@@ -120,6 +120,10 @@ class Settings(BaseSettings):
     # People search (issue 17): GET /users?q= requests per minute from one IP (fails open: public data).
     search_requests_per_min: int = 60
 
+    # Rank depth (issue 17): uncached rank reads (GET /leaderboard/me, ?around=me, ?cursor= pages) per
+    # minute from one IP; each counts the board entries ahead of a key (fails open, as search).
+    rank_requests_per_min: int = 120
+
     # Maintenance (the daily MaintenanceFunction, shared.ops.maintenance): how long data nobody reads any
     # more is kept. Why each default:
     # * maintenance_batch_rows: at most this many rows per DELETE (per kind), so a statement takes

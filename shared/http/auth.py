@@ -84,3 +84,11 @@ async def _search_throttled_ip(ip: Annotated[str, Depends(client_ip)]) -> str:
 
 
 SearchClientIp = Annotated[str, Depends(_search_throttled_ip)]
+
+
+async def _rank_throttled_ip(ip: Annotated[str, Depends(client_ip)]) -> str:
+    ratelimit.throttle_rank_ip(ip)
+    return ip
+
+
+RankClientIp = Annotated[str, Depends(_rank_throttled_ip)]

@@ -297,3 +297,19 @@ def test_distribution_counts_listed_users_per_level_and_suppresses_small_buckets
     opted = db.get_conn().execute("SELECT id, username FROM users WHERE username = 'd00'").fetchone()
     set_privacy(opted, leaderboard="hidden")
     assert call(handler, "GET", DISTRIBUTION).json["levels"][1] == {"character_level": 3, "users": 6}
+
+
+def test_uncached_rank_reads_are_throttled_per_ip_the_cached_board_is_not(league, monkeypatch):
+    from shared.clients.registry import reset_all
+
+    monkeypatch.setenv("RANK_REQUESTS_PER_MIN", "3")
+    reset_all()
+    ana = league["ana"][1]
+    statuses = [call(handler, "GET", ME, ana).status,
+                call(handler, "GET", BOARD, ana, query={"around": "me"}).status,
+                call(handler, "GET", BOARD, query={"cursor": "WyJib2FyZDphbGwiLDEsImFiYyJd"}).status,  # ["board:all",1,"abc"]
+                call(handler, "GET", ME, ana).status]
+    assert statuses == [200, 200, 200, 429]
+    limited = call(handler, "GET", BOARD, ana, query={"around": "me"})
+    assert limited.status == 429 and limited.json["error"]["code"] == "rate_limited"
+    assert call(handler, "GET", BOARD).status == 200 and call(handler, "GET", DISTRIBUTION).status == 200
