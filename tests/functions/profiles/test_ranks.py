@@ -305,9 +305,10 @@ def test_uncached_rank_reads_are_throttled_per_ip_the_cached_board_is_not(league
     monkeypatch.setenv("RANK_REQUESTS_PER_MIN", "3")
     reset_all()
     ana = league["ana"][1]
+    cursor = "WyJib2FyZDphbGwiLDEsImFiYyJd"  # ["board:all",1,"abc"]
     statuses = [call(handler, "GET", ME, ana).status,
                 call(handler, "GET", BOARD, ana, query={"around": "me"}).status,
-                call(handler, "GET", BOARD, query={"cursor": "WyJib2FyZDphbGwiLDEsImFiYyJd"}).status,  # ["board:all",1,"abc"]
+                call(handler, "GET", BOARD, query={"cursor": cursor}).status,
                 call(handler, "GET", ME, ana).status]
     assert statuses == [200, 200, 200, 429]
     limited = call(handler, "GET", BOARD, ana, query={"around": "me"})
