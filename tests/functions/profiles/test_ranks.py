@@ -273,13 +273,12 @@ def test_doctored_cursors_are_422(cursor):
 # --- distribution -------------------------------------------------------------------------------------
 
 def test_distribution_counts_listed_users_per_level_and_suppresses_small_buckets(make_user, sql_counter):
-    levels = {}
+    tokens = {}
     for i in range(14):
-        user, _ = make_user(f"d{i:02d}")
+        user, tokens[i] = make_user(f"d{i:02d}")
         level = 4 if i < 7 else 9  # totals 4 → level 3; 9 → level 4
         level = 1 if i == 13 else level  # one alone at level 2
         give(user, ("life", level))
-        levels[user["username"]] = level
     private, _ = make_user("hush")
     give(private, ("life", 1))
     set_privacy(private, profile_visibility="private")
@@ -293,10 +292,15 @@ def test_distribution_counts_listed_users_per_level_and_suppresses_small_buckets
     sql_counter.reset()
     assert call(handler, "GET", DISTRIBUTION).json == response.json and sql_counter.count == 0  # cached
     assert 0 < get_redis().ttl(public_cache.distribution_key()) <= public_cache.LEADERBOARD_TTL_S
-    # Opting out leaves the counts at once (a profile write drops the distribution with the boards).
-    opted = db.get_conn().execute("SELECT id, username FROM users WHERE username = 'd00'").fetchone()
-    set_privacy(opted, leaderboard="hidden")
+    # Opting out (the real PATCH) leaves the counts at once: the profile write drops the distribution
+    # with the boards. Going private likewise.
+    opt_out = call(handler, "PATCH", "/api/v1/me/profile", tokens[0], {"privacy_settings": {"leaderboard": "hidden"}})
+    assert opt_out.status == 200, opt_out
     assert call(handler, "GET", DISTRIBUTION).json["levels"][1] == {"character_level": 3, "users": 6}
+    hide = call(handler, "PATCH", "/api/v1/me/profile", tokens[1], {"privacy_settings": {"profile_visibility":
+                                                                                          "private"}})
+    assert hide.status == 200, hide
+    assert call(handler, "GET", DISTRIBUTION).json["levels"][1] == {"character_level": 3, "users": 5}
 
 
 def test_uncached_rank_reads_are_throttled_per_ip_the_cached_board_is_not(league, monkeypatch):
