@@ -77,7 +77,7 @@ async def update_profile(request: Request, user: CurrentUser, body: ProfileUpdat
     is a 412 carrying its current state; without, last write wins."""
     changes = body.changes()
     if privacy.hides(changes):  # its public copies go first, or the change is refused (503)
-        privacy.drop_before_hiding(user)
+        privacy.drop_before_hiding(user, changes)
     result = db.run(lambda conn: profiles.update_profile(conn, user, changes, **precondition.as_params()))
     if result.status == "revoked":
         raise SessionRevokedError()
