@@ -443,8 +443,11 @@ def test_functions_join_a_vpc_only_when_subnets_are_given_and_may_then_attach_to
 
 # --- the edge (issue 11) ---------------------------------------------------------------------------
 # CloudFront in front of the HTTP API and the avatar bucket, behind WAF. The public routes are derived
-# from the published contract: GET operations answered without security and with a Cache-Control
-# header (shared.http.openapi ``etag``/``conditional``); everything else must reach the uncached default.
+# from the published contract: GET operations with a Cache-Control header (shared.http.openapi
+# ``etag``/``conditional``) that are not per-user data (no ``X-Sync-Version``, which every per-user answer
+# carries); everything else must reach the uncached default. A public route that also takes a token
+# (``security`` in its operation: GET /leaderboard?around=me) needs Authorization in its cache key,
+# the only way CloudFront forwards it; the others must not have it there.
 
 CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"  # AWS managed cache policy ids (fixed by AWS)
 ALL_VIEWER_EXCEPT_HOST = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
@@ -469,9 +472,17 @@ def _openapi() -> dict[str, Any]:
 
 
 def _public_operations() -> dict[str, dict[str, Any]]:
-    return {path: ops["get"] for path, ops in _openapi()["paths"].items()
-            if "get" in ops and not ops["get"].get("security")
-            and "Cache-Control" in ops["get"]["responses"].get("200", {}).get("headers", {})}
+    found = {}
+    for path, ops in _openapi()["paths"].items():
+        headers = ops.get("get", {}).get("responses", {}).get("200", {}).get("headers", {})
+        if "Cache-Control" in headers and "X-Sync-Version" not in headers:
+            found[path] = ops["get"]
+    return found
+
+
+def _policy_for(path: str) -> str:
+    """The cache policy a public route must have: with Authorization in the key when it takes a token."""
+    return "EdgeOptionalAuthCachePolicy" if _public_operations()[path].get("security") else "EdgePublicCachePolicy"
 
 
 def _template_routes() -> list[tuple[str, str]]:
@@ -501,6 +512,9 @@ def test_the_public_route_list_is_what_the_contract_says():
     assert {"/api/v1/users/{username}", "/api/v1/users/{username}/card.svg", "/api/v1/users/{username}/card.png",
             "/api/v1/leaderboard"} <= public
     assert not [path for path in public if path.startswith(("/api/v1/me", "/api/v1/auth", "/api/v1/sync"))]
+    assert "/api/v1/leaderboard/me" not in public and "/api/v1/users" not in public  # per-user; never cached
+    assert _policy_for("/api/v1/leaderboard") == "EdgeOptionalAuthCachePolicy"  # ?around=me takes a token
+    assert _policy_for("/api/v1/users/{username}/card.svg") == "EdgePublicCachePolicy"
 
 
 def test_only_the_public_routes_are_cached_and_every_other_route_passes_through_uncached():
@@ -513,8 +527,9 @@ def test_only_the_public_routes_are_cached_and_every_other_route_passes_through_
     for method, path in routes:
         behaviour = _behaviour_for(path)
         if method == "GET" and path in public:
-            assert behaviour["CachePolicyId"] == {"Ref": "EdgePublicCachePolicy"}, (
-                f"{path} is public and cacheable (openapi.json): give it a cache behaviour in EdgeDistribution")
+            assert behaviour["CachePolicyId"] == {"Ref": _policy_for(path)}, (
+                f"{path} is public and cacheable (openapi.json): give it a cache behaviour in EdgeDistribution "
+                f"with {_policy_for(path)}")
             assert behaviour["OriginRequestPolicyId"] == {"Ref": "EdgePublicOriginRequestPolicy"}, path
         else:  # authenticated, /auth/*, /me/*, /sync, /realtime, writes, public but uncacheable (search)
             assert behaviour is default, (
@@ -526,19 +541,27 @@ def test_only_the_public_routes_are_cached_and_every_other_route_passes_through_
         assert set(behaviour["AllowedMethods"]) == {"GET", "HEAD", "OPTIONS"}
 
 
-def test_the_public_cache_policy_honours_the_origin_and_keys_only_what_the_public_routes_read():
-    policy = transformed()["Resources"]["EdgePublicCachePolicy"]["Properties"]["CachePolicyConfig"]
+@pytest.mark.parametrize("name", ["EdgePublicCachePolicy", "EdgeOptionalAuthCachePolicy"])
+def test_the_public_cache_policies_honour_the_origin_and_key_only_what_their_routes_read(name):
+    policy = transformed()["Resources"][name]["Properties"]["CachePolicyConfig"]
     assert policy["MinTTL"] == 0 and policy["DefaultTTL"] == 0  # no Cache-Control max-age: no edge copy
     key = policy["ParametersInCacheKeyAndForwardedToOrigin"]
     assert key["EnableAcceptEncodingGzip"] is True and key["EnableAcceptEncodingBrotli"] is True
     assert key["CookiesConfig"] == {"CookieBehavior": "none"}
     headers = {h.lower() for h in key["HeadersConfig"].get("Headers", [])}
-    assert key["HeadersConfig"]["HeaderBehavior"] == "whitelist" and "authorization" not in headers
-    queries = {p["name"] for op in _public_operations().values() for p in op.get("parameters", [])
+    assert key["HeadersConfig"]["HeaderBehavior"] == "whitelist" and "origin" in headers
+    assert ("authorization" in headers) == (name == "EdgeOptionalAuthCachePolicy")
+    paths = [path for path in _public_operations() if _policy_for(path) == name]
+    assert paths, name
+    queries = {p["name"] for path in paths for p in _public_operations()[path].get("parameters", [])
                if p["in"] == "query"}
-    assert queries and set(key["QueryStringsConfig"]["QueryStrings"]) == queries, (
-        f"the public routes read the query strings {sorted(queries)}: EdgePublicCachePolicy's key must list them")
-    assert key["QueryStringsConfig"]["QueryStringBehavior"] == "whitelist"
+    config = key["QueryStringsConfig"]
+    keyed = set(config.get("QueryStrings", [])) if config["QueryStringBehavior"] == "whitelist" else set()
+    assert config["QueryStringBehavior"] in ("whitelist", "none") and keyed == queries, (
+        f"{paths} read the query strings {sorted(queries)}: {name}'s key must list exactly them")
+
+
+def test_the_public_routes_receive_the_viewer_address_and_no_error_is_kept():
     forwarded = transformed()["Resources"]["EdgePublicOriginRequestPolicy"]["Properties"]["OriginRequestPolicyConfig"]
     assert "CloudFront-Viewer-Address" in forwarded["HeadersConfig"]["Headers"]  # shared.http.viewer
     assert forwarded["CookiesConfig"] == {"CookieBehavior": "none"}
