@@ -8,6 +8,8 @@ from one address) against the local stack's Redis, as in tests/functions/auth.
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 import pytest
 from fastapi import Request
@@ -108,3 +110,17 @@ def test_ipv6_viewers_are_limited_by_their_normalised_address(edge_secret):
     statuses = [_login(spellings[n % 3], CLOUDFRONT_IPS[n]) for n in range(11)]
     assert statuses[10] == 429
     assert _login("2001:db8::43:1000", CLOUDFRONT_IPS[0]) == 401
+
+
+def test_the_callers_address_is_read_in_one_place():
+    """Every rate limit and device record asks ``shared.http.auth.client_ip``; nothing else reads the
+    ASGI client or API Gateway's sourceIp (``shared.http.viewer`` is what may rewrite it)."""
+    root = Path(__file__).resolve().parents[3]
+    reads = re.compile(r"request\.client\b|scope\[\"client\"\]|scope\.get\(\"client\"\)|[\"']sourceIp[\"']"
+                       r"|x-forwarded-for", re.IGNORECASE)
+    allowed = {root / "shared" / "http" / "auth.py", root / "shared" / "http" / "viewer.py"}
+    found = [f"{path.relative_to(root)}:{number}" for folder in ("shared", "functions")
+             for path in sorted((root / folder).rglob("*.py")) if path not in allowed
+             for number, line in enumerate(path.read_text().splitlines(), 1) if reads.search(line)]
+    assert not found
+    assert "request.client" in (root / "shared" / "http" / "auth.py").read_text()  # the pattern finds the real read
