@@ -104,6 +104,7 @@ class WriteResult:
     # ``achievements.award`` should run once more (shared.sync.awards).
     awards: tuple[Row, ...] = ()
     recheck: bool = False
+    previous: Row | None = None  # applied only: the row's public JSON before the statement (None: created)
 
 
 def write_result(row: Row | None) -> WriteResult:
@@ -120,8 +121,8 @@ def write_result(row: Row | None) -> WriteResult:
     if change is not None:
         extra = {"username": row["username"], "connections": row.get("connections")}
         awards = tuple({**award, **extra} for award in row.get("awards") or ())
-        return WriteResult("applied", row["entity"], row["sync_version"], {**change, **extra}, awards=awards,
-                           recheck=bool(row.get("recheck")))
+        return WriteResult("applied", row["entity"], row["sync_version"], {**change, **extra},
+                           previous=row.get("current"), awards=awards, recheck=bool(row.get("recheck")))
     if row["current"] is None:
         return WriteResult("not_found", None, row["sync_version"])
     if row["stale"]:
