@@ -173,4 +173,4 @@ def test_nothing_bob_or_a_stranger_can_read_carries_a_private_users_data(client)
         read.append(operation["operationId"])
 
     assert {"leaderboard.get", "leaderboard.me", "leaderboard.distribution", "users.search", "skills.list",
-            "sync.get", "profile.get"} <= set(read)
+            "sync.get", "profile.get", "achievements.list"} <= set(read)
