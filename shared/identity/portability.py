@@ -2,7 +2,7 @@
 
 Both are produced page by page (``repositories.exports``) as a stream of chunks, so memory stays
 flat whatever the account's size; the JSON is valid and complete only at its last chunk. What is in
-it: the profile and settings, every skill, the full level history (superseded levels included),
+it: the profile and settings, every skill (with its goal), the full level history (superseded levels included),
 the sync conflicts, and the sessions (devices) with their revocation times. ``import_account`` puts
 such a document into an empty account through the ordinary write paths.
 """
@@ -104,7 +104,8 @@ def import_account(user_id: uuid.UUID, document: AccountImport) -> ImportPublic:
 
     Each skill is created at the first level of its history (with that note), then every later
     level change is applied in order with its note; superseded levels (offline edits that lost) are
-    not replayed: they never were a skill's level. The settings are applied as a profile write.
+    not replayed: they never were a skill's level. Goals are set after the levels, as they stand in
+    the document (a reached one keeps its ``reached_at``). The settings are applied as a profile write.
     Idempotent: a second run of the same document finds its skills and changes nothing; any other
     skill in the account makes it a 409 (an import never merges into existing data).
     """
@@ -137,6 +138,11 @@ def import_account(user_id: uuid.UUID, document: AccountImport) -> ImportPublic:
                                                    description=skill.description).change)
             elif current[skill.id] != skill.level:  # a history cut short: end at the skill's level
                 changes.append(skills.update_skill(conn, user_id, ids[skill.id], {"level": skill.level}).change)
+        for skill in document.skills:  # goals last: a replayed level-up must not reach a goal set later
+            if skill.goal is not None:
+                goal = {"target_level": skill.goal.target_level, "target_date": skill.goal.target_date.isoformat()}
+                changes.append(skills.update_skill(conn, user_id, ids[skill.id], {"goal": goal},
+                                                   goal_reached_at=skill.goal.reached_at).change)
         settings = document.settings.model_dump(exclude_none=True)
         if settings:
             changes.append(profiles.update_profile(conn, user_id, settings).change)

@@ -11,11 +11,14 @@ import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from shared.repositories.goals import DUE_SOON_DAYS
+
 if TYPE_CHECKING:
     import psycopg
 
 Row = dict[str, Any]
 FIRST_ID = uuid.UUID(int=0)
+GOAL_DUE_DAYS = DUE_SOON_DAYS  # goals due within this many days of the digest's local date are mentioned
 
 # Zones whose local time at %(at)s is Monday, hour %(hour)s; computed once per planner run.
 DUE_ZONES = """
@@ -45,7 +48,14 @@ CROSS JOIN LATERAL (
       AND (EXISTS (SELECT 1 FROM skill_progress p WHERE p.owner_id = u.id AND NOT p.superseded
                      AND p.created_at >= %(since)s AND p.created_at < %(until)s OFFSET 0)
            OR EXISTS (SELECT 1 FROM skills s WHERE s.owner_id = u.id
-                     AND s.created_at >= %(since)s AND s.created_at < %(until)s OFFSET 0))
+                     AND s.created_at >= %(since)s AND s.created_at < %(until)s OFFSET 0)
+           -- issue 17: an open goal due this coming week is worth a digest even in a quiet week
+           -- (a probe of skills_goals_idx, which holds only the skills that have a goal)
+           OR EXISTS (SELECT 1 FROM skills g WHERE g.owner_id = u.id AND g.goal_level IS NOT NULL
+                     AND g.goal_reached_at IS NULL
+                     AND g.goal_date >= (%(until)s::timestamptz AT TIME ZONE z.name)::date
+                     AND g.goal_date < (%(until)s::timestamptz AT TIME ZONE z.name)::date + %(due_days)s
+                     OFFSET 0))
     ORDER BY u.id
     LIMIT %(limit)s
 ) d
@@ -59,7 +69,8 @@ LIMIT %(limit)s
 COMPUTE_AND_CLAIM = """
 WITH page AS (
     SELECT id, email, username, coalesce(display_name, username) AS name,
-           privacy_settings->>'profile_visibility' = 'public' AS public_profile FROM users
+           privacy_settings->>'profile_visibility' = 'public' AS public_profile,
+           (%(until)s::timestamptz AT TIME ZONE timezone)::date AS local_today FROM users
     WHERE id = ANY(%(user_ids)s::uuid[]) AND NOT digest_opt_out AND email_verified_at IS NOT NULL
       AND NOT EXISTS (SELECT 1 FROM email_suppressions x WHERE x.email = lower(users.email))
 ),
@@ -90,6 +101,27 @@ fresh AS (
     GROUP BY owner_id
 ),
 totals AS (SELECT owner_id, sum(delta)::int AS level_change FROM moves GROUP BY owner_id),
+-- Goals (issue 17): open ones due in the 7 days from the user's local digest date, and the ones a
+-- level-up reached this week (goal_reached_at is the reaching history row's time).
+goals_due AS (
+    SELECT s.owner_id, jsonb_agg(jsonb_build_object('name', s.name, 'category', s.category, 'level', s.level,
+                                                    'target_level', s.goal_level,
+                                                    'target_date', to_char(s.goal_date, 'YYYY-MM-DD'))
+                                 ORDER BY s.goal_date, lower(s.name)) AS items
+    FROM page JOIN skills s ON s.owner_id = page.id
+    WHERE s.goal_level IS NOT NULL AND s.goal_reached_at IS NULL
+      AND s.goal_date >= page.local_today AND s.goal_date < page.local_today + %(due_days)s
+    GROUP BY s.owner_id
+),
+goals_reached AS (
+    SELECT s.owner_id, jsonb_agg(jsonb_build_object('name', s.name, 'category', s.category,
+                                                    'target_level', s.goal_level,
+                                                    'target_date', to_char(s.goal_date, 'YYYY-MM-DD'))
+                                 ORDER BY s.goal_reached_at, lower(s.name)) AS items
+    FROM page JOIN skills s ON s.owner_id = page.id
+    WHERE s.goal_level IS NOT NULL AND s.goal_reached_at >= %(since)s AND s.goal_reached_at < %(until)s
+    GROUP BY s.owner_id
+),
 categories AS (
     SELECT owner_id, jsonb_agg(category ORDER BY points DESC, category) AS items
     FROM (SELECT owner_id, category, sum(level) AS points,
@@ -102,13 +134,17 @@ active AS (
     SELECT page.id AS user_id, page.email, page.username, page.name, page.public_profile,
            coalesce(levelled.items, '[]'::jsonb) AS levelled_up, coalesce(fresh.items, '[]'::jsonb) AS new_skills,
            coalesce(totals.level_change, 0) AS level_change,
-           coalesce(categories.items, '[]'::jsonb) AS top_categories
+           coalesce(categories.items, '[]'::jsonb) AS top_categories,
+           coalesce(goals_due.items, '[]'::jsonb) AS goals_due,
+           coalesce(goals_reached.items, '[]'::jsonb) AS goals_reached
     FROM page
     LEFT JOIN levelled ON levelled.owner_id = page.id
     LEFT JOIN fresh ON fresh.owner_id = page.id
     LEFT JOIN totals ON totals.owner_id = page.id
     LEFT JOIN categories ON categories.owner_id = page.id
-    WHERE totals.owner_id IS NOT NULL OR fresh.owner_id IS NOT NULL
+    LEFT JOIN goals_due ON goals_due.owner_id = page.id
+    LEFT JOIN goals_reached ON goals_reached.owner_id = page.id
+    WHERE totals.owner_id IS NOT NULL OR fresh.owner_id IS NOT NULL OR goals_due.owner_id IS NOT NULL
 ),
 claimed AS (
     INSERT INTO digest_sends AS d (user_id, iso_year, iso_week)
@@ -159,14 +195,14 @@ def due_users_page(conn: psycopg.Connection, *, zones: list[str], after: tuple[s
                    since: datetime, until: datetime, limit: int) -> list[Row]:
     after_tz, after_id = after or ("", FIRST_ID)
     params = {"zones": zones, "after_tz": after_tz, "after_id": after_id, "first_id": FIRST_ID, "since": since,
-              "until": until, "limit": limit}
+              "until": until, "limit": limit, "due_days": GOAL_DUE_DAYS}
     return conn.execute(DUE_USERS_PAGE, params).fetchall()
 
 
 def compute_and_claim(conn: psycopg.Connection, *, user_ids: list[uuid.UUID], iso_year: int, iso_week: int,
                       since: datetime, until: datetime, lease_s: int, top: int = 3) -> list[Row]:
     params = {"user_ids": user_ids, "iso_year": iso_year, "iso_week": iso_week, "since": since, "until": until,
-              "lease_s": lease_s, "top": top}
+              "lease_s": lease_s, "top": top, "due_days": GOAL_DUE_DAYS}
     return conn.execute(COMPUTE_AND_CLAIM, params).fetchall()
 
 
