@@ -27,7 +27,8 @@ def render_digest(digest: dict[str, Any], *, unsubscribe_url: str, profile_url: 
     reached, due = digest.get("goals_reached") or [], digest.get("goals_due") or []
     parts = [f"{len(reached)} goal{'s' * (len(reached) != 1)} reached" if reached else "",
              f"{len(ups)} skill{'s' * (len(ups) != 1)} levelled up" if ups else "",
-             f"{len(fresh)} new skill{'s' * (len(fresh) != 1)}" if fresh else "", f"{change:+d} levels",
+             f"{len(fresh)} new skill{'s' * (len(fresh) != 1)}" if fresh else "",
+             f"{change:+d} levels" if ups or fresh or change else "",  # a quiet week with a goal due: no "+0"
              f"{len(due)} goal{'s' * (len(due) != 1)} due soon" if due else ""]
     blocks: list[Any] = [Paragraph("Here is your week in Atribuo.")]
     if card_url:

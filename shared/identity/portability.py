@@ -18,7 +18,7 @@ from typing import Any
 
 from shared.clients import db
 from shared.core.encoding import json_bytes
-from shared.core.errors import ConflictError, UnauthorizedError
+from shared.core.errors import ConflictError, UnauthorizedError, ValidationFailedError
 from shared.models.accounts import AccountImport, ImportPublic
 from shared.repositories import exports, profiles, skills
 from shared.sync.notify import after_write
@@ -138,11 +138,16 @@ def import_account(user_id: uuid.UUID, document: AccountImport) -> ImportPublic:
                                                    description=skill.description).change)
             elif current[skill.id] != skill.level:  # a history cut short: end at the skill's level
                 changes.append(skills.update_skill(conn, user_id, ids[skill.id], {"level": skill.level}).change)
-        for skill in document.skills:  # goals last: a replayed level-up must not reach a goal set later
+        for index, skill in enumerate(document.skills):  # goals last: a replayed level must not reach them
             if skill.goal is not None:
                 goal = {"target_level": skill.goal.target_level, "target_date": skill.goal.target_date.isoformat()}
-                changes.append(skills.update_skill(conn, user_id, ids[skill.id], {"goal": goal},
-                                                   goal_reached_at=skill.goal.reached_at).change)
+                try:
+                    changes.append(skills.update_skill(conn, user_id, ids[skill.id], {"goal": goal},
+                                                       goal_reached_at=skill.goal.reached_at).change)
+                except ValidationFailedError as exc:  # an open goal the skill's level already meets
+                    field = f"body.skills.{index}.goal.target_level"
+                    raise ValidationFailedError(f"invalid input: {field}", details=[
+                        {**detail, "field": field} for detail in exc.details or []]) from exc
         settings = document.settings.model_dump(exclude_none=True)
         if settings:
             changes.append(profiles.update_profile(conn, user_id, settings).change)

@@ -115,7 +115,7 @@ def test_set_change_and_clear_a_goal_are_versioned_logged_skill_writes(alice):
         {"previous_level": None}]  # goal writes are not level changes: no history rows
 
 
-def test_a_goal_change_against_a_stale_etag_is_a_412_and_changes_nothing(alice):
+def test_a_goal_change_against_a_stale_etag_is_a_412_and_keeps_the_goal(alice):
     user, headers = alice
     skill = add(headers, level=3)
     etag = call(handler, "GET", f"/api/v1/skills/{skill['id']}", headers).headers["etag"]
@@ -124,6 +124,7 @@ def test_a_goal_change_against_a_stale_etag_is_a_412_and_changes_nothing(alice):
     stale = patch(headers, skill["id"], {"goal": None}, {"if-match": etag})  # the goal changed the ETag
     assert stale.status == 412, stale
     assert stale.json["error"]["details"]["current"]["goal"]["target_level"] == 5
+    assert db_one("SELECT goal_level FROM skills WHERE owner_id = %s", user["id"])["goal_level"] == 5
 
 
 def test_another_users_skill_cannot_get_a_goal_and_my_goals_are_mine(make_user):
@@ -186,7 +187,7 @@ def test_a_level_up_that_reaches_the_target_records_reached_at_from_the_history(
 
 
 def test_writes_that_change_no_level_never_reach_a_goal(alice):
-    user, headers = alice
+    _, headers = alice
     skill = add(headers, level=3, goal={"target_level": 4, "target_date": "2030-06-01"})
     for body in ({"name": "Keys"}, {"description": "scales"}, {"category": "art"}):
         result = patch(headers, skill["id"], body)
