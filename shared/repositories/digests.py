@@ -35,7 +35,7 @@ WHERE extract(isodow FROM %(at)s::timestamptz AT TIME ZONE name) = 1
 # order, so the outer ORDER BY is an incremental sort per zone and the LIMIT stops the walk: a page
 # reads about `limit` users whatever the size of the zone or the table. `OFFSET 0` keeps each
 # activity check a per-user index probe (without it the planner may hash all of this week's rows).
-DUE_USERS_PAGE = """
+DUE_USERS_PAGE = f"""
 SELECT z.name AS timezone, d.id
 FROM (SELECT name FROM unnest(%(zones)s::text[]) AS z(name) WHERE name >= %(after_tz)s
       GROUP BY name ORDER BY name) z
@@ -54,7 +54,7 @@ CROSS JOIN LATERAL (
            OR EXISTS (SELECT 1 FROM skills g WHERE g.owner_id = u.id AND g.goal_level IS NOT NULL
                      AND g.goal_reached_at IS NULL
                      AND g.goal_date >= (%(until)s::timestamptz AT TIME ZONE z.name)::date
-                     AND g.goal_date < (%(until)s::timestamptz AT TIME ZONE z.name)::date + %(due_days)s
+                     AND g.goal_date < (%(until)s::timestamptz AT TIME ZONE z.name)::date + {GOAL_DUE_DAYS}
                      OFFSET 0))
     ORDER BY u.id
     LIMIT %(limit)s
@@ -66,7 +66,7 @@ LIMIT %(limit)s
 # One statement per page: each user's week, then a claim of (user, ISO week) for users with activity.
 # A claim is only (re)taken when it is new, or an unsent claim older than the lease (a crashed worker).
 # The rows returned are exactly the digests this caller now owns and must send.
-COMPUTE_AND_CLAIM = """
+COMPUTE_AND_CLAIM = f"""
 WITH page AS (
     SELECT id, email, username, coalesce(display_name, username) AS name,
            privacy_settings->>'profile_visibility' = 'public' AS public_profile,
@@ -110,7 +110,7 @@ goals_due AS (
                                  ORDER BY s.goal_date, lower(s.name)) AS items
     FROM page JOIN skills s ON s.owner_id = page.id
     WHERE s.goal_level IS NOT NULL AND s.goal_reached_at IS NULL
-      AND s.goal_date >= page.local_today AND s.goal_date < page.local_today + %(due_days)s
+      AND s.goal_date >= page.local_today AND s.goal_date < page.local_today + {GOAL_DUE_DAYS}
     GROUP BY s.owner_id
 ),
 goals_reached AS (
@@ -195,14 +195,14 @@ def due_users_page(conn: psycopg.Connection, *, zones: list[str], after: tuple[s
                    since: datetime, until: datetime, limit: int) -> list[Row]:
     after_tz, after_id = after or ("", FIRST_ID)
     params = {"zones": zones, "after_tz": after_tz, "after_id": after_id, "first_id": FIRST_ID, "since": since,
-              "until": until, "limit": limit, "due_days": GOAL_DUE_DAYS}
+              "until": until, "limit": limit}
     return conn.execute(DUE_USERS_PAGE, params).fetchall()
 
 
 def compute_and_claim(conn: psycopg.Connection, *, user_ids: list[uuid.UUID], iso_year: int, iso_week: int,
                       since: datetime, until: datetime, lease_s: int, top: int = 3) -> list[Row]:
     params = {"user_ids": user_ids, "iso_year": iso_year, "iso_week": iso_week, "since": since, "until": until,
-              "lease_s": lease_s, "top": top, "due_days": GOAL_DUE_DAYS}
+              "lease_s": lease_s, "top": top}
     return conn.execute(COMPUTE_AND_CLAIM, params).fetchall()
 
 
