@@ -93,3 +93,14 @@ def test_a_goal_not_above_the_stored_level_rejects_only_that_operation(owner):
     assert [r.status for r in result.results] == ["rejected", "applied"]
     assert result.results[0].error["details"][0]["field"] == "body.goal.target_level"
     assert state(owner, sid)[1]["goal"] is None and state(owner, sid)[1]["name"] == "Bass"
+
+
+def test_a_goal_on_another_users_skill_is_not_found_like_a_missing_one(owner, make_user):
+    other = make_user("someone")[0]["id"]
+    theirs = uuid.uuid4()
+    apply_batch(other, batch(create("theirs", theirs, T0, goal=GOAL)))
+    before = state(other, theirs)
+    foreign, _ = apply_batch(owner, batch(update("u1", theirs, T0 + timedelta(minutes=1), goal=None)))
+    missing, _ = apply_batch(owner, batch(update("u2", uuid.uuid4(), T0 + timedelta(minutes=1), goal=None)))
+    assert foreign.results[0].model_dump(exclude={"op_id"}) == missing.results[0].model_dump(exclude={"op_id"})
+    assert foreign.results[0].status == "not_found" and state(other, theirs) == before
