@@ -98,3 +98,32 @@ def test_opting_out_drops_the_boards_before_the_write(alice, redis_counter):
     redis_counter.reset()
     assert call(handler, "PATCH", "/api/v1/me/profile", headers, opt_out).status == 200  # already off: no drop
     assert redis_counter.count == 0, redis_counter.statements  # (and an unchanged write drops nothing)
+
+
+def test_an_offline_batch_that_hides_the_profile_drops_the_public_copies_first_or_is_refused(alice, stack):
+    """The sync batch is the other way to write a profile: the same rule holds there. The operations
+    before the refused one are committed and replay as such when the device retries the batch."""
+    from datetime import UTC, datetime
+
+    from functions.realtime.app import handler as realtime
+
+    user, headers = alice
+    at = datetime.now(UTC).isoformat()
+    ops = {"operations": [{"op_id": "bio-1", "type": "profile.update", "data": {"bio": "offline"}, "updated_at": at},
+                          {"op_id": "hide-1", "type": "profile.update", "data": PRIVATE, "updated_at": at}]}
+    assert public_views() == (200, 200)  # both cached now
+    stack.stop_bridge()
+    try:
+        reset_all()
+        refused = call(realtime, "POST", "/api/v1/sync/batch", headers, ops)
+        assert refused.status == 503 and refused.json["error"]["code"] == "cache_unavailable"
+        assert visibility(user) == "public"
+    finally:
+        stack.start_bridge()
+        reset_all()
+
+    retried = call(realtime, "POST", "/api/v1/sync/batch", headers, ops)
+    assert retried.status == 200, retried
+    assert [(r["op_id"], r["status"], r.get("replayed")) for r in retried.json["results"]] == [
+        ("bio-1", "applied", True), ("hide-1", "applied", False)]
+    assert visibility(user) == "private" and public_views() == (404, 404)
