@@ -104,3 +104,9 @@ edge-waf: install ## make edge-waf ENV=staging|prod: the edge's WAF stack (edge/
 	$(VENV)/bin/sam deploy --template-file edge/waf.yaml --stack-name atribuo-$${ENV:-dev}-edge-waf --region us-east-1 \
 	  --parameter-overrides Stage=$${ENV:-dev} --no-confirm-changeset --no-fail-on-empty-changeset
 	$(VENV)/bin/sam list stack-outputs --stack-name atribuo-$${ENV:-dev}-edge-waf --region us-east-1 --output table
+
+# Issue 11: the DepsLayer's whole closure pinned (layers/deps/requirements.txt) from its top-level list
+# (requirements.in), resolved for Lambda's platform; tests/layers/test_lock.py fails when they drift.
+.PHONY: lock
+lock: install ## re-pin layers/deps/requirements.txt from layers/deps/requirements.in (needs the package index)
+	$(PY) -m local.lock

@@ -18,6 +18,7 @@ from mangum import Mangum
 
 from shared.clients import db
 from shared.core.errors import NotFoundError, SessionRevokedError
+from shared.core.observability import observed
 from shared.http.app import api_router, create_app
 from shared.http.auth import CurrentUser
 from shared.http.idempotency import keyed_id
@@ -37,7 +38,7 @@ from shared.models.skills import (
 from shared.repositories import goals, skills
 from shared.repositories.cursors import DEFAULT_LIMIT, MAX_LIMIT
 from shared.repositories.sql import WriteResult
-from shared.sync.notify import after_conflict, after_write, conflict_notice
+from shared.sync.notify import after_conflict, after_write, conflict_notice, count_level_up
 
 router = api_router(tags=["skills"])
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size, 1..100.")]
@@ -60,6 +61,7 @@ def _written(user: uuid.UUID, result: WriteResult) -> WriteResult:
         raise precondition_failed(result)
     if result.change is not None:
         after_write(user, result.change)
+        count_level_up(result)
     return result
 
 
@@ -145,4 +147,4 @@ async def list_goals(request: Request, user: CurrentUser, limit: Limit = DEFAULT
 
 
 app = create_app(router)
-handler = Mangum(app, lifespan="off")
+handler = observed(Mangum(app, lifespan="off"))  # ColdStart, and metrics flushed once per invocation

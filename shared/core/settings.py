@@ -252,6 +252,9 @@ def _fetch_secret(name: str, *, fresh: bool = False) -> str:
     value reaches a warm container within that); ``fresh`` bypasses the cache."""
     from aws_lambda_powertools.utilities import parameters
 
+    from shared.core import tracing
+
+    tracing.patch_botocore()  # Secrets Manager calls appear in the trace like every AWS call
     return str(parameters.get_secret(name, max_age=SECRET_MAX_AGE_S, force_fetch=fresh))
 
 

@@ -100,15 +100,13 @@ class EdgeMiddleware:
 
 
 def _count_errors(status: int) -> None:
-    """An EMF metric per 4xx/5xx answer (the happy path pays nothing: no flush per success)."""
+    """An EMF metric per 4xx/5xx answer, printed with the invocation's others when it ends
+    (``shared.core.observability.observed``); an invocation that counted nothing prints nothing."""
     if status < 400:
         return
-    from aws_lambda_powertools.metrics import MetricUnit
+    from shared.core.observability import count
 
-    from shared.core.observability import metrics
-
-    metrics.add_metric(name=f"Http{status // 100}xx", unit=MetricUnit.Count, value=1)
-    metrics.flush_metrics()
+    count(f"Http{status // 100}xx")
 
 
 def _request_id(scope: Scope) -> str:

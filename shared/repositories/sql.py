@@ -106,6 +106,7 @@ class WriteResult:
     change: Row | None = None
     conflict: Row | None = None  # stale only, when the statement recorded the refusal as a conflict
     lost_fields: tuple[str, ...] = ()  # profile operations: the fields a later write kept
+    previous: Row | None = None  # applied only: the row's public JSON before the statement (None: created)
     goal_reached: bool = False  # a skill write whose level change reached the skill's goal (issue 17)
 
 
@@ -123,7 +124,7 @@ def write_result(row: Row | None) -> WriteResult:
     if change is not None:
         extra = {"username": row["username"], "connections": row.get("connections")}
         return WriteResult("applied", row["entity"], row["sync_version"], {**change, **extra},
-                           goal_reached=bool(row.get("goal_reached")))
+                           previous=row.get("current"), goal_reached=bool(row.get("goal_reached")))
     if row["current"] is None:
         return WriteResult("not_found", None, row["sync_version"])
     if row["stale"]:
