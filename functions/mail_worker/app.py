@@ -12,6 +12,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from shared.core.deadline import bounded
 from shared.core.observability import logger, observed
 from shared.identity import recovery
 
@@ -23,6 +24,7 @@ def record_handler(record: SQSRecord) -> bool:
 
 
 @observed  # ColdStart, and metrics flushed once per invocation
+@bounded  # outbound calls fit in the invocation (shared.core.deadline)
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return process_partial_response(event=event, record_handler=record_handler, processor=processor,
