@@ -7,8 +7,8 @@ A rule is data: ``fact >= threshold``, where a fact is one number computed in SQ
 own rows (``shared.repositories.achievements.FACTS``: skills, non-superseded level history), so an
 award is evaluated in O(that user) inside the write that earns it. Adding an achievement on an
 existing fact is one ``Achievement(...)`` entry; a new kind of rule is one more fact expression in
-``FACTS`` plus its entries (e.g. goals, migration 016: fact ``goals_reached`` = the user's goals
-with a reached level, and ``Achievement("goal_reached", …, "goals_reached", 1)``).
+``FACTS`` plus its entries (as ``goal_reached`` was added for goals, migration 016: fact
+``goals_reached`` = the user's skills whose goal a level-up reached).
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ CATALOGUE: tuple[Achievement, ...] = (
     Achievement("busy_week", "Busy week", "Level up 5 times in one week.", "best_week_level_ups", 5, 2),
     Achievement("streak_4_weeks", "On a roll", "Make progress 4 weeks in a row.", "week_streak", 4, 2),
     Achievement("streak_12_weeks", "Unstoppable", "Make progress 12 weeks in a row.", "week_streak", 12, 3),
+    Achievement("goal_reached", "Goal getter", "Reach the target level you set for a skill.", "goals_reached", 1, 2),
 )
 BY_CODE: dict[str, Achievement] = {a.code: a for a in CATALOGUE}
 ORDER: dict[str, int] = {a.code: i for i, a in enumerate(CATALOGUE)}

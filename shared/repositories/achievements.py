@@ -38,14 +38,16 @@ _PROGRESS = "(previous_level IS NULL OR new_level > previous_level)"
 _WEEK = "date_trunc('week', created_at AT TIME ZONE aw_user.timezone)::date"  # Monday, the user's timezone
 
 # fact name → one number from the user's rows (evaluated in ``aw_facts``, FROM aw_user). A new kind of
-# rule is one entry here (e.g. goals, migration 016:
-# "goals_reached": "(SELECT count(*) FROM goals g WHERE g.owner_id = aw_user.id AND g.reached_at IS NOT NULL)").
+# rule is one entry here, over ``aw_skills`` (category, level, goal_reached_at of each skill after the
+# write) and ``aw_progress`` (previous_level, new_level, created_at), plus its catalogue entries.
 FACTS: dict[str, str] = {
     "skills": "(SELECT count(*) FROM aw_skills)",
     "categories": "(SELECT count(DISTINCT category) FROM aw_skills)",
     "character_level": "(SELECT 1 + floor(sqrt(coalesce(sum(level), 0)))::int FROM aw_skills)",
     "top_level": "greatest((SELECT max(level) FROM aw_skills), (SELECT max(new_level) FROM aw_progress), 0)",
     "level_ups": f"(SELECT count(*) FROM aw_progress WHERE {_UP})",
+    # Goals (migration 016): only a level the skill really had stamps goal_reached_at (never a superseded one).
+    "goals_reached": "(SELECT count(*) FROM aw_skills WHERE goal_reached_at IS NOT NULL)",
     "best_week_level_ups": f"""(SELECT coalesce(max(n), 0) FROM (
         SELECT count(*) AS n FROM aw_progress WHERE {_UP} GROUP BY {_WEEK}) w)""",
     # Gaps and islands: consecutive weeks minus their rank are constant within a run.
@@ -77,7 +79,7 @@ def award_ctes(*, gate: str = "true", written: str | None = None, replaced: str 
     (the write happened); ``written``: a CTE with the written skill row (category, level), which
     replaces the snapshot's row ``replaced`` (an id); ``history``: a CTE with the write's history
     row (previous_level, new_level, created_at). Needs ``%(owner_id)s`` and ``rule_params()``."""
-    extra_skills = f" UNION ALL SELECT category, level FROM {written}" if written else ""
+    extra_skills = f" UNION ALL SELECT category, level, goal_reached_at FROM {written}" if written else ""
     extra_history = f" UNION ALL SELECT previous_level, new_level, created_at FROM {history}" if history else ""
     facts = ",\n           ".join(f"{sql} AS {name}" for name, sql in FACTS.items())
     return f"""
@@ -85,7 +87,8 @@ aw_user AS (
     SELECT id, timezone, sync_version FROM users WHERE id = %(owner_id)s AND {gate} FOR NO KEY UPDATE
 ),
 aw_skills AS (
-    SELECT category, level FROM skills WHERE owner_id = %(owner_id)s AND id IS DISTINCT FROM {replaced}{extra_skills}
+    SELECT category, level, goal_reached_at FROM skills
+    WHERE owner_id = %(owner_id)s AND id IS DISTINCT FROM {replaced}{extra_skills}
 ),
 aw_progress AS (
     SELECT previous_level, new_level, created_at FROM skill_progress

@@ -127,3 +127,23 @@ def test_weekly_facts_streaks_and_busy_weeks(make_user):
     codes = [a["data"]["code"] for a in awards.award_now(db.get_conn(), user["id"])]
     assert "streak_4_weeks" in codes and "busy_week" not in codes  # 3 level-ups in the best week, not 5
     assert achievements.award(db.get_conn(), user["id"])["awards"] == []
+
+
+def test_reaching_a_goal_awards_goal_reached_once_and_a_superseded_level_never_does(make_user):
+    user, _ = make_user("alice")
+    goal = {"target_level": 4, "target_date": "2030-01-01"}
+    created = skills.create_skill(db.get_conn(), user["id"], name="Go", category="programming", level=2, goal=goal,
+                                  award=True)
+    skill_id = uuid.UUID(created.entity["id"])
+    stored_at = datetime.fromisoformat(created.entity["updated_at"])
+    lost = {"op_id": "offline-1", "type": "skill.update", "skill_id": str(skill_id), "data": {"level": 4},
+            "updated_at": (stored_at - timedelta(minutes=5)).isoformat()}
+    apply_batch(user["id"], SyncBatch(operations=[lost]))  # loses: a superseded 4 reaches nothing
+    assert "goal_reached" not in awarded(user["id"])
+    reached = skills.update_skill(db.get_conn(), user["id"], skill_id, {"level": 4}, award=True)
+    assert reached.goal_reached and "goal_reached" in [a["data"]["code"] for a in reached.awards]
+    skills.update_skill(db.get_conn(), user["id"], skill_id, {"goal": {"target_level": 6,
+                                                                      "target_date": "2030-01-01"}}, award=True)
+    again = skills.update_skill(db.get_conn(), user["id"], skill_id, {"level": 6}, award=True)
+    assert again.goal_reached and "goal_reached" not in [a["data"]["code"] for a in again.awards]
+    assert awarded(user["id"]).count("goal_reached") == 1
