@@ -93,24 +93,24 @@ def test_set_change_and_clear_a_goal_are_versioned_logged_skill_writes(alice):
     user, headers = alice
     skill = add(headers, level=3, goal={"target_level": 5, "target_date": "2030-06-01"})
     assert skill["goal"] == {"target_level": 5, "target_date": "2030-06-01", "reached_at": None}
-    assert sync_version(user["id"]) == 1
+    assert sync_version(user["id"]) == 2  # the skill, and its first_skill achievement
 
     moved = patch(headers, skill["id"], {"goal": {"target_level": 6, "target_date": "2030-07-01"}},
                   {"if-match": call(handler, "GET", f"/api/v1/skills/{skill['id']}", headers).headers["etag"]})
     assert moved.status == 200, moved
     assert moved.json["goal"] == {"target_level": 6, "target_date": "2030-07-01", "reached_at": None}
-    assert moved.headers["x-sync-version"] == "2"
-    change = db_one("SELECT data FROM changes WHERE owner_id = %s AND version = 2", user["id"])
+    assert moved.headers["x-sync-version"] == "3"
+    change = db_one("SELECT data FROM changes WHERE owner_id = %s AND version = 3", user["id"])
     assert change["data"] == moved.json  # the change log (and so the push) carries the goal
 
     same = patch(headers, skill["id"], {"goal": {"target_level": 6, "target_date": "2030-07-01"}})
-    assert same.status == 200 and same.headers["x-sync-version"] == "2"  # a re-sent goal is a no-op
+    assert same.status == 200 and same.headers["x-sync-version"] == "3"  # a re-sent goal is a no-op
     untouched = patch(headers, skill["id"], {"name": "Grand piano"})
     assert untouched.json["goal"] == moved.json["goal"]  # omitted = kept
 
     cleared = patch(headers, skill["id"], {"goal": None})
     assert cleared.status == 200 and cleared.json["goal"] is None
-    assert cleared.headers["x-sync-version"] == "4"
+    assert cleared.headers["x-sync-version"] == "5"
     assert db_all("SELECT previous_level FROM skill_progress WHERE skill_id = %s", skill["id"]) == [
         {"previous_level": None}]  # goal writes are not level changes: no history rows
 

@@ -26,15 +26,17 @@ def test_a_device_sets_changes_and_clears_a_goal_once_each(owner):
     ops = batch(create("c1", sid, T0, goal=GOAL),
                 update("u1", sid, T0 + timedelta(minutes=1), goal={"target_level": 8, "target_date": "2031-01-31"}))
     first, outcomes = apply_batch(owner, ops)
-    assert [r.status for r in first.results] == ["applied", "applied"] and first.version == 2
+    # the create (and its first_skill achievement), then the goal change
+    assert [r.status for r in first.results] == ["applied", "applied"] and first.version == 3
     assert first.results[0].entity["goal"] == {**GOAL, "reached_at": None}
-    assert [c["data"]["goal"]["target_level"] for o in outcomes for c in o.changes] == [6, 8]  # pushed as changes
+    assert [c["data"]["goal"]["target_level"] for o in outcomes for c in o.changes
+            if c["entity"] == "skill"] == [6, 8]  # pushed as changes
     replay, replayed = apply_batch(owner, ops)
-    assert replay.version == 2 and all(r.replayed for r in replay.results)
+    assert replay.version == 3 and all(r.replayed for r in replay.results)
     assert not any(o.changes for o in replayed)
     cleared, _ = apply_batch(owner, batch(update("u2", sid, T0 + timedelta(minutes=2), goal=None)))
     assert cleared.results[0].status == "applied" and cleared.results[0].entity["goal"] is None
-    assert state(owner, sid)[1]["goal"] is None and cleared.version == 3
+    assert state(owner, sid)[1]["goal"] is None and cleared.version == 4
 
 
 def test_only_the_winning_level_reaches_a_goal(owner):
