@@ -202,3 +202,27 @@ def test_avatar_urls_are_served_wherever_avatar_url_is(make_user, avatar_bucket)
     change = db.get_conn().execute("SELECT data FROM changes WHERE owner_id = %s ORDER BY version DESC LIMIT 1",
                                    (user["id"],)).fetchone()["data"]
     assert change["avatar_urls"] == response.json["avatar_urls"]
+
+
+def test_the_card_shows_the_avatar_and_drops_it_with_the_avatar(make_user, avatar_bucket):
+    """card.svg embeds the 128 px size as data (no URL), card.png draws it; a new or removed avatar
+    invalidates the cached card like any profile write."""
+    import base64
+
+    from PIL import Image
+
+    from shared.public.card import avatar_box
+
+    user, headers = make_user("pictured")
+    assert "<image" not in call(profiles_handler, "GET", "/api/v1/users/pictured/card.svg").body.decode()  # cached
+    response = confirmed(user, headers, png(size=(200, 200), color=RED))
+    svg = call(profiles_handler, "GET", "/api/v1/users/pictured/card.svg")
+    small = boto3.client("s3").get_object(Bucket=avatar_bucket, Key=key_of(response.json["avatar_urls"]["128"]))
+    assert f'href="data:image/webp;base64,{base64.b64encode(small["Body"].read()).decode()}"' in svg.body.decode()
+    assert svg.headers["content-security-policy"] == "default-src 'none'; img-src data:"
+    drawn = Image.open(io.BytesIO(call(profiles_handler, "GET", "/api/v1/users/pictured/card.png").body))
+    box = avatar_box()
+    centre = drawn.convert("RGB").getpixel((int(box.x0 + box.x1), int(box.y0 + box.y1)))  # card.png is 2x
+    assert centre[0] > 180 and centre[1] < 60 and centre[2] < 60, centre
+    assert invoke(handler, http_event("DELETE", "/api/v1/me/avatar", headers=headers)).status == 204
+    assert "<image" not in call(profiles_handler, "GET", "/api/v1/users/pictured/card.svg").body.decode()
