@@ -210,8 +210,8 @@ def test_with_an_avatar_nothing_overlaps_it_or_the_radar_labels(name):
                       build_stats(aggregate(skills)), avatar_webp())
     root = ET.fromstring(svg)  # noqa: S314 - our own SVG
     image = next(root.iter(f"{SVG_NS}image"))
-    avatar = card.Box(float(image.get("x")), float(image.get("y")),
-                      float(image.get("x")) + float(image.get("width")), float(image.get("y")) + float(image.get("height")))
+    x, y, width, height = (float(image.get(k)) for k in ("x", "y", "width", "height"))
+    avatar = card.Box(x, y, x + width, y + height)
     assert avatar == card.avatar_box()
     labels = [text_box(t) for t in root.iter(f"{SVG_NS}text") if t.get("class") == "axis"]
     others = [text_box(t) for t in root.iter(f"{SVG_NS}text") if t.get("class") != "axis"]
