@@ -29,7 +29,7 @@ NAMES = {
     "Japanese (kanji and kana)": "山田さくらタロウ",
     "Korean": "김민준이서연",
     "emoji": "🐉🔥😀🎮✨",
-    "full-width and CJK punctuation": "\uff21\uff22\u300c\u300d\u30fb",  # full-width A B, corner brackets, katakana middle dot
+    "full-width and CJK punctuation": "\uff21\uff22\u300c\u300d\u30fb",  # full-width A B, corner brackets, middle dot
 }
 NOTDEF = "\ue000"  # private use: in no font, so every renderer draws .notdef for it
 
