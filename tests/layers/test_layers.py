@@ -83,13 +83,17 @@ def test_the_card_layer_goes_to_the_profiles_function_only_and_draws_there():
 
 
 MEDIA_PROBE = """
-import io, json
+import importlib.util, io, json
 from PIL import Image
 from shared.media.images import variants
-buffer = io.BytesIO()
-Image.new("RGB", (300, 200), (1, 2, 3)).save(buffer, "JPEG")
-sizes = {size: Image.open(io.BytesIO(data)) for size, data in variants(buffer.getvalue(), "image/jpeg").items()}
-print(json.dumps({str(size): [image.format, *image.size] for size, image in sizes.items()}))
+report = {}
+for fmt, ctype in (("JPEG", "image/jpeg"), ("PNG", "image/png"), ("WEBP", "image/webp")):
+    buffer = io.BytesIO()
+    Image.new("RGB", (300, 200), (1, 2, 3)).save(buffer, fmt)
+    sizes = {size: Image.open(io.BytesIO(data)) for size, data in variants(buffer.getvalue(), ctype).items()}
+    report[fmt] = {str(size): [image.format, *image.size] for size, image in sizes.items()}
+report["pruned"] = [m for m in ("PIL._avif", "PIL._imagingft", "PIL._imagingcms") if importlib.util.find_spec(m)]
+print(json.dumps(report))
 """
 
 
@@ -97,8 +101,8 @@ def test_the_media_layer_goes_to_the_uploads_function_only_and_makes_webp_sizes_
     """Pillow (issue 17: avatar sizes) is in UploadsFunction's layers and nowhere else, and encodes WebP
     with only them (its wheel bundles libwebp: no system library is needed)."""
     assert {name for name in functions() if "MediaLayer" in function_layers(name)} == {"UploadsFunction"}
-    assert _run("UploadsFunction", "-c", MEDIA_PROBE) == {"64": ["WEBP", 64, 64], "128": ["WEBP", 128, 128],
-                                                          "256": ["WEBP", 256, 256]}
+    sizes = {"64": ["WEBP", 64, 64], "128": ["WEBP", 128, 128], "256": ["WEBP", 256, 256]}
+    assert _run("UploadsFunction", "-c", MEDIA_PROBE) == {"JPEG": sizes, "PNG": sizes, "WEBP": sizes, "pruned": []}
 
 
 def test_the_crypto_layer_goes_to_exactly_the_token_and_password_functions():
