@@ -113,10 +113,14 @@ def confirm_upload(user_id: uuid.UUID, key: str) -> tuple[str, dict[str, str]]:
             s3.put_object(Bucket=bucket, Key=variant_key(served, size), Body=body, ContentType="image/webp",
                           CacheControl=SERVED_CACHING)
     url, urls = public_url(served), {str(size): public_url(variant_key(served, size)) for size in sized}
-    previous, change = db.run(lambda conn: repo.set_avatar(conn, user_id, url=url, key=served, urls=urls,
-                                                           card=sized[CARD_SIZE]))
-    if previous is None:
-        raise NotFoundError("no such user")
+    try:
+        previous, change = db.run(lambda conn: repo.set_avatar(conn, user_id, url=url, key=served, urls=urls,
+                                                               card=sized[CARD_SIZE]))
+        if previous is None:
+            raise NotFoundError("no such user")
+    except Exception:  # nothing references the copy and its sizes: they go (best effort), the error stands
+        _delete_quietly(s3, bucket, *avatar_keys(served))
+        raise
     if change is not None:
         after_write(user_id, change)
     if previous and previous != served:

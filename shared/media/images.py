@@ -38,11 +38,11 @@ class InvalidImage(ValueError):
 
 def variants(data: bytes, content_type: str) -> dict[int, bytes]:
     """``{size: WebP bytes}`` for every size in SIZES; InvalidImage when ``data`` is unusable."""
+    from PIL import Image
+
     square = _decode(data, content_type)
     out = {}
     for size in SIZES:
-        from PIL import Image
-
         buffer = io.BytesIO()
         square.resize((size, size), Image.Resampling.LANCZOS).save(buffer, "WEBP", quality=WEBP_QUALITY, method=4)
         out[size] = buffer.getvalue()

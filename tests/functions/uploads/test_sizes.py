@@ -226,3 +226,26 @@ def test_the_card_shows_the_avatar_and_drops_it_with_the_avatar(make_user, avata
     assert centre[0] > 180 and centre[1] < 60 and centre[2] < 60, centre
     assert invoke(handler, http_event("DELETE", "/api/v1/me/avatar", headers=headers)).status == 204
     assert "<image" not in call(profiles_handler, "GET", "/api/v1/users/pictured/card.svg").body.decode()
+
+
+def test_a_confirm_whose_write_is_refused_leaves_no_copy_or_size_behind(avatar_bucket):
+    """After logout-all the old token's confirm is a 401 (the write statement checks the sign-in); the
+    checked copy and the sizes already stored are deleted, since nothing references them."""
+    from functions.auth.app import handler as auth
+    from tests.functions.auth.test_revocation_on_writes import bearer, sign_in
+
+    tokens = sign_in("revoked")
+    user_id = get_user_id("revoked")
+    key = f"avatars/{user_id}/{uuid.uuid4().hex}.png"
+    put(avatar_bucket, key, png(), "image/png")
+    assert invoke(auth, http_event("POST", "/api/v1/auth/logout-all", headers=bearer(tokens))).status == 204
+    response = confirm(bearer(tokens), key)
+    assert response.status == 401 and response.json["error"]["code"] == "session_revoked"
+    served_objects = boto3.client("s3").list_objects_v2(Bucket=avatar_bucket, Prefix=f"avatars/{user_id}/served/")
+    assert served_objects.get("KeyCount", 0) == 0
+    assert db.get_conn().execute("SELECT avatar_url, avatar_urls FROM users WHERE id = %s", (user_id,)).fetchone() \
+        == {"avatar_url": None, "avatar_urls": None}
+
+
+def get_user_id(username: str) -> uuid.UUID:
+    return db.get_conn().execute("SELECT id FROM users WHERE username = %s", (username,)).fetchone()["id"]
