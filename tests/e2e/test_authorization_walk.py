@@ -42,6 +42,11 @@ QUERIES: dict[str, dict[str, str]] = {
     "profile.statsSeries": {"from": "2020-01-01", "to": "2030-01-01"},
     "digest.unsubscribe": {"token": "not-a-token"},
 }
+# More queries of an id-less GET that answer something else, each read too (issue 17: the caller's
+# window on a board, where Alice, private and close in score to Bob, must not appear).
+VARIANTS: dict[str, list[dict[str, str]]] = {
+    "leaderboard.get": [{"around": "me"}, {"around": "me", "category": "mind"}, {"category": "mind"}],
+}
 
 
 def operations() -> Iterator[tuple[str, str, dict]]:
@@ -160,10 +165,12 @@ def test_nothing_bob_or_a_stranger_can_read_carries_a_private_users_data(client)
         required = [p["name"] for p in operation.get("parameters", []) if p.get("required") and p["in"] == "query"]
         query = QUERIES.get(operation["operationId"], {})
         assert set(required) <= set(query), f"{operation['operationId']}: teach the walk {required}"
-        for who in (bob, {}):
-            response = client.get(path.removeprefix("/api/v1"), headers=who, params=query)
-            assert response.status_code < 500, f"GET {path}: {response.status_code}"
-            assert MARKER.encode() not in response.content, f"GET {path} shows Alice's private data"
+        for params in (query, *VARIANTS.get(operation["operationId"], [])):
+            for who in (bob, {}):
+                response = client.get(path.removeprefix("/api/v1"), headers=who, params=params)
+                assert response.status_code < 500, f"GET {path}: {response.status_code}"
+                assert MARKER.encode() not in response.content, f"GET {path} {params} shows Alice's private data"
         read.append(operation["operationId"])
 
-    assert {"leaderboard.get", "users.search", "skills.list", "sync.get", "profile.get"} <= set(read)
+    assert {"leaderboard.get", "leaderboard.me", "leaderboard.distribution", "users.search", "skills.list",
+            "sync.get", "profile.get"} <= set(read)
