@@ -174,8 +174,9 @@ def test_another_users_confirm_cannot_touch_my_avatar(make_user, avatar_bucket):
 
 
 def test_avatar_urls_are_served_wherever_avatar_url_is(make_user, avatar_bucket):
-    """The owner's profile (and the change log devices sync it from), the public profile, search and the
-    leaderboard carry ``avatar_urls`` beside ``avatar_url``; without an avatar both are null."""
+    """The owner's profile (and the change log devices sync it from), the public profile, search, the
+    leaderboard and its around-me window carry ``avatar_urls`` beside ``avatar_url``; without an avatar
+    both are null."""
     user, headers = make_user("pictured")
     _, other = make_user("plainface")
 
@@ -189,13 +190,14 @@ def test_avatar_urls_are_served_wherever_avatar_url_is(make_user, avatar_bucket)
         public = call(profiles_handler, "GET", f"/api/v1/users/{username}").json
         found = call(profiles_handler, "GET", "/api/v1/users", query={"q": username}).json["items"]
         board = call(profiles_handler, "GET", "/api/v1/leaderboard").json["entries"]
-        return [me, public, *[item for item in [*found, *board] if item["username"] == username]]
+        around = call(profiles_handler, "GET", "/api/v1/leaderboard", auth, query={"around": "me"}).json["entries"]
+        return [me, public, *[item for item in [*found, *board, *around] if item["username"] == username]]
 
     for view in views("plainface", other):
         assert view["avatar_url"] is None and view["avatar_urls"] is None
     response = confirmed(user, headers, png())
     seen = views("pictured", headers)
-    assert len(seen) == 4
+    assert len(seen) == 5
     for view in seen:
         assert view["avatar_url"] == response.json["avatar_url"]
         assert view["avatar_urls"] == response.json["avatar_urls"]
