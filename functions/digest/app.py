@@ -19,6 +19,7 @@ from mangum import Mangum
 
 from shared.clients import db
 from shared.core.errors import BadRequestError, NotFoundError
+from shared.core.observability import observed
 from shared.digests import unsubscribe
 from shared.http.app import api_router, create_app
 from shared.http.responses import no_store, no_store_json
@@ -75,4 +76,4 @@ async def unsubscribe_now(token: Token, accept: Annotated[str, Header()] = "") -
 
 
 app = create_app(router, form_bodies=True)
-handler = Mangum(app, lifespan="off")
+handler = observed(Mangum(app, lifespan="off"))  # ColdStart, and metrics flushed once per invocation

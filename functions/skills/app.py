@@ -17,6 +17,7 @@ from mangum import Mangum
 
 from shared.clients import db
 from shared.core.errors import NotFoundError, SessionRevokedError
+from shared.core.observability import observed
 from shared.http.app import api_router, create_app
 from shared.http.auth import CurrentUser
 from shared.http.idempotency import keyed_id
@@ -28,7 +29,7 @@ from shared.models.skills import ProgressPage, SkillCreate, SkillPage, SkillPubl
 from shared.repositories import skills
 from shared.repositories.cursors import DEFAULT_LIMIT, MAX_LIMIT
 from shared.repositories.sql import WriteResult
-from shared.sync.notify import after_conflict, after_write, conflict_notice
+from shared.sync.notify import after_conflict, after_write, conflict_notice, count_level_up
 
 router = api_router(tags=["skills"])
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size, 1..100.")]
@@ -51,6 +52,7 @@ def _written(user: uuid.UUID, result: WriteResult) -> WriteResult:
         raise precondition_failed(result)
     if result.change is not None:
         after_write(user, result.change)
+        count_level_up(result)
     return result
 
 
@@ -125,4 +127,4 @@ async def timeline(request: Request, user: CurrentUser, since: datetime | None =
 
 
 app = create_app(router)
-handler = Mangum(app, lifespan="off")
+handler = observed(Mangum(app, lifespan="off"))  # ColdStart, and metrics flushed once per invocation

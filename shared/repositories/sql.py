@@ -100,6 +100,7 @@ class WriteResult:
     change: Row | None = None
     conflict: Row | None = None  # stale only, when the statement recorded the refusal as a conflict
     lost_fields: tuple[str, ...] = ()  # profile operations: the fields a later write kept
+    previous: Row | None = None  # applied only: the row's public JSON before the statement (None: created)
 
 
 def write_result(row: Row | None) -> WriteResult:
@@ -115,7 +116,8 @@ def write_result(row: Row | None) -> WriteResult:
     change = row["change"]
     if change is not None:
         extra = {"username": row["username"], "connections": row.get("connections")}
-        return WriteResult("applied", row["entity"], row["sync_version"], {**change, **extra})
+        return WriteResult("applied", row["entity"], row["sync_version"], {**change, **extra},
+                           previous=row.get("current"))
     if row["current"] is None:
         return WriteResult("not_found", None, row["sync_version"])
     if row["stale"]:
