@@ -95,3 +95,9 @@ sdk-check: sdk ## CI: the committed SDK is what the generator makes from the com
 .PHONY: test-browser
 test-browser: install ## the real-browser end-to-end test (tests/e2e/test_browser.py)
 	$(PY) -m pytest -m browser tests/e2e/test_browser.py
+
+# Issue 17: two languages. Extract every sentence (error messages, mails, pages) into shared/locale,
+# merge it into the Indonesian catalogue (fill in each empty msgstr) and compile the .mo the runtime reads.
+.PHONY: messages
+messages: install ## extract, merge and compile the translations (shared/locale; --check: fail when incomplete)
+	$(PY) -m local.messages

@@ -25,7 +25,7 @@ from shared.sync.notify import after_write
 
 FORMAT, VERSION = "atribuo-export", 1
 PAGE_ROWS = 500
-SETTINGS = ("privacy_settings", "timezone", "digest_opt_out")
+SETTINGS = ("privacy_settings", "timezone", "digest_opt_out", "locale")
 CSV_COLUMNS = ("id", "created_at", "skill", "category", "previous_level", "new_level", "superseded", "note")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet would run these as formulas
 

@@ -95,7 +95,8 @@ def confirm_upload(user_id: uuid.UUID, key: str) -> str:
         if problem:
             for doomed in filter(None, (key, served)):
                 s3.delete_object(Bucket=bucket, Key=doomed)
-            raise ValidationFailedError(f"the upload was rejected and deleted: {problem}", code="invalid_upload",
+            raise ValidationFailedError("the upload was rejected and deleted: {problem}", code="invalid_upload",
+                                        params={"problem": problem},
                                         details={"key": key, "reason": problem})
     assert served is not None
     url = get_settings().avatar_public_base_url.rstrip("/") + "/" + served

@@ -22,6 +22,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from shared.core.errors import ConflictError, UnauthorizedError
+from shared.core.i18n import N_
 from shared.repositories.conflicts import CONFLICT_CTES
 from shared.repositories.cursors import decode_cursor, page
 from shared.repositories.sql import (
@@ -290,8 +291,8 @@ def _write(conn: psycopg.Connection, statement: str, params: dict[str, Any]) -> 
 
 
 def _duplicate(field: str) -> ConflictError:
-    details = [{"field": f"body.{field}", "message": "already exists", "type": "unique"}]
-    return ConflictError(f"a skill with this {field} already exists", details=details)
+    details = [{"field": f"body.{field}", "message": N_("already exists"), "type": "unique"}]
+    return ConflictError("a skill with this {field} already exists", details=details, params={"field": field})
 
 
 def create_skill(conn: psycopg.Connection, owner_id: uuid.UUID, *, name: str, category: str, level: int,
