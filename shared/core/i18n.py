@@ -206,6 +206,7 @@ FIELD_MESSAGES: dict[str, str] = {
     "assertion_error": N_("Assertion failed, {error}"),
 }
 OTHER_FIELD_MESSAGE = N_("the value is not valid")
+OR = N_("or")  # the last separator of pydantic's list of choices
 
 
 def field_message(error: dict[str, Any], locale: str | None = None) -> str:
@@ -220,6 +221,9 @@ def field_message(error: dict[str, Any], locale: str | None = None) -> str:
     ctx = dict(error.get("ctx") or {})
     if "error" in ctx:
         ctx["error"] = _(str(ctx["error"]), locale)
+    if isinstance(ctx.get("expected"), str):  # pydantic lists choices as "'a', 'b' or 'c'"
+        head, sep, last = ctx["expected"].rpartition(" or ")
+        ctx["expected"] = f"{head} {_(OR, locale)} {last}" if sep else last
     try:
         return _(template, locale).format(**ctx)
     except (KeyError, IndexError, ValueError):  # a ctx without the key this sentence names

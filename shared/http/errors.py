@@ -3,8 +3,9 @@ typed errors, validation failures and Starlette's HTTP errors onto it (registere
 
 Issue 17: ``message`` (and each ``details`` message) is in the caller's language (``shared.core.i18n``:
 the user's setting, else ``Accept-Language``, else English); ``code`` never changes. Every envelope
-says ``Content-Language``, and ``Vary: Accept-Language`` when the header chose it, so a shared cache
-keys it correctly.
+says ``Content-Language``, ``Vary: Accept-Language`` when the header chose it, and ``Cache-Control:
+no-store`` unless the error sets its own. The public views (profile, card, leaderboard) stay
+language-neutral: one cached body per URL, no ``Vary`` on the language, whatever the caller asks for.
 """
 
 from __future__ import annotations
@@ -38,7 +39,9 @@ def envelope(status: int, code: str, message: str, details: Any = None, headers:
     """The one error body: ``{"error": {"code", "message", "details"}}``, with ``message`` and
     ``details`` already in the answer's language (``language_headers`` says which)."""
     body = {"error": {"code": code, "message": message, "details": details}}
-    merged = {**(headers or {})}
+    # An error's words depend on the caller (language), and a public route's 404 must not be kept by a
+    # shared cache keyed on the URL alone: no error is stored unless it says otherwise.
+    merged = {"Cache-Control": "no-store", **(headers or {})}
     for name, value in language_headers().items():
         merged[name] = f"{merged[name]}, {value}" if name == "Vary" and merged.get(name) else value
     return JSONResponse(body, status_code=status, headers=merged)
