@@ -105,7 +105,8 @@ def test_the_setting_is_validated():
     response = invoke(profiles_handler, http_event("PATCH", "/api/v1/me/profile", route="/api/v1/me/profile",
                                                    body={"locale": "fr"}, headers={**bearer(pair), **ID}))
     error = assert_envelope(response, 422, "validation_error")
-    assert error["details"][0]["field"] == "body.locale" and error["details"][0]["message"] == "Masukan harus 'en' atau 'id'"
+    detail = error["details"][0]
+    assert (detail["field"], detail["message"]) == ("body.locale", "Masukan harus 'en' atau 'id'")
 
 
 # --- mails, through moto's SES --------------------------------------------------------------------
