@@ -2,7 +2,7 @@
 
 Why stdlib ``gettext`` and ``.po`` files: translators' tools (Poedit, Weblate, Crowdin) speak them,
 plural forms come for free (``ngettext``), and the runtime cost is the standard library's ``gettext``
-module (about 1 ms of import) plus one small ``.mo`` file read on the first non-English answer.
+module (about 1 ms of import) plus one small ``.mo`` file, both loaded on the first non-English answer.
 Babel (pinned in requirements-dev.txt, never in a layer) only extracts and compiles: ``make messages``
 runs ``local/messages.py``. Every sentence a person reads is English in the code and marked:
 
@@ -21,18 +21,20 @@ beats ``Accept-Language``; neither → English. Codes never change, only the sen
 
 from __future__ import annotations
 
-import gettext
+import os
 import re
 from contextvars import ContextVar
 from functools import cache
-from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal, get_args
+
+if TYPE_CHECKING:
+    import gettext
 
 Locale = Literal["en", "id"]
 LOCALES: tuple[str, ...] = get_args(Locale)
 DEFAULT: Locale = "en"
 DOMAIN = "atribuo"
-LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
+LOCALE_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "locale")
 
 # Tags that mean one of ours: "in" is Indonesian's withdrawn ISO 639 code, still sent by old Java and
 # Android stacks (Locale("in", "ID")).
@@ -67,7 +69,10 @@ def N_(message: str) -> Sentence:
 
 @cache
 def translations(locale: str) -> gettext.NullTranslations:
-    """The catalogue of ``locale`` (English: the source text itself)."""
+    """The catalogue of ``locale`` (English: the source text itself). ``gettext`` is imported here, on
+    the first answer that is not English: an English-only container never loads it."""
+    import gettext
+
     if locale not in LOCALES or locale == DEFAULT:
         return gettext.NullTranslations()
     return gettext.translation(DOMAIN, localedir=LOCALE_DIR, languages=[locale])
@@ -75,14 +80,20 @@ def translations(locale: str) -> gettext.NullTranslations:
 
 def _(message: str, locale: str | None = None) -> str:
     """``message`` in ``locale`` (default: the current request's); English when there is no entry."""
-    catalogue = translations(locale or current())
+    locale = locale or current()
+    if locale not in LOCALES or locale == DEFAULT:
+        return message  # a joined() Sentence already reads as its parts
+    catalogue = translations(locale)
     if isinstance(message, Sentence) and message.parts:
         return " ".join(catalogue.gettext(part) for part in message.parts)
     return catalogue.gettext(message)
 
 
 def ngettext(singular: str, plural: str, n: int, locale: str | None = None) -> str:
-    return translations(locale or current()).ngettext(singular, plural, n)
+    locale = locale or current()
+    if locale not in LOCALES or locale == DEFAULT:
+        return singular if n == 1 else plural
+    return translations(locale).ngettext(singular, plural, n)
 
 
 def current() -> str:
