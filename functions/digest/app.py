@@ -21,6 +21,7 @@ from shared.clients import db
 from shared.core import i18n
 from shared.core.errors import BadRequestError, NotFoundError
 from shared.core.i18n import N_, _
+from shared.core.observability import observed
 from shared.digests import unsubscribe
 from shared.http.app import api_router, create_app
 from shared.http.errors import language_headers
@@ -81,5 +82,5 @@ async def unsubscribe_now(token: Token, accept: Annotated[str, Header()] = "") -
     return _answer(True, accept, N_("Unsubscribed"), body)
 
 
-app = create_app(router, form_bodies=True)
-handler = Mangum(app, lifespan="off")
+app = create_app(router, form_bodies=True, signed_in=False)  # anonymous: the token in the link is the proof
+handler = observed(Mangum(app, lifespan="off"))  # ColdStart, and metrics flushed once per invocation

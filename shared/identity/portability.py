@@ -2,7 +2,7 @@
 
 Both are produced page by page (``repositories.exports``) as a stream of chunks, so memory stays
 flat whatever the account's size; the JSON is valid and complete only at its last chunk. What is in
-it: the profile and settings, every skill, the full level history (superseded levels included),
+it: the profile and settings, every skill (with its goal), the full level history (superseded levels included),
 the sync conflicts, and the sessions (devices) with their revocation times. ``import_account`` puts
 such a document into an empty account through the ordinary write paths.
 """
@@ -18,7 +18,7 @@ from typing import Any
 
 from shared.clients import db
 from shared.core.encoding import json_bytes
-from shared.core.errors import ConflictError, UnauthorizedError
+from shared.core.errors import ConflictError, UnauthorizedError, ValidationFailedError
 from shared.models.accounts import AccountImport, ImportPublic
 from shared.repositories import exports, profiles, skills
 from shared.sync.notify import after_write
@@ -104,7 +104,8 @@ def import_account(user_id: uuid.UUID, document: AccountImport) -> ImportPublic:
 
     Each skill is created at the first level of its history (with that note), then every later
     level change is applied in order with its note; superseded levels (offline edits that lost) are
-    not replayed: they never were a skill's level. The settings are applied as a profile write.
+    not replayed: they never were a skill's level. Goals are set after the levels, as they stand in
+    the document (a reached one keeps its ``reached_at``). The settings are applied as a profile write.
     Idempotent: a second run of the same document finds its skills and changes nothing; any other
     skill in the account makes it a 409 (an import never merges into existing data).
     """
@@ -137,6 +138,16 @@ def import_account(user_id: uuid.UUID, document: AccountImport) -> ImportPublic:
                                                    description=skill.description).change)
             elif current[skill.id] != skill.level:  # a history cut short: end at the skill's level
                 changes.append(skills.update_skill(conn, user_id, ids[skill.id], {"level": skill.level}).change)
+        for index, skill in enumerate(document.skills):  # goals last: a replayed level must not reach them
+            if skill.goal is not None:
+                goal = {"target_level": skill.goal.target_level, "target_date": skill.goal.target_date.isoformat()}
+                try:
+                    changes.append(skills.update_skill(conn, user_id, ids[skill.id], {"goal": goal},
+                                                       goal_reached_at=skill.goal.reached_at).change)
+                except ValidationFailedError as exc:  # an open goal the skill's level already meets
+                    field = f"body.skills.{index}.goal.target_level"
+                    raise ValidationFailedError("invalid input: {fields}", params={"fields": field}, details=[
+                        {**detail, "field": field} for detail in exc.details or []]) from exc
         settings = document.settings.model_dump(exclude_none=True)
         if settings:
             changes.append(profiles.update_profile(conn, user_id, settings).change)

@@ -9,12 +9,21 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+)
 
 from shared.models.categories import Category
 from shared.models.common import TimestampText, UuidText, lower, no_nul
 from shared.models.profiles import ProfilePublic
-from shared.models.skills import Description, Level, Name, Note
+from shared.models.skills import Description, Level, Name, Note, TargetDate
 from shared.models.timezones import TimeZoneName
 
 # Lower-cased *before* the pattern applies, so "Alice" registers as "alice" (pydantic checks the
@@ -179,12 +188,19 @@ class _Imported(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
+class ImportedGoal(_Imported):
+    target_level: Annotated[int, Field(ge=2, le=10, strict=True)]
+    target_date: TargetDate
+    reached_at: AwareDatetime | None = None
+
+
 class ImportedSkill(_Imported):
     id: uuid.UUID
     name: Name
     category: Category
     level: Level
     description: Description | None = None
+    goal: ImportedGoal | None = None
 
 
 class ImportedLevel(_Imported):

@@ -4,8 +4,8 @@ import * as z from 'zod';
 
 import { client } from './client.gen.js';
 import { type Client, type Options as Options2, type TDataShape, urlSearchParamsBodySerializer } from './client/index.js';
-import type { AccountChangeEmailData, AccountChangeEmailErrors, AccountChangeEmailResponses, AccountChangeUsernameData, AccountChangeUsernameErrors, AccountChangeUsernameResponses, AccountDeleteData, AccountDeleteErrors, AccountDeleteResponses, AccountExportData, AccountExportErrors, AccountExportHistoryData, AccountExportHistoryErrors, AccountExportHistoryResponses, AccountExportResponses, AccountImportData, AccountImportErrors, AccountImportResponses, AccountSecurityEventsData, AccountSecurityEventsErrors, AccountSecurityEventsResponses, AccountSessionsData, AccountSessionsErrors, AccountSessionsResponses, AccountSignOutDeviceData, AccountSignOutDeviceErrors, AccountSignOutDeviceResponses, AuthChangePasswordData, AuthChangePasswordErrors, AuthChangePasswordResponses, AuthForgotPasswordData, AuthForgotPasswordErrors, AuthForgotPasswordResponses, AuthJwksData, AuthJwksErrors, AuthJwksResponses, AuthLoginData, AuthLoginErrors, AuthLoginResponses, AuthLogoutAllData, AuthLogoutAllErrors, AuthLogoutAllResponses, AuthLogoutData, AuthLogoutErrors, AuthLogoutResponses, AuthMeData, AuthMeErrors, AuthMeResponses, AuthOauthCallbackData, AuthOauthCallbackErrors, AuthOauthCallbackResponses, AuthOauthSignupData, AuthOauthSignupErrors, AuthOauthSignupResponses, AuthOauthStartData, AuthOauthStartErrors, AuthOauthStartResponses, AuthRefreshData, AuthRefreshErrors, AuthRefreshResponses, AuthRegisterData, AuthRegisterErrors, AuthRegisterResponses, AuthResendVerificationData, AuthResendVerificationErrors, AuthResendVerificationResponses, AuthResetPasswordData, AuthResetPasswordErrors, AuthResetPasswordResponses, AuthVerifyEmailData, AuthVerifyEmailErrors, AuthVerifyEmailResponses, AvatarConfirmData, AvatarConfirmErrors, AvatarConfirmResponses, AvatarDeleteData, AvatarDeleteErrors, AvatarDeleteResponses, AvatarUploadData, AvatarUploadErrors, AvatarUploadResponses, DigestUnsubscribeConfirmData, DigestUnsubscribeConfirmErrors, DigestUnsubscribeConfirmResponses, DigestUnsubscribeData, DigestUnsubscribeErrors, DigestUnsubscribeResponses, HealthGetData, HealthGetErrors, HealthGetResponses, IdentitiesDeleteData, IdentitiesDeleteErrors, IdentitiesDeleteResponses, IdentitiesListData, IdentitiesListErrors, IdentitiesListResponses, LeaderboardGetData, LeaderboardGetErrors, LeaderboardGetResponses, ProfileGetData, ProfileGetErrors, ProfileGetResponses, ProfileStatsData, ProfileStatsErrors, ProfileStatsResponses, ProfileStatsSeriesData, ProfileStatsSeriesErrors, ProfileStatsSeriesResponses, ProfileUpdateData, ProfileUpdateErrors, ProfileUpdateResponses, ProgressListData, ProgressListErrors, ProgressListResponses, RealtimeTicketData, RealtimeTicketErrors, RealtimeTicketResponses, SkillsCreateData, SkillsCreateErrors, SkillsCreateResponses, SkillsDeleteData, SkillsDeleteErrors, SkillsDeleteResponses, SkillsGetData, SkillsGetErrors, SkillsGetResponses, SkillsListData, SkillsListErrors, SkillsListResponses, SkillsProgressData, SkillsProgressErrors, SkillsProgressResponses, SkillsUpdateData, SkillsUpdateErrors, SkillsUpdateResponses, SyncAckConflictData, SyncAckConflictErrors, SyncAckConflictResponses, SyncBatchData, SyncBatchErrors, SyncBatchResponses, SyncConflictsData, SyncConflictsErrors, SyncConflictsResponses, SyncGetData, SyncGetErrors, SyncGetResponses, UsersCardData, UsersCardErrors, UsersCardPngData, UsersCardPngErrors, UsersCardPngResponses, UsersCardResponses, UsersGetData, UsersGetErrors, UsersGetResponses, UsersSearchData, UsersSearchErrors, UsersSearchResponses } from './types.gen.js';
-import { zAccountChangeEmailBody, zAccountChangeEmailHeaders, zAccountChangeEmailResponse, zAccountChangeUsernameBody, zAccountChangeUsernameHeaders, zAccountChangeUsernameResponse, zAccountDeleteBody, zAccountDeleteHeaders, zAccountDeleteResponse, zAccountExportHistoryResponse, zAccountExportResponse, zAccountImportBody, zAccountImportHeaders, zAccountImportResponse, zAccountSecurityEventsQuery, zAccountSecurityEventsResponse, zAccountSessionsResponse, zAccountSignOutDeviceHeaders, zAccountSignOutDevicePath, zAccountSignOutDeviceResponse, zAuthChangePasswordBody, zAuthChangePasswordHeaders, zAuthChangePasswordResponse, zAuthForgotPasswordBody, zAuthForgotPasswordHeaders, zAuthForgotPasswordResponse, zAuthJwksHeaders, zAuthLoginBody, zAuthLoginHeaders, zAuthLoginResponse, zAuthLogoutAllHeaders, zAuthLogoutAllResponse, zAuthLogoutBody, zAuthLogoutResponse, zAuthMeResponse, zAuthOauthCallbackBody, zAuthOauthCallbackHeaders, zAuthOauthCallbackPath, zAuthOauthCallbackResponse, zAuthOauthSignupBody, zAuthOauthSignupResponse, zAuthOauthStartPath, zAuthOauthStartQuery, zAuthOauthStartResponse, zAuthRefreshBody, zAuthRefreshResponse, zAuthRegisterBody, zAuthRegisterHeaders, zAuthRegisterResponse, zAuthResendVerificationHeaders, zAuthResendVerificationResponse, zAuthResetPasswordBody, zAuthResetPasswordHeaders, zAuthResetPasswordResponse, zAuthVerifyEmailBody, zAuthVerifyEmailResponse, zAvatarConfirmBody, zAvatarConfirmHeaders, zAvatarConfirmResponse, zAvatarDeleteHeaders, zAvatarDeleteResponse, zAvatarUploadBody, zAvatarUploadHeaders, zAvatarUploadResponse, zDigestUnsubscribeConfirmBody, zDigestUnsubscribeConfirmHeaders, zDigestUnsubscribeConfirmQuery, zDigestUnsubscribeConfirmResponse, zDigestUnsubscribeHeaders, zDigestUnsubscribeQuery, zDigestUnsubscribeResponse, zHealthGetResponse, zIdentitiesDeleteHeaders, zIdentitiesDeletePath, zIdentitiesDeleteResponse, zIdentitiesListResponse, zLeaderboardGetHeaders, zLeaderboardGetQuery, zLeaderboardGetResponse, zProfileGetHeaders, zProfileGetResponse, zProfileStatsHeaders, zProfileStatsQuery, zProfileStatsResponse, zProfileStatsSeriesHeaders, zProfileStatsSeriesQuery, zProfileStatsSeriesResponse, zProfileUpdateBody, zProfileUpdateHeaders, zProfileUpdateResponse, zProgressListHeaders, zProgressListQuery, zProgressListResponse, zRealtimeTicketHeaders, zRealtimeTicketResponse, zSkillsCreateBody, zSkillsCreateHeaders, zSkillsCreateResponse, zSkillsDeleteHeaders, zSkillsDeletePath, zSkillsDeleteResponse, zSkillsGetHeaders, zSkillsGetPath, zSkillsGetResponse, zSkillsListHeaders, zSkillsListQuery, zSkillsListResponse, zSkillsProgressHeaders, zSkillsProgressPath, zSkillsProgressQuery, zSkillsProgressResponse, zSkillsUpdateBody, zSkillsUpdateHeaders, zSkillsUpdatePath, zSkillsUpdateResponse, zSyncAckConflictHeaders, zSyncAckConflictPath, zSyncAckConflictResponse, zSyncBatchBody, zSyncBatchHeaders, zSyncBatchResponse, zSyncConflictsQuery, zSyncConflictsResponse, zSyncGetQuery, zSyncGetResponse, zUsersCardHeaders, zUsersCardPath, zUsersCardPngHeaders, zUsersCardPngPath, zUsersCardResponse, zUsersGetHeaders, zUsersGetPath, zUsersGetResponse, zUsersSearchQuery, zUsersSearchResponse } from './zod.gen.js';
+import type { AccountChangeEmailData, AccountChangeEmailErrors, AccountChangeEmailResponses, AccountChangeUsernameData, AccountChangeUsernameErrors, AccountChangeUsernameResponses, AccountDeleteData, AccountDeleteErrors, AccountDeleteResponses, AccountExportData, AccountExportErrors, AccountExportHistoryData, AccountExportHistoryErrors, AccountExportHistoryResponses, AccountExportResponses, AccountImportData, AccountImportErrors, AccountImportResponses, AccountSecurityEventsData, AccountSecurityEventsErrors, AccountSecurityEventsResponses, AccountSessionsData, AccountSessionsErrors, AccountSessionsResponses, AccountSignOutDeviceData, AccountSignOutDeviceErrors, AccountSignOutDeviceResponses, AuthChangePasswordData, AuthChangePasswordErrors, AuthChangePasswordResponses, AuthForgotPasswordData, AuthForgotPasswordErrors, AuthForgotPasswordResponses, AuthJwksData, AuthJwksErrors, AuthJwksResponses, AuthLoginData, AuthLoginErrors, AuthLoginResponses, AuthLogoutAllData, AuthLogoutAllErrors, AuthLogoutAllResponses, AuthLogoutData, AuthLogoutErrors, AuthLogoutResponses, AuthMeData, AuthMeErrors, AuthMeResponses, AuthOauthCallbackData, AuthOauthCallbackErrors, AuthOauthCallbackResponses, AuthOauthSignupData, AuthOauthSignupErrors, AuthOauthSignupResponses, AuthOauthStartData, AuthOauthStartErrors, AuthOauthStartResponses, AuthRefreshData, AuthRefreshErrors, AuthRefreshResponses, AuthRegisterData, AuthRegisterErrors, AuthRegisterResponses, AuthResendVerificationData, AuthResendVerificationErrors, AuthResendVerificationResponses, AuthResetPasswordData, AuthResetPasswordErrors, AuthResetPasswordResponses, AuthVerifyEmailData, AuthVerifyEmailErrors, AuthVerifyEmailResponses, AvatarConfirmData, AvatarConfirmErrors, AvatarConfirmResponses, AvatarDeleteData, AvatarDeleteErrors, AvatarDeleteResponses, AvatarUploadData, AvatarUploadErrors, AvatarUploadResponses, DigestUnsubscribeConfirmData, DigestUnsubscribeConfirmErrors, DigestUnsubscribeConfirmResponses, DigestUnsubscribeData, DigestUnsubscribeErrors, DigestUnsubscribeResponses, GoalsListData, GoalsListErrors, GoalsListResponses, HealthGetData, HealthGetErrors, HealthGetResponses, IdentitiesDeleteData, IdentitiesDeleteErrors, IdentitiesDeleteResponses, IdentitiesListData, IdentitiesListErrors, IdentitiesListResponses, LeaderboardDistributionData, LeaderboardDistributionErrors, LeaderboardDistributionResponses, LeaderboardGetData, LeaderboardGetErrors, LeaderboardGetResponses, LeaderboardMeData, LeaderboardMeErrors, LeaderboardMeResponses, ProfileGetData, ProfileGetErrors, ProfileGetResponses, ProfileStatsData, ProfileStatsErrors, ProfileStatsResponses, ProfileStatsSeriesData, ProfileStatsSeriesErrors, ProfileStatsSeriesResponses, ProfileUpdateData, ProfileUpdateErrors, ProfileUpdateResponses, ProgressListData, ProgressListErrors, ProgressListResponses, RealtimeTicketData, RealtimeTicketErrors, RealtimeTicketResponses, SkillsCreateData, SkillsCreateErrors, SkillsCreateResponses, SkillsDeleteData, SkillsDeleteErrors, SkillsDeleteResponses, SkillsGetData, SkillsGetErrors, SkillsGetResponses, SkillsListData, SkillsListErrors, SkillsListResponses, SkillsProgressData, SkillsProgressErrors, SkillsProgressResponses, SkillsUpdateData, SkillsUpdateErrors, SkillsUpdateResponses, SyncAckConflictData, SyncAckConflictErrors, SyncAckConflictResponses, SyncBatchData, SyncBatchErrors, SyncBatchResponses, SyncConflictsData, SyncConflictsErrors, SyncConflictsResponses, SyncGetData, SyncGetErrors, SyncGetResponses, UsersCardData, UsersCardErrors, UsersCardPngData, UsersCardPngErrors, UsersCardPngResponses, UsersCardResponses, UsersGetData, UsersGetErrors, UsersGetResponses, UsersSearchData, UsersSearchErrors, UsersSearchResponses } from './types.gen.js';
+import { zAccountChangeEmailBody, zAccountChangeEmailHeaders, zAccountChangeEmailResponse, zAccountChangeUsernameBody, zAccountChangeUsernameHeaders, zAccountChangeUsernameResponse, zAccountDeleteBody, zAccountDeleteHeaders, zAccountDeleteResponse, zAccountExportHistoryResponse, zAccountExportResponse, zAccountImportBody, zAccountImportHeaders, zAccountImportResponse, zAccountSecurityEventsQuery, zAccountSecurityEventsResponse, zAccountSessionsResponse, zAccountSignOutDeviceHeaders, zAccountSignOutDevicePath, zAccountSignOutDeviceResponse, zAuthChangePasswordBody, zAuthChangePasswordHeaders, zAuthChangePasswordResponse, zAuthForgotPasswordBody, zAuthForgotPasswordHeaders, zAuthForgotPasswordResponse, zAuthJwksHeaders, zAuthLoginBody, zAuthLoginHeaders, zAuthLoginResponse, zAuthLogoutAllHeaders, zAuthLogoutAllResponse, zAuthLogoutBody, zAuthLogoutResponse, zAuthMeResponse, zAuthOauthCallbackBody, zAuthOauthCallbackHeaders, zAuthOauthCallbackPath, zAuthOauthCallbackResponse, zAuthOauthSignupBody, zAuthOauthSignupResponse, zAuthOauthStartPath, zAuthOauthStartQuery, zAuthOauthStartResponse, zAuthRefreshBody, zAuthRefreshResponse, zAuthRegisterBody, zAuthRegisterHeaders, zAuthRegisterResponse, zAuthResendVerificationHeaders, zAuthResendVerificationResponse, zAuthResetPasswordBody, zAuthResetPasswordHeaders, zAuthResetPasswordResponse, zAuthVerifyEmailBody, zAuthVerifyEmailResponse, zAvatarConfirmBody, zAvatarConfirmHeaders, zAvatarConfirmResponse, zAvatarDeleteHeaders, zAvatarDeleteResponse, zAvatarUploadBody, zAvatarUploadHeaders, zAvatarUploadResponse, zDigestUnsubscribeConfirmBody, zDigestUnsubscribeConfirmHeaders, zDigestUnsubscribeConfirmQuery, zDigestUnsubscribeConfirmResponse, zDigestUnsubscribeHeaders, zDigestUnsubscribeQuery, zDigestUnsubscribeResponse, zGoalsListHeaders, zGoalsListQuery, zGoalsListResponse, zHealthGetResponse, zIdentitiesDeleteHeaders, zIdentitiesDeletePath, zIdentitiesDeleteResponse, zIdentitiesListResponse, zLeaderboardDistributionHeaders, zLeaderboardDistributionResponse, zLeaderboardGetHeaders, zLeaderboardGetQuery, zLeaderboardGetResponse, zLeaderboardMeHeaders, zLeaderboardMeResponse, zProfileGetHeaders, zProfileGetResponse, zProfileStatsHeaders, zProfileStatsQuery, zProfileStatsResponse, zProfileStatsSeriesHeaders, zProfileStatsSeriesQuery, zProfileStatsSeriesResponse, zProfileUpdateBody, zProfileUpdateHeaders, zProfileUpdateResponse, zProgressListHeaders, zProgressListQuery, zProgressListResponse, zRealtimeTicketHeaders, zRealtimeTicketResponse, zSkillsCreateBody, zSkillsCreateHeaders, zSkillsCreateResponse, zSkillsDeleteHeaders, zSkillsDeletePath, zSkillsDeleteResponse, zSkillsGetHeaders, zSkillsGetPath, zSkillsGetResponse, zSkillsListHeaders, zSkillsListQuery, zSkillsListResponse, zSkillsProgressHeaders, zSkillsProgressPath, zSkillsProgressQuery, zSkillsProgressResponse, zSkillsUpdateBody, zSkillsUpdateHeaders, zSkillsUpdatePath, zSkillsUpdateResponse, zSyncAckConflictHeaders, zSyncAckConflictPath, zSyncAckConflictResponse, zSyncBatchBody, zSyncBatchHeaders, zSyncBatchResponse, zSyncConflictsQuery, zSyncConflictsResponse, zSyncGetQuery, zSyncGetResponse, zUsersCardHeaders, zUsersCardPath, zUsersCardPngHeaders, zUsersCardPngPath, zUsersCardResponse, zUsersGetHeaders, zUsersGetPath, zUsersGetResponse, zUsersSearchQuery, zUsersSearchResponse } from './zod.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -367,7 +367,9 @@ export const healthGet = <ThrowOnError extends boolean = false>(options?: Option
 /**
  * Leaderboard
  *
- * The top 100 public profiles by total level, or by total level within ``category``.
+ * The top 100 listed profiles (public, not opted out) by total level, or by total level within
+ * ``category``; ``next_cursor`` pages on, 100 at a time. ``around=me`` (needs a token): the five
+ * entries above the caller, the caller and the five below, or no entries and ``unranked_reason``.
  */
 export const leaderboardGet = <ThrowOnError extends boolean = false>(options?: Options<LeaderboardGetData, ThrowOnError>) => (options?.client ?? client).get<LeaderboardGetResponses, LeaderboardGetErrors, ThrowOnError>({
     requestValidator: async (data) => await z.object({
@@ -377,7 +379,46 @@ export const leaderboardGet = <ThrowOnError extends boolean = false>(options?: O
         query: zLeaderboardGetQuery.optional()
     }).parseAsync(data),
     responseValidator: async (data) => await zLeaderboardGetResponse.parseAsync(data),
+    security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/v1/leaderboard',
+    ...options
+});
+
+/**
+ * Distribution
+ *
+ * Listed users (public, not opted out, with at least one skill) per character level; a level
+ * with fewer than ``min_bucket`` (5) users reports null, so no count singles anyone out.
+ */
+export const leaderboardDistribution = <ThrowOnError extends boolean = false>(options?: Options<LeaderboardDistributionData, ThrowOnError>) => (options?.client ?? client).get<LeaderboardDistributionResponses, LeaderboardDistributionErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        headers: zLeaderboardDistributionHeaders.optional(),
+        path: z.never().optional(),
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zLeaderboardDistributionResponse.parseAsync(data),
+    url: '/api/v1/leaderboard/distribution',
+    ...options
+});
+
+/**
+ * My Rank
+ *
+ * My rank and score overall and in every category. Rank = 1 + the listed users with a higher
+ * score (ties share a rank, as on the board); null, with ``unranked_reason``, when my profile is
+ * private, I opted out of the leaderboards, or I have no score on that board.
+ */
+export const leaderboardMe = <ThrowOnError extends boolean = false>(options?: Options<LeaderboardMeData, ThrowOnError>) => (options?.client ?? client).get<LeaderboardMeResponses, LeaderboardMeErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        headers: zLeaderboardMeHeaders.optional(),
+        path: z.never().optional(),
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zLeaderboardMeResponse.parseAsync(data),
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/leaderboard/me',
     ...options
 });
 
@@ -520,6 +561,27 @@ export const accountExportHistory = <ThrowOnError extends boolean = false>(optio
     responseValidator: async (data) => await zAccountExportHistoryResponse.parseAsync(data),
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/v1/me/export/history.csv',
+    ...options
+});
+
+/**
+ * List Goals
+ *
+ * The caller's goals, soonest target date first, each with its status on the caller's local
+ * date (profile ``timezone``): ``reached`` (with ``reached_at``), ``overdue``, ``due_soon`` (within
+ * 7 days) or ``open``. Goals are set and cleared through the skill writes (``goal`` in
+ * ``POST /skills``, ``PATCH /skills/{skill_id}`` and ``POST /sync/batch``).
+ */
+export const goalsList = <ThrowOnError extends boolean = false>(options?: Options<GoalsListData, ThrowOnError>) => (options?.client ?? client).get<GoalsListResponses, GoalsListErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        headers: zGoalsListHeaders.optional(),
+        path: z.never().optional(),
+        query: zGoalsListQuery.optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zGoalsListResponse.parseAsync(data),
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/me/goals',
     ...options
 });
 

@@ -207,6 +207,38 @@ export type BatchResult = {
 };
 
 /**
+ * BoardRank
+ *
+ * My place on one board (overall, or one category).
+ */
+export type BoardRank = {
+    /**
+     * null: the overall board (total level)
+     */
+    category: Category | null;
+    /**
+     * Rank
+     *
+     * 1 + the listed users with a higher score (ties share a rank); null when unranked
+     */
+    rank: number | null;
+    /**
+     * Score
+     */
+    score: number;
+    /**
+     * Skill Count
+     */
+    skill_count: number;
+    /**
+     * Unranked Reason
+     *
+     * private: your profile is private; hidden: you opted out of the leaderboards (privacy_settings.leaderboard); no_skills: you have no score on this board
+     */
+    unranked_reason: 'private' | 'hidden' | 'no_skills' | null;
+};
+
+/**
  * Category
  *
  * What a skill is about. The value is the slug stored in ``skills.category``.
@@ -420,6 +452,115 @@ export type ErrorEnvelope = {
 };
 
 /**
+ * GoalPage
+ */
+export type GoalPage = {
+    /**
+     * Today
+     *
+     * The user's local date the statuses were judged on (profile `timezone`).
+     */
+    today: string;
+    /**
+     * Items
+     */
+    items: Array<GoalPublic>;
+    /**
+     * Next Cursor
+     */
+    next_cursor: string | null;
+};
+
+/**
+ * GoalPublic
+ *
+ * One goal, judged on ``today`` (the user's local date): ``reached`` once a level-up got there,
+ * else ``overdue`` after ``target_date``, ``due_soon`` within the next 7 days (today included),
+ * else ``open``.
+ */
+export type GoalPublic = {
+    /**
+     * Skill Id
+     */
+    skill_id: string;
+    /**
+     * Skill Name
+     */
+    skill_name: string;
+    category: Category;
+    /**
+     * Level
+     */
+    level: number;
+    /**
+     * Target Level
+     */
+    target_level: number;
+    /**
+     * Target Date
+     */
+    target_date: string;
+    /**
+     * Reached At
+     */
+    reached_at: string | null;
+    /**
+     * Status
+     */
+    status: 'open' | 'due_soon' | 'overdue' | 'reached';
+    /**
+     * Days Left
+     *
+     * target_date minus today in the user's time zone (negative: overdue).
+     */
+    days_left: number;
+};
+
+/**
+ * GoalSet
+ *
+ * A skill's goal: reach ``target_level`` by ``target_date`` (a day in the user's time zone).
+ *
+ * Both parts together: a goal is replaced as a whole, never merged field by field, so a client
+ * cannot end up with half of an old goal. ``target_level`` must be above the skill's level (the
+ * level after the same write, when it also sets ``level``): a goal at or below it would already be
+ * met, and "reached" means a level-up got there. The date may be in the past (the goal is then
+ * overdue): offline queues replay late, and "today" depends on the user's zone.
+ */
+export type GoalSet = {
+    /**
+     * Target Level
+     */
+    target_level: number;
+    /**
+     * Target Date
+     *
+     * YYYY-MM-DD, a day in the user's time zone (profile `timezone`).
+     */
+    target_date: string;
+};
+
+/**
+ * GoalState
+ */
+export type GoalState = {
+    /**
+     * Target Level
+     */
+    target_level: number;
+    /**
+     * Target Date
+     */
+    target_date: string;
+    /**
+     * Reached At
+     *
+     * When a level-up reached the target; null while open.
+     */
+    reached_at: string | null;
+};
+
+/**
  * GrowthSeries
  */
 export type GrowthSeries = {
@@ -532,6 +673,24 @@ export type ImportPublic = {
 };
 
 /**
+ * ImportedGoal
+ */
+export type ImportedGoal = {
+    /**
+     * Target Level
+     */
+    target_level: number;
+    /**
+     * Target Date
+     */
+    target_date: string;
+    /**
+     * Reached At
+     */
+    reached_at?: string | null;
+};
+
+/**
  * ImportedLevel
  */
 export type ImportedLevel = {
@@ -602,10 +761,14 @@ export type ImportedSkill = {
      * Description
      */
     description?: string | null;
+    goal?: ImportedGoal | null;
 };
 
 /**
  * Leaderboard
+ *
+ * A page of a board in board order (score DESC, then username); ``rank`` is board-wide
+ * (1 + the listed users with a higher score: ties share a rank).
  */
 export type Leaderboard = {
     category: Category | null;
@@ -613,6 +776,18 @@ export type Leaderboard = {
      * Entries
      */
     entries: Array<LeaderboardEntry>;
+    /**
+     * Next Cursor
+     *
+     * The next page (?cursor=), or null at the board's end or with around.
+     */
+    next_cursor: string | null;
+    /**
+     * Unranked Reason
+     *
+     * around=me only, when you are on no rank of this board (entries is then empty). private: your profile is private; hidden: you opted out of the leaderboards (privacy_settings.leaderboard); no_skills: you have no score on this board
+     */
+    unranked_reason: 'private' | 'hidden' | 'no_skills' | null;
 };
 
 /**
@@ -654,6 +829,41 @@ export type LeaderboardEntry = {
 };
 
 /**
+ * LevelBucket
+ */
+export type LevelBucket = {
+    /**
+     * Character Level
+     */
+    character_level: number;
+    /**
+     * Users
+     *
+     * Listed users at this character level; null when fewer than min_bucket (suppressed, so a count cannot single anyone out)
+     */
+    users: number | null;
+};
+
+/**
+ * LevelDistribution
+ *
+ * ``GET /leaderboard/distribution``: listed users with a score (on the overall board) per
+ * character level, lowest level first; only levels that have any.
+ */
+export type LevelDistribution = {
+    /**
+     * Min Bucket
+     *
+     * Counts below this are reported as null
+     */
+    min_bucket: number;
+    /**
+     * Levels
+     */
+    levels: Array<LevelBucket>;
+};
+
+/**
  * LoginCreate
  *
  * Sign-in: ``username`` may be the username or the e-mail address.
@@ -673,6 +883,29 @@ export type LoginCreate = {
      * How GET /me/sessions names this device (default: from the User-Agent)
      */
     device_name?: string | null;
+};
+
+/**
+ * MyRank
+ *
+ * ``GET /leaderboard/me``: my rank and score overall and in every category (fixed order).
+ */
+export type MyRank = {
+    /**
+     * Listed
+     *
+     * Whether you appear on the leaderboards at all (public and not opted out)
+     */
+    listed: boolean;
+    /**
+     * Character Level
+     */
+    character_level: number;
+    overall: BoardRank;
+    /**
+     * Categories
+     */
+    categories: Array<BoardRank>;
 };
 
 /**
@@ -1038,6 +1271,39 @@ export type ProfilePublic = {
 };
 
 /**
+ * ProfileSkill
+ *
+ * A skill as others see it on a public profile: no goal (the owner's private plan).
+ */
+export type ProfileSkill = {
+    /**
+     * Id
+     */
+    id: string;
+    /**
+     * Name
+     */
+    name: string;
+    category: Category;
+    /**
+     * Level
+     */
+    level: number;
+    /**
+     * Description
+     */
+    description: string | null;
+    /**
+     * Created At
+     */
+    created_at: string;
+    /**
+     * Updated At
+     */
+    updated_at: string;
+};
+
+/**
  * ProfileUpdate
  */
 export type ProfileUpdate = {
@@ -1153,7 +1419,7 @@ export type PublicProfile = {
     /**
      * Skills
      */
-    skills: Array<SkillPublic>;
+    skills: Array<ProfileSkill>;
     open_graph: OpenGraph;
 };
 
@@ -1366,6 +1632,10 @@ export type SkillCreate = {
      * Stored on the skill's first history row.
      */
     note?: string | null;
+    /**
+     * Optional: a target level above `level`, and a date.
+     */
+    goal?: GoalSet | null;
 };
 
 /**
@@ -1418,6 +1688,8 @@ export type SkillPage = {
 
 /**
  * SkillPublic
+ *
+ * A skill as its owner sees it (every skill route, the change log, the sync snapshot, the export).
  */
 export type SkillPublic = {
     /**
@@ -1445,6 +1717,7 @@ export type SkillPublic = {
      * Updated At
      */
     updated_at: string;
+    goal: GoalState | null;
 };
 
 /**
@@ -1470,6 +1743,10 @@ export type SkillUpdate = {
      * Stored on the history row of a level change.
      */
     note?: string | null;
+    /**
+     * Set the goal (replaces the whole goal; `target_level` above the skill's level), or null to clear it.
+     */
+    goal?: GoalSet | null;
 };
 
 /**
@@ -2720,6 +2997,18 @@ export type LeaderboardGetData = {
          * Category
          */
         category?: Category;
+        /**
+         * Cursor
+         *
+         * next_cursor of the previous page.
+         */
+        cursor?: string;
+        /**
+         * Around
+         *
+         * me: the five entries above and below you (needs a token)
+         */
+        around?: 'me';
     };
     url: '/api/v1/leaderboard';
 };
@@ -2729,6 +3018,10 @@ export type LeaderboardGetErrors = {
      * Malformed request
      */
     400: ErrorEnvelope;
+    /**
+     * Missing, expired or invalid access token (or, for login/refresh, bad credentials)
+     */
+    401: ErrorEnvelope;
     /**
      * Not found
      */
@@ -2765,6 +3058,120 @@ export type LeaderboardGetResponses = {
 };
 
 export type LeaderboardGetResponse = LeaderboardGetResponses[keyof LeaderboardGetResponses];
+
+export type LeaderboardDistributionData = {
+    body?: never;
+    headers?: {
+        /**
+         * An ETag this client holds: a 304 without a body answers when it is current
+         */
+        'If-None-Match'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/leaderboard/distribution';
+};
+
+export type LeaderboardDistributionErrors = {
+    /**
+     * Malformed request
+     */
+    400: ErrorEnvelope;
+    /**
+     * Not found
+     */
+    404: ErrorEnvelope;
+    /**
+     * Body too large
+     */
+    413: ErrorEnvelope;
+    /**
+     * Body is not JSON
+     */
+    415: ErrorEnvelope;
+    /**
+     * Validation failed (details name the fields)
+     */
+    422: ErrorEnvelope;
+    /**
+     * Rate limited
+     */
+    429: ErrorEnvelope;
+    /**
+     * A dependency is unavailable
+     */
+    503: ErrorEnvelope;
+};
+
+export type LeaderboardDistributionError = LeaderboardDistributionErrors[keyof LeaderboardDistributionErrors];
+
+export type LeaderboardDistributionResponses = {
+    /**
+     * Successful Response
+     */
+    200: LevelDistribution;
+};
+
+export type LeaderboardDistributionResponse = LeaderboardDistributionResponses[keyof LeaderboardDistributionResponses];
+
+export type LeaderboardMeData = {
+    body?: never;
+    headers?: {
+        /**
+         * An ETag this client holds: a 304 without a body answers when it is current
+         */
+        'If-None-Match'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/leaderboard/me';
+};
+
+export type LeaderboardMeErrors = {
+    /**
+     * Malformed request
+     */
+    400: ErrorEnvelope;
+    /**
+     * Missing, expired or invalid access token (or, for login/refresh, bad credentials)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Not found
+     */
+    404: ErrorEnvelope;
+    /**
+     * Body too large
+     */
+    413: ErrorEnvelope;
+    /**
+     * Body is not JSON
+     */
+    415: ErrorEnvelope;
+    /**
+     * Validation failed (details name the fields)
+     */
+    422: ErrorEnvelope;
+    /**
+     * Rate limited
+     */
+    429: ErrorEnvelope;
+    /**
+     * A dependency is unavailable
+     */
+    503: ErrorEnvelope;
+};
+
+export type LeaderboardMeError = LeaderboardMeErrors[keyof LeaderboardMeErrors];
+
+export type LeaderboardMeResponses = {
+    /**
+     * Successful Response
+     */
+    200: MyRank;
+};
+
+export type LeaderboardMeResponse = LeaderboardMeResponses[keyof LeaderboardMeResponses];
 
 export type AccountDeleteData = {
     body: AccountDelete;
@@ -3194,6 +3601,78 @@ export type AccountExportHistoryResponses = {
 };
 
 export type AccountExportHistoryResponse = AccountExportHistoryResponses[keyof AccountExportHistoryResponses];
+
+export type GoalsListData = {
+    body?: never;
+    headers?: {
+        /**
+         * An ETag this client holds: a 304 without a body answers when it is current
+         */
+        'If-None-Match'?: string;
+    };
+    path?: never;
+    query?: {
+        /**
+         * Limit
+         *
+         * Page size, 1..100.
+         */
+        limit?: number;
+        /**
+         * Cursor
+         *
+         * next_cursor of the previous page.
+         */
+        cursor?: string;
+    };
+    url: '/api/v1/me/goals';
+};
+
+export type GoalsListErrors = {
+    /**
+     * Malformed request
+     */
+    400: ErrorEnvelope;
+    /**
+     * Missing, expired or invalid access token (or, for login/refresh, bad credentials)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Not found
+     */
+    404: ErrorEnvelope;
+    /**
+     * Body too large
+     */
+    413: ErrorEnvelope;
+    /**
+     * Body is not JSON
+     */
+    415: ErrorEnvelope;
+    /**
+     * Validation failed (details name the fields)
+     */
+    422: ErrorEnvelope;
+    /**
+     * Rate limited
+     */
+    429: ErrorEnvelope;
+    /**
+     * A dependency is unavailable
+     */
+    503: ErrorEnvelope;
+};
+
+export type GoalsListError = GoalsListErrors[keyof GoalsListErrors];
+
+export type GoalsListResponses = {
+    /**
+     * Successful Response
+     */
+    200: GoalPage;
+};
+
+export type GoalsListResponse = GoalsListResponses[keyof GoalsListResponses];
 
 export type IdentitiesListData = {
     body?: never;
