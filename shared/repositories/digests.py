@@ -93,12 +93,15 @@ levelled AS (
     WHERE m.from_level IS NOT NULL AND m.to_level > m.from_level
     GROUP BY m.owner_id
 ),
+-- fresh and categories read each page user's skills by LATERAL (an index lookup per user): as
+-- ``owner_id IN (SELECT id FROM page)`` the planner hash-joined a sequential scan of all skills.
 fresh AS (
-    SELECT owner_id, jsonb_agg(jsonb_build_object('name', name, 'category', category, 'level', level)
-                               ORDER BY created_at, name) AS items
-    FROM skills
-    WHERE owner_id IN (SELECT id FROM page) AND created_at >= %(since)s AND created_at < %(until)s
-    GROUP BY owner_id
+    SELECT page.id AS owner_id, f.items
+    FROM page CROSS JOIN LATERAL (
+        SELECT jsonb_agg(jsonb_build_object('name', name, 'category', category, 'level', level)
+                         ORDER BY created_at, name) AS items
+        FROM skills WHERE owner_id = page.id AND created_at >= %(since)s AND created_at < %(until)s) f
+    WHERE f.items IS NOT NULL
 ),
 totals AS (SELECT owner_id, sum(delta)::int AS level_change FROM moves GROUP BY owner_id),
 -- Goals (issue 17): open ones due in the 7 days from the user's local digest date, and the ones a
@@ -123,12 +126,12 @@ goals_reached AS (
     GROUP BY s.owner_id
 ),
 categories AS (
-    SELECT owner_id, jsonb_agg(category ORDER BY points DESC, category) AS items
-    FROM (SELECT owner_id, category, sum(level) AS points,
-                 row_number() OVER (PARTITION BY owner_id ORDER BY sum(level) DESC, category) AS rank
-          FROM skills WHERE owner_id IN (SELECT id FROM page) GROUP BY owner_id, category) ranked
-    WHERE rank <= %(top)s
-    GROUP BY owner_id
+    SELECT page.id AS owner_id, c.items
+    FROM page CROSS JOIN LATERAL (
+        SELECT jsonb_agg(category ORDER BY points DESC, category) AS items
+        FROM (SELECT category, sum(level) AS points FROM skills WHERE owner_id = page.id
+              GROUP BY category ORDER BY points DESC, category LIMIT %(top)s) ranked) c
+    WHERE c.items IS NOT NULL
 ),
 active AS (
     SELECT page.id AS user_id, page.email, page.username, page.name, page.locale, page.public_profile,

@@ -138,6 +138,14 @@ export type AvatarPublic = {
      * Avatar Url
      */
     avatar_url: string | null;
+    /**
+     * Avatar Urls
+     *
+     * The avatar as square WebP images by edge length in px: {"64": url, "128": url, "256": url}. Null when there is no avatar (or it predates sizes: use avatar_url).
+     */
+    avatar_urls: {
+        [key: string]: string;
+    } | null;
 };
 
 /**
@@ -811,6 +819,14 @@ export type LeaderboardEntry = {
      */
     avatar_url: string | null;
     /**
+     * Avatar Urls
+     *
+     * The avatar as square WebP images by edge length in px: {"64": url, "128": url, "256": url}. Null when there is no avatar (or it predates sizes: use avatar_url).
+     */
+    avatar_urls: {
+        [key: string]: string;
+    } | null;
+    /**
      * Score
      */
     score: number;
@@ -1143,6 +1159,14 @@ export type PersonResult = {
      */
     avatar_url: string | null;
     /**
+     * Avatar Urls
+     *
+     * The avatar as square WebP images by edge length in px: {"64": url, "128": url, "256": url}. Null when there is no avatar (or it predates sizes: use avatar_url).
+     */
+    avatar_urls: {
+        [key: string]: string;
+    } | null;
+    /**
      * Match
      */
     match: 'prefix' | 'fuzzy';
@@ -1232,6 +1256,14 @@ export type ProfilePublic = {
      * Avatar Url
      */
     avatar_url: string | null;
+    /**
+     * Avatar Urls
+     *
+     * The avatar as square WebP images by edge length in px: {"64": url, "128": url, "256": url}. Null when there is no avatar (or it predates sizes: use avatar_url).
+     */
+    avatar_urls: {
+        [key: string]: string;
+    } | null;
     /**
      * Bio
      */
@@ -1407,6 +1439,14 @@ export type PublicProfile = {
      * Avatar Url
      */
     avatar_url: string | null;
+    /**
+     * Avatar Urls
+     *
+     * The avatar as square WebP images by edge length in px: {"64": url, "128": url, "256": url}. Null when there is no avatar (or it predates sizes: use avatar_url).
+     */
+    avatar_urls: {
+        [key: string]: string;
+    } | null;
     /**
      * Bio
      */

@@ -49,7 +49,8 @@ export const zAvatarConfirmCreate = z.object({
  * AvatarPublic
  */
 export const zAvatarPublic = z.object({
-    avatar_url: z.string().nullable()
+    avatar_url: z.string().nullable(),
+    avatar_urls: z.record(z.string(), z.string()).nullable()
 });
 
 /**
@@ -410,6 +411,7 @@ export const zLeaderboardEntry = z.object({
     username: z.string(),
     display_name: z.string().nullable(),
     avatar_url: z.string().nullable(),
+    avatar_urls: z.record(z.string(), z.string()).nullable(),
     score: z.int(),
     skill_count: z.int(),
     total_level: z.int(),
@@ -582,6 +584,7 @@ export const zPersonResult = z.object({
     username: z.string(),
     display_name: z.string().nullable(),
     avatar_url: z.string().nullable(),
+    avatar_urls: z.record(z.string(), z.string()).nullable(),
     match: z.enum(['prefix', 'fuzzy']),
     score: z.number(),
     total_level: z.int()
@@ -632,6 +635,7 @@ export const zProfilePublic = z.object({
     email: z.string(),
     display_name: z.string().nullable(),
     avatar_url: z.string().nullable(),
+    avatar_urls: z.record(z.string(), z.string()).nullable(),
     bio: z.string().nullable(),
     privacy_settings: z.record(z.string(), z.unknown()),
     timezone: z.string(),
@@ -741,6 +745,7 @@ export const zPublicProfile = z.object({
     username: z.string(),
     display_name: z.string().nullable(),
     avatar_url: z.string().nullable(),
+    avatar_urls: z.record(z.string(), z.string()).nullable(),
     bio: z.string().nullable(),
     created_at: z.iso.datetime(),
     character: zCharacterStats,
