@@ -108,7 +108,8 @@ def confirm_upload(user_id: uuid.UUID, key: str) -> tuple[str, dict[str, str]]:
         if problem:
             for doomed in filter(None, (key, served)):
                 s3.delete_object(Bucket=bucket, Key=doomed)
-            raise ValidationFailedError(f"the upload was rejected and deleted: {problem}", code="invalid_upload",
+            raise ValidationFailedError("the upload was rejected and deleted: {problem}", code="invalid_upload",
+                                        params={"problem": problem},
                                         details={"key": key, "reason": problem})
         assert served is not None and sized is not None
         for size, body in sized.items():
