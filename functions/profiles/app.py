@@ -22,6 +22,7 @@ from mangum import Mangum
 from shared.clients import db
 from shared.core.errors import NotFoundError, SessionRevokedError, UnauthorizedError, ValidationFailedError
 from shared.core.headers import PRIVATE
+from shared.core.i18n import N_
 from shared.core.observability import observed
 from shared.core.settings import get_settings
 from shared.http.app import api_router, create_app
@@ -125,9 +126,9 @@ async def my_stats_series(request: Request, user: CurrentUser, first: Annotated[
     the week of ``from`` to the week of ``to``, at most 156 weeks, from the level history."""
     weeks = ((last - timedelta(days=last.weekday())) - (first - timedelta(days=first.weekday()))).days // 7 + 1
     if last < first or weeks > MAX_SERIES_WEEKS:
-        field, reason = ("query.to", "must not be before from") if last < first else (
-            "query.from", f"the range may span at most {MAX_SERIES_WEEKS} weeks")
-        raise ValidationFailedError(f"invalid input: {field} {reason}",
+        field, reason = ("query.to", N_("must not be before from")) if last < first else (
+            "query.from", N_("the range may span at most 156 weeks"))
+        raise ValidationFailedError("invalid input: {field} {reason}", params={"field": field, "reason": reason},
                                     details=[{"field": field, "message": reason, "type": "range"}])
     version, head, changes = db.run(lambda conn: history.level_history(conn, user, first, last, weekly=True))
     series = {"timezone": head["timezone"], "weeks": growth.weekly_series(changes, head["days"], head["ends"])}
@@ -143,6 +144,10 @@ async def public_profile(request: Request, username: str) -> Response:
     return respond(request, body.encode(), cache_control=PUBLIC_PROFILE_CACHING)
 
 
+# The card loads nothing: no script, style, font or URL; only the avatar it embeds as a data: image (issue 17).
+CARD_CSP = "default-src 'none'; img-src data:"
+
+
 @router.get("/users/{username}/card.svg", response_class=Response,
             **merged(documented("users.card", conditional=True),
                      {200: {"content": {"image/svg+xml": {}}, "description": "The radar card"}}))
@@ -152,7 +157,7 @@ async def card(request: Request, username: str) -> Response:
     if body is None:
         raise NotFoundError("no such profile")
     return respond(request, body.encode(), media_type="image/svg+xml", cache_control=CARD_CACHING,
-                   headers={"Content-Security-Policy": "default-src 'none'"})
+                   headers={"Content-Security-Policy": CARD_CSP})
 
 
 @router.get("/users/{username}/card.png", response_class=Response,
@@ -185,7 +190,7 @@ async def leaderboard(request: Request, token: BearerIfSent, category: Category 
     if around is not None:
         if cursor is not None:
             raise ValidationFailedError("invalid input: query.around cannot be combined with a cursor", details=[
-                {"field": "query.around", "message": "cannot be combined with cursor", "type": "exclusive"}])
+                {"field": "query.around", "message": N_("cannot be combined with cursor"), "type": "exclusive"}])
         user = await user_of(token)
         ratelimit.throttle_rank_ip(client_ip(request))
         return respond(request, public_ranks.around_me(user, board), cache_control=PRIVATE)

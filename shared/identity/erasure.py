@@ -15,6 +15,7 @@ import uuid
 
 from shared.clients import db, s3
 from shared.clients.redis import get_redis
+from shared.core import i18n
 from shared.core.encoding import etag_of
 from shared.core.errors import (
     ConflictError,
@@ -23,6 +24,7 @@ from shared.core.errors import (
     ServiceUnavailableError,
     UnauthorizedError,
 )
+from shared.core.i18n import N_
 from shared.core.observability import logger
 from shared.core.settings import get_settings
 from shared.identity import passwords, ratelimit
@@ -45,7 +47,7 @@ def delete_account(user_id: uuid.UUID, password: str, client_ip: str) -> None:
         raise UnauthorizedError("this account no longer exists")
     if not passwords.verify_password(account["password_hash"], password):
         raise ForbiddenError("the password is incorrect", code="invalid_credentials",
-                             details=[{"field": "body.password", "message": "incorrect", "type": "invalid"}])
+                             details=[{"field": "body.password", "message": N_("incorrect"), "type": "invalid"}])
     delete_files(user_id)
     gone = db.run(lambda conn: users.delete_account(conn, user_id, password_hash=account["password_hash"],
                                                     reserve_s=get_settings().username_reserve_s))
@@ -90,6 +92,7 @@ def _after(gone: dict) -> None:
     if gone["suppressed"]:
         return
     try:
-        send(messages.account_deleted(gone["name"]), to=gone["email"], sender=get_settings().mail_from_email)
+        send(messages.account_deleted(gone["name"], locale=i18n.pick(gone.get("locale"))), to=gone["email"],
+             sender=get_settings().mail_from_email)
     except MailUnavailableError:
         logger.warning("deletion confirmation not mailed", extra={"user_id": str(gone["id"])})

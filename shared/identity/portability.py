@@ -26,7 +26,7 @@ from shared.sync.notify import after_write
 
 FORMAT, VERSION = "atribuo-export", 1
 PAGE_ROWS = 500
-SETTINGS = ("privacy_settings", "timezone", "digest_opt_out")
+SETTINGS = ("privacy_settings", "timezone", "digest_opt_out", "locale")
 CSV_COLUMNS = ("id", "created_at", "skill", "category", "previous_level", "new_level", "superseded", "note")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet would run these as formulas
 
@@ -148,7 +148,7 @@ def import_account(user_id: uuid.UUID, document: AccountImport) -> ImportPublic:
                                                        goal_reached_at=skill.goal.reached_at).change)
                 except ValidationFailedError as exc:  # an open goal the skill's level already meets
                     field = f"body.skills.{index}.goal.target_level"
-                    raise ValidationFailedError(f"invalid input: {field}", details=[
+                    raise ValidationFailedError("invalid input: {fields}", params={"fields": field}, details=[
                         {**detail, "field": field} for detail in exc.details or []]) from exc
         settings = document.settings.model_dump(exclude_none=True)
         if settings:

@@ -74,9 +74,10 @@ def ip_prefix(client_ip: str | None) -> str | None:
     return str(ipaddress.ip_network(f"{address}/{bits}", strict=False))
 
 
-def pair(user_id: uuid.UUID, refresh_token: str, family_id: uuid.UUID) -> TokenPublic:
-    """The access token (``sid`` = the family) and the refresh token of one sign-in."""
-    access_token, ttl = issue_access_token(user_id, family_id)
+def pair(user_id: uuid.UUID, refresh_token: str, family_id: uuid.UUID, locale: str | None = None) -> TokenPublic:
+    """The access token (``sid`` = the family, ``lang`` = the user's language setting) and the refresh
+    token of one sign-in."""
+    access_token, ttl = issue_access_token(user_id, family_id, locale)
     return TokenPublic(access_token=access_token, refresh_token=refresh_token, expires_in=ttl)
 
 
@@ -84,10 +85,10 @@ def begin(conn: psycopg.Connection, user_id: uuid.UUID, device: Device | None = 
     """A new sign-in (new family) for ``user_id`` on ``device``: the pair and the family id."""
     token, digest = new_refresh_token()
     device = device or Device()
-    family = refresh_tokens.create_family(conn, user_id=user_id, token_hash=digest,
-                                          idle_s=get_settings().refresh_idle_ttl_s, device_name=device.name,
-                                          ip_prefix=device.ip_prefix)
-    return pair(user_id, token, family), family
+    row = refresh_tokens.create_family(conn, user_id=user_id, token_hash=digest,
+                                       idle_s=get_settings().refresh_idle_ttl_s, device_name=device.name,
+                                       ip_prefix=device.ip_prefix)
+    return pair(user_id, token, row["family_id"], row["locale"]), row["family_id"]
 
 
 def start(conn: psycopg.Connection, user_id: uuid.UUID, device: Device | None = None) -> TokenPublic:
@@ -106,7 +107,7 @@ def refresh(conn: psycopg.Connection, presented: str) -> TokenPublic:
             logger.warning("refresh token reuse: family revoked",
                            extra={"family_id": str(row["family_id"]), "user_id": str(row["user_id"])})
         raise UnauthorizedError("invalid or expired refresh token", code="invalid_grant")
-    return pair(row["user_id"], token, row["family_id"])
+    return pair(row["user_id"], token, row["family_id"], row["locale"])
 
 
 def end(conn: psycopg.Connection, presented: str) -> None:
@@ -125,8 +126,8 @@ def restart_with_password(conn: psycopg.Connection, user_id: uuid.UUID, old_hash
     None if ``old_hash`` is stale."""
     token, digest = new_refresh_token()
     device = device or Device()
-    family = refresh_tokens.change_password(conn, user_id=user_id, old_hash=old_hash, new_hash=new_hash,
-                                            token_hash=digest, idle_s=get_settings().refresh_idle_ttl_s,
-                                            device_name=device.name, ip_prefix=device.ip_prefix)
-    return (pair(user_id, token, family), family) if family else None
+    row = refresh_tokens.change_password(conn, user_id=user_id, old_hash=old_hash, new_hash=new_hash,
+                                         token_hash=digest, idle_s=get_settings().refresh_idle_ttl_s,
+                                         device_name=device.name, ip_prefix=device.ip_prefix)
+    return (pair(user_id, token, row["family_id"], row["locale"]), row["family_id"]) if row else None
 

@@ -9,6 +9,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
+from shared.core.i18n import N_
+from shared.models.avatars import AvatarUrls
 from shared.models.categories import Category
 from shared.models.common import TimestampText, UuidText, omitted_not_null, refuse_null
 from shared.models.skills import ProfileSkill
@@ -30,10 +32,13 @@ class ProfilePublic(BaseModel):
     email: str
     display_name: str | None
     avatar_url: str | None
+    avatar_urls: AvatarUrls
     bio: str | None
     privacy_settings: dict[str, Any]
     timezone: str
     digest_opt_out: bool
+    locale: Literal["en", "id"] | None = Field(
+        default=None, description="Language of mails and error messages; null: each request's Accept-Language.")
     email_verified: bool
     created_at: TimestampText
     updated_at: TimestampText
@@ -54,7 +59,7 @@ class PrivacySettings(BaseModel):
     @model_validator(mode="after")
     def _one_at_least(self) -> PrivacySettings:
         if not self.model_fields_set:
-            raise ValueError("set profile_visibility, leaderboard or both")
+            raise ValueError(N_("set profile_visibility, leaderboard or both"))
         return self
 
 
@@ -70,6 +75,9 @@ class ProfileUpdate(BaseModel):
     timezone: TimeZoneName | None = Field(default=None,
                                           description="IANA name; weekly digests arrive Monday 08:00 there.")
     digest_opt_out: bool | None = Field(default=None, description="True: no weekly digest emails.")
+    locale: Literal["en", "id"] | None = Field(
+        default=None, description="en or id (Bahasa Indonesia): the language of mails and error messages; "
+                                  "null: follow each request's Accept-Language (English when it names neither).")
 
     _not_null = field_validator(*PROFILE_NOT_NULL, mode="before")(refuse_null)
 
@@ -119,6 +127,7 @@ class PublicProfile(BaseModel):
     username: str
     display_name: str | None
     avatar_url: str | None
+    avatar_urls: AvatarUrls
     bio: str | None
     created_at: TimestampText
     character: CharacterStats
@@ -133,6 +142,7 @@ class LeaderboardEntry(BaseModel):
     username: str
     display_name: str | None
     avatar_url: str | None
+    avatar_urls: AvatarUrls
     score: int
     skill_count: int
     total_level: int

@@ -61,7 +61,7 @@ export type AccountExport = {
     /**
      * Settings
      *
-     * privacy_settings, timezone, digest_opt_out
+     * privacy_settings, timezone, digest_opt_out, locale
      */
     settings: {
         [key: string]: unknown;
@@ -194,6 +194,14 @@ export type AvatarPublic = {
      * Avatar Url
      */
     avatar_url: string | null;
+    /**
+     * Avatar Urls
+     *
+     * The avatar as square WebP images by edge length in px: {"64": url, "128": url, "256": url}. Null when there is no avatar (or it predates sizes: use avatar_url).
+     */
+    avatar_urls: {
+        [key: string]: string;
+    } | null;
 };
 
 /**
@@ -792,6 +800,10 @@ export type ImportedSettings = {
      * Digest Opt Out
      */
     digest_opt_out?: boolean | null;
+    /**
+     * Locale
+     */
+    locale?: 'en' | 'id' | null;
 };
 
 /**
@@ -864,6 +876,14 @@ export type LeaderboardEntry = {
      * Avatar Url
      */
     avatar_url: string | null;
+    /**
+     * Avatar Urls
+     *
+     * The avatar as square WebP images by edge length in px: {"64": url, "128": url, "256": url}. Null when there is no avatar (or it predates sizes: use avatar_url).
+     */
+    avatar_urls: {
+        [key: string]: string;
+    } | null;
     /**
      * Score
      */
@@ -1213,6 +1233,14 @@ export type PersonResult = {
      */
     avatar_url: string | null;
     /**
+     * Avatar Urls
+     *
+     * The avatar as square WebP images by edge length in px: {"64": url, "128": url, "256": url}. Null when there is no avatar (or it predates sizes: use avatar_url).
+     */
+    avatar_urls: {
+        [key: string]: string;
+    } | null;
+    /**
      * Match
      */
     match: 'prefix' | 'fuzzy';
@@ -1303,6 +1331,14 @@ export type ProfilePublic = {
      */
     avatar_url: string | null;
     /**
+     * Avatar Urls
+     *
+     * The avatar as square WebP images by edge length in px: {"64": url, "128": url, "256": url}. Null when there is no avatar (or it predates sizes: use avatar_url).
+     */
+    avatar_urls: {
+        [key: string]: string;
+    } | null;
+    /**
      * Bio
      */
     bio: string | null;
@@ -1320,6 +1356,12 @@ export type ProfilePublic = {
      * Digest Opt Out
      */
     digest_opt_out: boolean;
+    /**
+     * Locale
+     *
+     * Language of mails and error messages; null: each request's Accept-Language.
+     */
+    locale: 'en' | 'id' | null;
     /**
      * Email Verified
      */
@@ -1392,6 +1434,12 @@ export type ProfileUpdate = {
      * True: no weekly digest emails.
      */
     digest_opt_out?: boolean;
+    /**
+     * Locale
+     *
+     * en or id (Bahasa Indonesia): the language of mails and error messages; null: follow each request's Accept-Language (English when it names neither).
+     */
+    locale?: 'en' | 'id' | null;
 };
 
 /**
@@ -1465,6 +1513,14 @@ export type PublicProfile = {
      * Avatar Url
      */
     avatar_url: string | null;
+    /**
+     * Avatar Urls
+     *
+     * The avatar as square WebP images by edge length in px: {"64": url, "128": url, "256": url}. Null when there is no avatar (or it predates sizes: use avatar_url).
+     */
+    avatar_urls: {
+        [key: string]: string;
+    } | null;
     /**
      * Bio
      */

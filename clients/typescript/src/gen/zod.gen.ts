@@ -72,7 +72,8 @@ export const zAvatarConfirmCreate = z.object({
  * AvatarPublic
  */
 export const zAvatarPublic = z.object({
-    avatar_url: z.string().nullable()
+    avatar_url: z.string().nullable(),
+    avatar_urls: z.record(z.string(), z.string()).nullable()
 });
 
 /**
@@ -395,7 +396,8 @@ export const zImportedLevel = z.object({
 export const zImportedSettings = z.object({
     privacy_settings: z.record(z.string(), z.unknown()).nullish(),
     timezone: z.string().nullish(),
-    digest_opt_out: z.boolean().nullish()
+    digest_opt_out: z.boolean().nullish(),
+    locale: z.enum(['en', 'id']).nullish()
 });
 
 /**
@@ -432,6 +434,7 @@ export const zLeaderboardEntry = z.object({
     username: z.string(),
     display_name: z.string().nullable(),
     avatar_url: z.string().nullable(),
+    avatar_urls: z.record(z.string(), z.string()).nullable(),
     score: z.int(),
     skill_count: z.int(),
     total_level: z.int(),
@@ -612,6 +615,7 @@ export const zPersonResult = z.object({
     username: z.string(),
     display_name: z.string().nullable(),
     avatar_url: z.string().nullable(),
+    avatar_urls: z.record(z.string(), z.string()).nullable(),
     match: z.enum(['prefix', 'fuzzy']),
     score: z.number(),
     total_level: z.int()
@@ -662,10 +666,12 @@ export const zProfilePublic = z.object({
     email: z.string(),
     display_name: z.string().nullable(),
     avatar_url: z.string().nullable(),
+    avatar_urls: z.record(z.string(), z.string()).nullable(),
     bio: z.string().nullable(),
     privacy_settings: z.record(z.string(), z.unknown()),
     timezone: z.string(),
     digest_opt_out: z.boolean(),
+    locale: z.enum(['en', 'id']).nullable(),
     email_verified: z.boolean(),
     created_at: z.iso.datetime(),
     updated_at: z.iso.datetime()
@@ -714,7 +720,8 @@ export const zProfileUpdate = z.object({
     bio: z.string().max(2000).nullish(),
     privacy_settings: zPrivacySettings.optional(),
     timezone: z.string().optional(),
-    digest_opt_out: z.boolean().optional()
+    digest_opt_out: z.boolean().optional(),
+    locale: z.enum(['en', 'id']).nullish()
 });
 
 /**
@@ -769,6 +776,7 @@ export const zPublicProfile = z.object({
     username: z.string(),
     display_name: z.string().nullable(),
     avatar_url: z.string().nullable(),
+    avatar_urls: z.record(z.string(), z.string()).nullable(),
     bio: z.string().nullable(),
     created_at: z.iso.datetime(),
     character: zCharacterStats,
