@@ -160,19 +160,21 @@ async def me(user_id: CurrentUser) -> Response:
 
 
 @account_router.delete("", status_code=204, response_class=Response, **documented("account.delete", 403, 409))
-async def delete_account(body: AccountDelete, user_id: CurrentUser, ip: ClientIp) -> Response:
+async def delete_account(body: AccountDelete, principal: CurrentPrincipal, ip: ClientIp) -> Response:
     """Erase the account: everything in it, its files, its sessions and sockets; the username stays
-    reserved; a confirmation is mailed. Needs the password. Afterwards this token gets 401."""
-    erasure.delete_account(user_id, body.password, ip)
+    reserved; a confirmation is mailed. Needs the password, or a token from a sign-in of the last few
+    minutes (accounts without a password sign in again with their provider). Afterwards this token gets 401."""
+    erasure.delete_account(principal, body.password, ip)
     return no_content()
 
 
 @account_router.post("/email", status_code=202, response_model=AcceptedPublic,
                      **documented("account.changeEmail", 403, 409, status=202))
-async def change_email(body: EmailChangeCreate, user_id: CurrentUser, ip: ClientIp) -> Response:
-    """Move the account to another address: needs the password; a link goes to the new address and
-    the switch happens when it is used (POST /auth/email/verify); the old address is then told."""
-    recovery.request_email_change(user_id, body.password, str(body.new_email), ip)
+async def change_email(body: EmailChangeCreate, principal: CurrentPrincipal, ip: ClientIp) -> Response:
+    """Move the account to another address: needs the password or a fresh sign-in (as DELETE /me); a
+    link goes to the new address and the switch happens when it is used (POST /auth/email/verify); the
+    old address is then told."""
+    recovery.request_email_change(principal, body.password, str(body.new_email), ip)
     return no_store_json(AcceptedPublic(message="A link to confirm the new address is on its way to it."),
                          status=202)
 

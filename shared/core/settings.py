@@ -88,6 +88,9 @@ class Settings(BaseSettings):
     public_app_url: str = "http://localhost:5173"
     verify_email_ttl_s: int = 48 * 3600
     reset_password_ttl_s: int = 3600
+    # Step-up for DELETE /me and POST /me/email without a password: the access token's ``auth_time``
+    # (set at a sign-in, never by a refresh) must be at most this old. OAuth-only accounts re-sign-in.
+    reauth_window_s: int = 300
     verify_resend_per_hour: int = 3
     forgot_per_email_per_hour: int = 3
     forgot_per_ip_per_hour: int = 20

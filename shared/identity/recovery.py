@@ -16,10 +16,8 @@ from typing import TYPE_CHECKING, Any
 from shared.clients import aws, db
 from shared.core.errors import (
     ConflictError,
-    ForbiddenError,
     InvalidTokenError,
     MailUnavailableError,
-    UnauthorizedError,
 )
 from shared.core.observability import logger
 from shared.core.settings import get_settings
@@ -28,11 +26,13 @@ from shared.mail import messages
 from shared.mail.send import send
 from shared.models.accounts import SignedInPublic
 from shared.models.profiles import ProfilePublic
-from shared.repositories import account_tokens, users
+from shared.repositories import account_tokens
 from shared.sync.notify import after_write
 
 if TYPE_CHECKING:
     import psycopg
+
+    from shared.identity.tokens import Principal
 
 VERIFY, RESET, CHANGE = "verify_email", "reset_password", "change_email"
 
@@ -87,19 +87,13 @@ def verify_email(token: str) -> ProfilePublic:
     return ProfilePublic.model_validate(row["profile"])
 
 
-def request_email_change(user_id: uuid.UUID, password: str, new_email: str, client_ip: str) -> None:
-    """Check the password (throttled like a sign-in), then mail a link to the new address; the
-    address switches only when that link is used (``verify_email``)."""
-    from shared.identity import passwords
-    from shared.identity.accounts import login_rule
+def request_email_change(principal: Principal, password: str | None, new_email: str, client_ip: str) -> None:
+    """Confirm it is the user (the password, or a fresh sign-in: ``shared.identity.reauth``), then mail
+    a link to the new address; the address switches only when that link is used (``verify_email``)."""
+    from shared.identity import reauth
 
-    ratelimit.check(login_rule(), ratelimit.hashed(str(user_id), client_ip))
-    account = db.run(lambda conn: users.get_account(conn, user_id))
-    if account is None:
-        raise UnauthorizedError("this account no longer exists")
-    if not passwords.verify_password(account["password_hash"], password):
-        raise ForbiddenError("the password is incorrect", code="invalid_credentials",
-                             details=[{"field": "body.password", "message": "incorrect", "type": "invalid"}])
+    user_id = principal.user_id
+    account = reauth.confirm(principal, password, client_ip)
     if new_email.lower() == account["email"].lower():
         raise ConflictError("that is already your address", code="unchanged",
                             details=[{"field": "body.new_email", "message": "unchanged", "type": "unchanged"}])
@@ -196,5 +190,5 @@ def reset_password(token: str, new_password: str, device: sessions.Device) -> Si
     row = db.run(reset)
     if row is None:  # used by a concurrent request between the peek and now
         raise InvalidTokenError("this link is invalid, used or expired; ask for a new one")
-    pair = sessions.pair(row["id"], refresh, row["family_id"])
+    pair = sessions.pair(row["id"], refresh, row["family_id"], signed_in=True)
     return SignedInPublic(user=ProfilePublic.model_validate(row["profile"]), **pair.model_dump())

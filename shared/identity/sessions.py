@@ -74,9 +74,12 @@ def ip_prefix(client_ip: str | None) -> str | None:
     return str(ipaddress.ip_network(f"{address}/{bits}", strict=False))
 
 
-def pair(user_id: uuid.UUID, refresh_token: str, family_id: uuid.UUID) -> TokenPublic:
-    """The access token (``sid`` = the family) and the refresh token of one sign-in."""
-    access_token, ttl = issue_access_token(user_id, family_id)
+def pair(user_id: uuid.UUID, refresh_token: str, family_id: uuid.UUID, *, signed_in: bool = False) -> TokenPublic:
+    """The access token (``sid`` = the family) and the refresh token of one sign-in. ``signed_in``:
+    the user proved who they are just now (a sign-in, not a refresh), so the token carries ``auth_time``."""
+    import time
+
+    access_token, ttl = issue_access_token(user_id, family_id, int(time.time()) if signed_in else None)
     return TokenPublic(access_token=access_token, refresh_token=refresh_token, expires_in=ttl)
 
 
@@ -87,7 +90,7 @@ def begin(conn: psycopg.Connection, user_id: uuid.UUID, device: Device | None = 
     family = refresh_tokens.create_family(conn, user_id=user_id, token_hash=digest,
                                           idle_s=get_settings().refresh_idle_ttl_s, device_name=device.name,
                                           ip_prefix=device.ip_prefix)
-    return pair(user_id, token, family), family
+    return pair(user_id, token, family, signed_in=True), family
 
 
 def start(conn: psycopg.Connection, user_id: uuid.UUID, device: Device | None = None) -> TokenPublic:
@@ -128,5 +131,5 @@ def restart_with_password(conn: psycopg.Connection, user_id: uuid.UUID, old_hash
     family = refresh_tokens.change_password(conn, user_id=user_id, old_hash=old_hash, new_hash=new_hash,
                                             token_hash=digest, idle_s=get_settings().refresh_idle_ttl_s,
                                             device_name=device.name, ip_prefix=device.ip_prefix)
-    return (pair(user_id, token, family), family) if family else None
+    return (pair(user_id, token, family, signed_in=True), family) if family else None
 

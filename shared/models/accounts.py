@@ -23,6 +23,8 @@ Username = Annotated[str, BeforeValidator(lower), StringConstraints(pattern=r"^[
 NewPassword = Annotated[str, Field(min_length=8, max_length=128)]
 # A presented password is only length-capped (so argon2 is never fed a megabyte); rules apply on creation.
 AnyPassword = Annotated[str, Field(min_length=1, max_length=128)]
+REAUTH = ("The current password. May be left out when the access token comes from a sign-in (password, "
+          "provider or reset link; not a refresh) of the last 5 minutes: 403 reauthentication_required otherwise")
 RefreshToken = Annotated[str, Field(min_length=16, max_length=256)]
 MailToken = Annotated[str, Field(min_length=16, max_length=256, pattern=r"^[A-Za-z0-9_-]+$")]
 DeviceName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
@@ -142,15 +144,18 @@ class SecurityEventsPublic(BaseModel):
 
 
 class AccountDelete(_Body):
-    """``DELETE /me``: the current password, so a stolen access token alone cannot erase an account."""
+    """``DELETE /me``: the current password — or nothing, with an access token from a sign-in of the last
+    few minutes (an account without a password signs in again with its provider) — so a stolen access
+    token alone cannot erase an account."""
 
-    password: AnyPassword
+    password: AnyPassword | None = Field(default=None, description=REAUTH)
 
 
 class EmailChangeCreate(_Body):
-    """``POST /me/email``: the password, and the new address (it switches once its link is used)."""
+    """``POST /me/email``: the password (or a fresh sign-in, as for ``DELETE /me``), and the new address
+    (it switches once its link is used)."""
 
-    password: AnyPassword
+    password: AnyPassword | None = Field(default=None, description=REAUTH)
     new_email: Annotated[EmailStr, Field(max_length=320)]
 
 

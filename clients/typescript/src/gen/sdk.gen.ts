@@ -385,7 +385,8 @@ export const leaderboardGet = <ThrowOnError extends boolean = false>(options?: O
  * Delete Account
  *
  * Erase the account: everything in it, its files, its sessions and sockets; the username stays
- * reserved; a confirmation is mailed. Needs the password. Afterwards this token gets 401.
+ * reserved; a confirmation is mailed. Needs the password, or a token from a sign-in of the last few
+ * minutes (accounts without a password sign in again with their provider). Afterwards this token gets 401.
  */
 export const accountDelete = <ThrowOnError extends boolean = false>(options: Options<AccountDeleteData, ThrowOnError>) => (options.client ?? client).delete<AccountDeleteResponses, AccountDeleteErrors, ThrowOnError>({
     requestValidator: async (data) => await z.object({
@@ -469,8 +470,9 @@ export const avatarUpload = <ThrowOnError extends boolean = false>(options: Opti
 /**
  * Change Email
  *
- * Move the account to another address: needs the password; a link goes to the new address and
- * the switch happens when it is used (POST /auth/email/verify); the old address is then told.
+ * Move the account to another address: needs the password or a fresh sign-in (as DELETE /me); a
+ * link goes to the new address and the switch happens when it is used (POST /auth/email/verify); the
+ * old address is then told.
  */
 export const accountChangeEmail = <ThrowOnError extends boolean = false>(options: Options<AccountChangeEmailData, ThrowOnError>) => (options.client ?? client).post<AccountChangeEmailResponses, AccountChangeEmailErrors, ThrowOnError>({
     requestValidator: async (data) => await z.object({

@@ -23,13 +23,17 @@ export type AcceptedPublic = {
 /**
  * AccountDelete
  *
- * ``DELETE /me``: the current password, so a stolen access token alone cannot erase an account.
+ * ``DELETE /me``: the current password — or nothing, with an access token from a sign-in of the last
+ * few minutes (an account without a password signs in again with its provider) — so a stolen access
+ * token alone cannot erase an account.
  */
 export type AccountDelete = {
     /**
      * Password
+     *
+     * The current password. May be left out when the access token comes from a sign-in (password, provider or reset link; not a refresh) of the last 5 minutes: 403 reauthentication_required otherwise
      */
-    password: string;
+    password?: string | null;
 };
 
 /**
@@ -361,13 +365,16 @@ export type ConflictPublic = {
 /**
  * EmailChangeCreate
  *
- * ``POST /me/email``: the password, and the new address (it switches once its link is used).
+ * ``POST /me/email``: the password (or a fresh sign-in, as for ``DELETE /me``), and the new address
+ * (it switches once its link is used).
  */
 export type EmailChangeCreate = {
     /**
      * Password
+     *
+     * The current password. May be left out when the access token comes from a sign-in (password, provider or reset link; not a refresh) of the last 5 minutes: 403 reauthentication_required otherwise
      */
-    password: string;
+    password?: string | null;
     /**
      * New Email
      */
@@ -395,7 +402,7 @@ export type ErrorBody = {
      *
      * Stable and machine-readable: switch on this, never on the message
      */
-    code: 'account_exists' | 'account_not_empty' | 'already_exists' | 'already_verified' | 'bad_request' | 'cache_unavailable' | 'code_rejected' | 'conflict' | 'email_required' | 'email_suppressed' | 'forbidden' | 'http_error' | 'idempotency_in_flight' | 'idempotency_key_reused' | 'identity_in_use' | 'internal_error' | 'invalid_credentials' | 'invalid_grant' | 'invalid_id_token' | 'invalid_json' | 'invalid_state' | 'invalid_token' | 'invalid_upload' | 'invalid_value' | 'last_sign_in_method' | 'link_user_mismatch' | 'mail_unavailable' | 'method_not_allowed' | 'not_found' | 'nul_character' | 'oauth_failed' | 'outcome_unknown' | 'password_not_set' | 'payload_too_large' | 'precondition_failed' | 'rate_limited' | 'redirect_uri_not_allowed' | 'service_unavailable' | 'session_revoked' | 'unauthorized' | 'unchanged' | 'unknown_provider' | 'unsupported_media_type' | 'upload_changed' | 'username_unavailable' | 'validation_error' | 'version_ahead' | 'weak_password';
+    code: 'account_exists' | 'account_not_empty' | 'already_exists' | 'already_verified' | 'bad_request' | 'cache_unavailable' | 'code_rejected' | 'conflict' | 'email_required' | 'email_suppressed' | 'forbidden' | 'http_error' | 'idempotency_in_flight' | 'idempotency_key_reused' | 'identity_in_use' | 'internal_error' | 'invalid_credentials' | 'invalid_grant' | 'invalid_id_token' | 'invalid_json' | 'invalid_state' | 'invalid_token' | 'invalid_upload' | 'invalid_value' | 'last_sign_in_method' | 'link_user_mismatch' | 'mail_unavailable' | 'method_not_allowed' | 'not_found' | 'nul_character' | 'oauth_failed' | 'outcome_unknown' | 'password_not_set' | 'payload_too_large' | 'precondition_failed' | 'rate_limited' | 'redirect_uri_not_allowed' | 'service_unavailable' | 'session_revoked' | 'unauthorized' | 'unchanged' | 'unknown_provider' | 'unsupported_media_type' | 'upload_changed' | 'username_unavailable' | 'validation_error' | 'version_ahead' | 'weak_password' | 'reauthentication_required';
     /**
      * Message
      *

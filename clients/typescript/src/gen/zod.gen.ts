@@ -15,10 +15,12 @@ export const zAcceptedPublic = z.object({
 /**
  * AccountDelete
  *
- * ``DELETE /me``: the current password, so a stolen access token alone cannot erase an account.
+ * ``DELETE /me``: the current password — or nothing, with an access token from a sign-in of the last
+ * few minutes (an account without a password signs in again with its provider) — so a stolen access
+ * token alone cannot erase an account.
  */
 export const zAccountDelete = z.object({
-    password: z.string().min(1).max(128)
+    password: z.string().min(1).max(128).nullish()
 });
 
 /**
@@ -146,10 +148,11 @@ export const zConflictPage = z.object({
 /**
  * EmailChangeCreate
  *
- * ``POST /me/email``: the password, and the new address (it switches once its link is used).
+ * ``POST /me/email``: the password (or a fresh sign-in, as for ``DELETE /me``), and the new address
+ * (it switches once its link is used).
  */
 export const zEmailChangeCreate = z.object({
-    password: z.string().min(1).max(128),
+    password: z.string().min(1).max(128).nullish(),
     new_email: z.email().max(320)
 });
 
@@ -214,7 +217,8 @@ export const zErrorBody = z.object({
         'username_unavailable',
         'validation_error',
         'version_ahead',
-        'weak_password'
+        'weak_password',
+        'reauthentication_required'
     ]),
     message: z.string(),
     details: z.unknown()

@@ -404,7 +404,8 @@ export const leaderboardGetOptions = (options?: Options<LeaderboardGetData>) => 
  * Delete Account
  *
  * Erase the account: everything in it, its files, its sessions and sockets; the username stays
- * reserved; a confirmation is mailed. Needs the password. Afterwards this token gets 401.
+ * reserved; a confirmation is mailed. Needs the password, or a token from a sign-in of the last few
+ * minutes (accounts without a password sign in again with their provider). Afterwards this token gets 401.
  */
 export const accountDeleteMutation = (options?: Partial<Options<AccountDeleteData>>): UseMutationOptions<AccountDeleteResponse, AccountDeleteError, Options<AccountDeleteData>> => {
     const mutationOptions: UseMutationOptions<AccountDeleteResponse, AccountDeleteError, Options<AccountDeleteData>> = {
@@ -480,8 +481,9 @@ export const avatarUploadMutation = (options?: Partial<Options<AvatarUploadData>
 /**
  * Change Email
  *
- * Move the account to another address: needs the password; a link goes to the new address and
- * the switch happens when it is used (POST /auth/email/verify); the old address is then told.
+ * Move the account to another address: needs the password or a fresh sign-in (as DELETE /me); a
+ * link goes to the new address and the switch happens when it is used (POST /auth/email/verify); the
+ * old address is then told.
  */
 export const accountChangeEmailMutation = (options?: Partial<Options<AccountChangeEmailData>>): UseMutationOptions<AccountChangeEmailResponse, AccountChangeEmailError, Options<AccountChangeEmailData>> => {
     const mutationOptions: UseMutationOptions<AccountChangeEmailResponse, AccountChangeEmailError, Options<AccountChangeEmailData>> = {
