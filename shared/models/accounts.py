@@ -9,11 +9,20 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+)
 
 from shared.models.categories import Category
 from shared.models.common import TimestampText, UuidText, lower, no_nul
-from shared.models.profiles import ProfilePublic
+from shared.models.profiles import Bio, DisplayName, ProfilePublic
 from shared.models.skills import Description, Level, Name, Note
 from shared.models.timezones import TimeZoneName
 
@@ -198,6 +207,21 @@ class ImportedLevel(_Imported):
     new_level: Level
     note: Note | None = None
     superseded: bool = False
+    created_at: AwareDatetime | None = Field(default=None, description="Kept: the history keeps its dates")
+
+
+class ImportedConflict(_Imported):
+    """A sync conflict of the old account: imported resolved and acknowledged (its devices are gone)."""
+
+    entity: Literal["skill", "profile"]
+    entity_id: uuid.UUID
+    op_id: Annotated[str, Field(max_length=200)] | None = None
+    source: Literal["batch", "rest"] = "batch"
+    resolution: Literal["incoming_won", "stored_won"]
+    winner: dict[str, Any] | None = None
+    loser: dict[str, Any] | None = None
+    created_at: AwareDatetime | None = None
+    acked_at: AwareDatetime | None = None
 
 
 class ImportedSettings(_Imported):
@@ -206,15 +230,27 @@ class ImportedSettings(_Imported):
     digest_opt_out: bool | None = None
 
 
+class ImportedProfile(_Imported):
+    """What of the old profile comes along: how the user presents themselves (not the username, the
+    e-mail or the avatar file, which belong to the old account)."""
+
+    display_name: DisplayName | None = None
+    bio: Bio | None = None
+
+
 class AccountImport(_Imported):
-    """``POST /me/import``: a ``GET /me/export`` document (its profile, sessions and conflicts are not
-    imported: they belong to the old account)."""
+    """``POST /me/import``: a ``GET /me/export`` document. Skills, the whole level history (superseded
+    levels included, with their dates), settings, and conflicts (as acknowledged records) come in; the
+    profile's identity (username, e-mail) and the sessions do not: sessions are the old account's signed-in
+    devices, and a device signs in to the new account itself."""
 
     format: Literal["atribuo-export"]
     version: Literal[1]
+    profile: ImportedProfile = Field(default_factory=ImportedProfile)
     settings: ImportedSettings = Field(default_factory=ImportedSettings)
     skills: list[ImportedSkill] = Field(max_length=1000)
     history: list[ImportedLevel] = Field(default_factory=list, max_length=20000)
+    conflicts: list[ImportedConflict] = Field(default_factory=list, max_length=20000)
 
 
 class ImportPublic(BaseModel):
