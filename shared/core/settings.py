@@ -91,6 +91,9 @@ class Settings(BaseSettings):
     # Step-up for DELETE /me and POST /me/email without a password: the access token's ``auth_time``
     # (set at a sign-in, never by a refresh) must be at most this old. OAuth-only accounts re-sign-in.
     reauth_window_s: int = 300
+    # Accounts older than e-mail verification (migration 019) are each sent one verification link by the
+    # daily maintenance, at most this many a run (SES sending quota and reputation: no burst to old lists).
+    verification_invites_per_run: int = 1000
     verify_resend_per_hour: int = 3
     forgot_per_email_per_hour: int = 3
     forgot_per_ip_per_hour: int = 20

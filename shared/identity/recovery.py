@@ -158,13 +158,23 @@ def deliver_reset(email: str, requested_from: sessions.Device | None = None) -> 
 
 
 def handle_mail_message(body: str) -> bool:
-    """One mail-queue record (``{"v": 1, "kind": "reset_password", "email"}``)."""
+    """One mail-queue record: ``{"v": 1, "kind": "reset_password", "email"}``, or (issue 15, migration
+    019) ``{"v": 1, "kind": "verify_email", "user_id"}``, maintenance's one invitation to verify."""
     message: dict[str, Any] = json.loads(body)
+    if message.get("v") == 1 and message.get("kind") == VERIFY and isinstance(message.get("user_id"), str):
+        return invite_to_verify(uuid.UUID(message["user_id"]))
     if message.get("v") != 1 or message.get("kind") != RESET or not isinstance(message.get("email"), str):
         logger.warning("unknown mail message dropped", extra={"kind": message.get("kind")})
         return False
     device = sessions.Device(name=message.get("device_name"), ip_prefix=message.get("ip_prefix"))
     return deliver_reset(message["email"], device)
+
+
+def invite_to_verify(user_id: uuid.UUID) -> bool:
+    """Mail a verification link to an account that predates verification, unless it was verified (or
+    deleted) meanwhile or its address is suppressed; whether one was sent."""
+    account = db.run(lambda conn: account_tokens.invitee(conn, user_id))
+    return account is not None and send_verification(user_id, account["name"])
 
 
 def reset_password(token: str, new_password: str, device: sessions.Device) -> SignedInPublic:
