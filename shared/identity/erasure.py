@@ -33,8 +33,9 @@ from shared.public import cache
 from shared.repositories import users
 from shared.sync import fanout
 
-# Every prefix the user's files live under (shared.media.avatars.user_prefix; a test keeps them equal).
-USER_PREFIXES = ("avatars/{user_id}/",)
+# Every prefix the user's files live under (shared.media.avatars.user_prefix, and the exports and
+# imports of shared.identity.handoff; a test keeps them equal).
+USER_PREFIXES = ("avatars/{user_id}/", "exports/{user_id}/", "imports/{user_id}/")
 
 
 def delete_account(principal: Principal, password: str | None, client_ip: str) -> None:

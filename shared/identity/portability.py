@@ -20,7 +20,7 @@ from typing import Any
 from shared.clients import db
 from shared.core.encoding import json_bytes
 from shared.core.errors import ConflictError, UnauthorizedError
-from shared.models.accounts import AccountImport, ImportPublic
+from shared.models.accounts import AccountImport, ExportLinkPublic, ImportPublic
 from shared.repositories import exports, operations, profiles, skills
 from shared.sync.notify import after_write
 
@@ -187,3 +187,48 @@ def import_account(user_id: uuid.UUID, document: AccountImport) -> ImportPublic:
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
+
+
+# --- through the bucket (issue 15, ``shared.identity.handoff``) --------------------------------------
+
+def inline_fits(user_id: uuid.UUID) -> bool:
+    """Whether GET /me/export may answer with the document itself (estimated under the inline limit)."""
+    from shared.core.settings import get_settings
+
+    return db.run(lambda conn: exports.estimated_bytes(conn, user_id)) <= get_settings().export_inline_max_bytes
+
+
+def export_to_storage(user_id: uuid.UUID, fmt: str) -> ExportLinkPublic:
+    """Write the JSON document (or the history CSV) to the bucket and link to it."""
+    from shared.identity import handoff
+
+    if fmt == "history_csv":
+        username, chunks = export_history_csv(user_id)
+        return handoff.store_export(user_id, fmt, f"atribuo-{username}-history.csv", chunks)
+    username, chunks = export_json(user_id)
+    return handoff.store_export(user_id, fmt, f"atribuo-{username}.json", chunks)
+
+
+def import_uploaded(user_id: uuid.UUID, key: str) -> ImportPublic:
+    """Import the export file uploaded to ``key`` (``handoff.presign_import``), then delete the file."""
+    import json
+
+    from pydantic import ValidationError
+
+    from shared.core.errors import ValidationFailedError
+    from shared.identity import handoff
+
+    raw = handoff.read_import(user_id, key)
+    try:
+        document = AccountImport.model_validate(json.loads(raw))
+    except (ValueError, ValidationError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        errors = exc.errors(include_url=False, include_context=False, include_input=False) \
+            if isinstance(exc, ValidationError) else []
+        details = [{"field": "file." + ".".join(str(part) for part in error["loc"]), "message": error["msg"],
+                    "type": error["type"]} for error in errors[:20]]
+        raise ValidationFailedError("the uploaded file is not an Atribuo export this version can read",
+                                    details=details or [{"field": "file", "message": "not JSON", "type": "json"}]
+                                    ) from exc
+    result = import_account(user_id, document)
+    handoff.discard_import(key)
+    return result

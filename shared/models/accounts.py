@@ -257,3 +257,42 @@ class ImportPublic(BaseModel):
     imported: bool = Field(description="False: this document was already imported (nothing changed)")
     skills: int
     levels: int
+
+
+
+# --- through the bucket (issue 15): exports and imports larger than an API Gateway message ---------
+
+class ExportCreate(_Body):
+    """``POST /me/export``: which document to put in the bucket."""
+
+    format: Literal["json", "history_csv"] = Field(default="json", description="json: GET /me/export's "
+                                                   "document; history_csv: GET /me/export/history.csv's")
+
+
+class ExportLinkPublic(BaseModel):
+    """Where to download an export from: a presigned GET on the bucket, valid ``expires_in`` seconds
+    (the object itself is deleted a day later)."""
+
+    url: str
+    expires_in: int
+    bytes: int
+    format: Literal["json", "history_csv"]
+
+
+class ImportUploadPublic(BaseModel):
+    """How to upload an export file for ``POST /me/import/uploaded``: like an avatar upload."""
+
+    method: Literal["POST", "PUT"] = Field(description="POST: multipart form with `fields` then the file; "
+                                                       "PUT: the raw bytes with `headers`.")
+    url: str
+    fields: dict[str, str]
+    headers: dict[str, str]
+    key: str
+    expires_in: int
+    max_bytes: int
+
+
+class ImportUploadedCreate(_Body):
+    """``POST /me/import/uploaded``: the ``key`` ``POST /me/import/upload`` gave."""
+
+    key: str = Field(min_length=1, max_length=200)

@@ -111,3 +111,24 @@ def import_conflicts(conn: psycopg.Connection, owner_id: uuid.UUID, rows: list[R
     from psycopg.types.json import Jsonb
 
     return conn.execute(IMPORT_CONFLICTS, {"owner_id": owner_id, "rows": Jsonb(rows)}).rowcount
+
+
+# How big the export of an account will be, roughly, from its row counts and the free text in them:
+# one statement over the owner's indexed rows, so GET /me/export can decide between answering inline
+# and handing the document over through the bucket before producing it.
+ESTIMATE = """
+SELECT (SELECT count(*) * 320 + coalesce(sum(octet_length(coalesce(description, '')) + octet_length(name)), 0)
+        FROM skills WHERE owner_id = %(user_id)s)
+     + (SELECT count(*) * 300 + coalesce(sum(octet_length(coalesce(note, ''))), 0)
+        FROM skill_progress WHERE owner_id = %(user_id)s)
+     + (SELECT count(*) * 300 + coalesce(sum(octet_length(coalesce(winner::text, ''))
+                                             + octet_length(coalesce(loser::text, ''))), 0)
+        FROM sync_conflicts WHERE owner_id = %(user_id)s)
+     + 4096 AS bytes
+"""
+
+
+def estimated_bytes(conn: psycopg.Connection, user_id: uuid.UUID) -> int:
+    """About how many bytes the JSON export of the user holds (an over-estimate for short texts)."""
+    row = conn.execute(ESTIMATE, {"user_id": user_id}).fetchone()
+    return int(row["bytes"]) if row else 0

@@ -36,7 +36,7 @@ def maintain() -> dict:
 def old_account(name: str, **state) -> None:
     """An account as it was before migration 012: an address nobody proved, no link ever sent."""
     conn = db.get_conn()
-    user = create_user(conn, username=name, email=f"{name}@example.com", password_hash="!unusable")  # noqa: S106
+    user = create_user(conn, username=name, email=f"{name}@example.com", password_hash="!unusable")
     if state.get("opted_out"):
         conn.execute("UPDATE users SET digest_opt_out = true WHERE id = %s", (user["id"],))
     if state.get("verified"):
@@ -46,7 +46,7 @@ def old_account(name: str, **state) -> None:
         conn.execute("INSERT INTO email_suppressions (email, reason) VALUES (%s, 'bounce')", (f"{name}@example.com",))
 
 
-def test_old_unverified_subscribers_get_one_link_each_throttled_and_never_twice(mail_queue):
+def test_old_unverified_subscribers_get_one_link_each_throttled_and_never_twice(mail_queue):  # noqa: F811
     for n in range(4):
         old_account(f"old{n}")
     old_account("optedout", opted_out=True)
@@ -81,7 +81,7 @@ def test_old_unverified_subscribers_get_one_link_each_throttled_and_never_twice(
     assert verified.status == 200 and verified.json["email_verified"] is True, verified
 
 
-def test_an_account_verified_between_enqueue_and_mail_is_not_mailed(mail_queue):
+def test_an_account_verified_between_enqueue_and_mail_is_not_mailed(mail_queue):  # noqa: F811
     old_account("old0")
     assert maintain()["verification_invites"] == 1
     db.get_conn().execute("UPDATE users SET email_verified_at = now()")
