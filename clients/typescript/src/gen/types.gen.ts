@@ -101,8 +101,10 @@ export type AccountExport = {
 /**
  * AccountImport
  *
- * ``POST /me/import``: a ``GET /me/export`` document (its profile, sessions and conflicts are not
- * imported: they belong to the old account).
+ * ``POST /me/import``: a ``GET /me/export`` document. Skills, the whole level history (superseded
+ * levels included, with their dates), settings, and conflicts (as acknowledged records) come in; the
+ * profile's identity (username, e-mail) and the sessions do not: sessions are the old account's signed-in
+ * devices, and a device signs in to the new account itself.
  */
 export type AccountImport = {
     /**
@@ -113,6 +115,7 @@ export type AccountImport = {
      * Version
      */
     version: 1;
+    profile?: ImportedProfile;
     settings?: ImportedSettings;
     /**
      * Skills
@@ -122,6 +125,10 @@ export type AccountImport = {
      * History
      */
     history?: Array<ImportedLevel>;
+    /**
+     * Conflicts
+     */
+    conflicts?: Array<ImportedConflict>;
 };
 
 /**
@@ -427,6 +434,45 @@ export type ErrorEnvelope = {
 };
 
 /**
+ * ExportCreate
+ *
+ * ``POST /me/export``: which document to put in the bucket.
+ */
+export type ExportCreate = {
+    /**
+     * Format
+     *
+     * json: GET /me/export's document; history_csv: GET /me/export/history.csv's
+     */
+    format?: 'json' | 'history_csv';
+};
+
+/**
+ * ExportLinkPublic
+ *
+ * Where to download an export from: a presigned GET on the bucket, valid ``expires_in`` seconds
+ * (the object itself is deleted a day later).
+ */
+export type ExportLinkPublic = {
+    /**
+     * Url
+     */
+    url: string;
+    /**
+     * Expires In
+     */
+    expires_in: number;
+    /**
+     * Bytes
+     */
+    bytes: number;
+    /**
+     * Format
+     */
+    format: 'json' | 'history_csv';
+};
+
+/**
  * GrowthSeries
  */
 export type GrowthSeries = {
@@ -539,6 +585,108 @@ export type ImportPublic = {
 };
 
 /**
+ * ImportUploadPublic
+ *
+ * How to upload an export file for ``POST /me/import/uploaded``: like an avatar upload.
+ */
+export type ImportUploadPublic = {
+    /**
+     * Method
+     *
+     * POST: multipart form with `fields` then the file; PUT: the raw bytes with `headers`.
+     */
+    method: 'POST' | 'PUT';
+    /**
+     * Url
+     */
+    url: string;
+    /**
+     * Fields
+     */
+    fields: {
+        [key: string]: string;
+    };
+    /**
+     * Headers
+     */
+    headers: {
+        [key: string]: string;
+    };
+    /**
+     * Key
+     */
+    key: string;
+    /**
+     * Expires In
+     */
+    expires_in: number;
+    /**
+     * Max Bytes
+     */
+    max_bytes: number;
+};
+
+/**
+ * ImportUploadedCreate
+ *
+ * ``POST /me/import/uploaded``: the ``key`` ``POST /me/import/upload`` gave.
+ */
+export type ImportUploadedCreate = {
+    /**
+     * Key
+     */
+    key: string;
+};
+
+/**
+ * ImportedConflict
+ *
+ * A sync conflict of the old account: imported resolved and acknowledged (its devices are gone).
+ */
+export type ImportedConflict = {
+    /**
+     * Entity
+     */
+    entity: 'skill' | 'profile';
+    /**
+     * Entity Id
+     */
+    entity_id: string;
+    /**
+     * Op Id
+     */
+    op_id?: string | null;
+    /**
+     * Source
+     */
+    source?: 'batch' | 'rest';
+    /**
+     * Resolution
+     */
+    resolution: 'incoming_won' | 'stored_won';
+    /**
+     * Winner
+     */
+    winner?: {
+        [key: string]: unknown;
+    } | null;
+    /**
+     * Loser
+     */
+    loser?: {
+        [key: string]: unknown;
+    } | null;
+    /**
+     * Created At
+     */
+    created_at?: string | null;
+    /**
+     * Acked At
+     */
+    acked_at?: string | null;
+};
+
+/**
  * ImportedLevel
  */
 export type ImportedLevel = {
@@ -562,6 +710,29 @@ export type ImportedLevel = {
      * Superseded
      */
     superseded?: boolean;
+    /**
+     * Created At
+     *
+     * Kept: the history keeps its dates
+     */
+    created_at?: string | null;
+};
+
+/**
+ * ImportedProfile
+ *
+ * What of the old profile comes along: how the user presents themselves (not the username, the
+ * e-mail or the avatar file, which belong to the old account).
+ */
+export type ImportedProfile = {
+    /**
+     * Display Name
+     */
+    display_name?: string | null;
+    /**
+     * Bio
+     */
+    bio?: string | null;
 };
 
 /**
@@ -3133,6 +3304,72 @@ export type AccountExportResponses = {
 
 export type AccountExportResponse = AccountExportResponses[keyof AccountExportResponses];
 
+export type AccountExportToStorageData = {
+    /**
+     * Body
+     */
+    body?: ExportCreate | null;
+    headers?: {
+        /**
+         * Makes a retry safe: the first answer is stored and replayed (with Idempotent-Replayed: true); the same key on another request is a 422
+         */
+        'Idempotency-Key'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/me/export';
+};
+
+export type AccountExportToStorageErrors = {
+    /**
+     * Malformed request
+     */
+    400: ErrorEnvelope;
+    /**
+     * Missing, expired or invalid access token (or, for login/refresh, bad credentials)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Not found
+     */
+    404: ErrorEnvelope;
+    /**
+     * Conflicts with the current state (details say with what)
+     */
+    409: ErrorEnvelope;
+    /**
+     * Body too large
+     */
+    413: ErrorEnvelope;
+    /**
+     * Body is not JSON
+     */
+    415: ErrorEnvelope;
+    /**
+     * Validation failed (details name the fields)
+     */
+    422: ErrorEnvelope;
+    /**
+     * Rate limited
+     */
+    429: ErrorEnvelope;
+    /**
+     * A dependency is unavailable
+     */
+    503: ErrorEnvelope;
+};
+
+export type AccountExportToStorageError = AccountExportToStorageErrors[keyof AccountExportToStorageErrors];
+
+export type AccountExportToStorageResponses = {
+    /**
+     * Successful Response
+     */
+    200: ExportLinkPublic;
+};
+
+export type AccountExportToStorageResponse = AccountExportToStorageResponses[keyof AccountExportToStorageResponses];
+
 export type AccountExportHistoryData = {
     body?: never;
     path?: never;
@@ -3369,6 +3606,132 @@ export type AccountImportResponses = {
 };
 
 export type AccountImportResponse = AccountImportResponses[keyof AccountImportResponses];
+
+export type AccountImportUploadData = {
+    body?: never;
+    headers?: {
+        /**
+         * Makes a retry safe: the first answer is stored and replayed (with Idempotent-Replayed: true); the same key on another request is a 422
+         */
+        'Idempotency-Key'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/me/import/upload';
+};
+
+export type AccountImportUploadErrors = {
+    /**
+     * Malformed request
+     */
+    400: ErrorEnvelope;
+    /**
+     * Missing, expired or invalid access token (or, for login/refresh, bad credentials)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Not found
+     */
+    404: ErrorEnvelope;
+    /**
+     * Conflicts with the current state (details say with what)
+     */
+    409: ErrorEnvelope;
+    /**
+     * Body too large
+     */
+    413: ErrorEnvelope;
+    /**
+     * Body is not JSON
+     */
+    415: ErrorEnvelope;
+    /**
+     * Validation failed (details name the fields)
+     */
+    422: ErrorEnvelope;
+    /**
+     * Rate limited
+     */
+    429: ErrorEnvelope;
+    /**
+     * A dependency is unavailable
+     */
+    503: ErrorEnvelope;
+};
+
+export type AccountImportUploadError = AccountImportUploadErrors[keyof AccountImportUploadErrors];
+
+export type AccountImportUploadResponses = {
+    /**
+     * Successful Response
+     */
+    200: ImportUploadPublic;
+};
+
+export type AccountImportUploadResponse = AccountImportUploadResponses[keyof AccountImportUploadResponses];
+
+export type AccountImportUploadedData = {
+    body: ImportUploadedCreate;
+    headers?: {
+        /**
+         * Makes a retry safe: the first answer is stored and replayed (with Idempotent-Replayed: true); the same key on another request is a 422
+         */
+        'Idempotency-Key'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/me/import/uploaded';
+};
+
+export type AccountImportUploadedErrors = {
+    /**
+     * Malformed request
+     */
+    400: ErrorEnvelope;
+    /**
+     * Missing, expired or invalid access token (or, for login/refresh, bad credentials)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Not found
+     */
+    404: ErrorEnvelope;
+    /**
+     * Conflicts with the current state (details say with what)
+     */
+    409: ErrorEnvelope;
+    /**
+     * Body too large
+     */
+    413: ErrorEnvelope;
+    /**
+     * Body is not JSON
+     */
+    415: ErrorEnvelope;
+    /**
+     * Validation failed (details name the fields)
+     */
+    422: ErrorEnvelope;
+    /**
+     * Rate limited
+     */
+    429: ErrorEnvelope;
+    /**
+     * A dependency is unavailable
+     */
+    503: ErrorEnvelope;
+};
+
+export type AccountImportUploadedError = AccountImportUploadedErrors[keyof AccountImportUploadedErrors];
+
+export type AccountImportUploadedResponses = {
+    /**
+     * Successful Response
+     */
+    200: ImportPublic;
+};
+
+export type AccountImportUploadedResponse = AccountImportUploadedResponses[keyof AccountImportUploadedResponses];
 
 export type ProfileGetData = {
     body?: never;
