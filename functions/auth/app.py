@@ -166,11 +166,11 @@ async def me(user_id: CurrentUser) -> Response:
 
 
 @account_router.delete("", status_code=204, response_class=Response, **documented("account.delete", 403, 409))
-async def delete_account(body: AccountDelete, principal: CurrentPrincipal, ip: ClientIp) -> Response:
+async def delete_account(principal: CurrentPrincipal, ip: ClientIp, body: AccountDelete | None = None) -> Response:
     """Erase the account: everything in it, its files, its sessions and sockets; the username stays
     reserved; a confirmation is mailed. Needs the password, or a token from a sign-in of the last few
     minutes (accounts without a password sign in again with their provider). Afterwards this token gets 401."""
-    erasure.delete_account(principal, body.password, ip)
+    erasure.delete_account(principal, body.password if body else None, ip)
     return no_content()
 
 
