@@ -83,6 +83,40 @@ def _forgot_rows() -> list[tuple[str, str]]:
     ]
 
 
+def _export_rows() -> list[tuple[str, str]]:
+    """POST /me/export's work for a large account (18 000 level changes with 500-character notes,
+    about 10 MB): the estimate GET /me/export decides by, and the streamed multipart upload to the
+    bucket, against the time one auth invocation has (10 s)."""
+    from local.aws_resources import ensure_avatar_bucket
+    from shared.clients import db
+    from shared.identity import portability
+    from shared.repositories.users import create_user
+
+    ensure_avatar_bucket()
+    conn = db.get_conn()
+    name = f"bx_{uuid.uuid4().hex[:10]}"
+    user = create_user(conn, username=name, email=f"{name}@bench.local", password_hash="!unusable")  # noqa: S106
+    try:
+        conn.execute("INSERT INTO skills (owner_id, name, category, level) VALUES (%s, 'Piano', 'music', 1)",
+                     (user["id"],))
+        conn.execute("INSERT INTO skill_progress (skill_id, owner_id, previous_level, new_level, note)"
+                     " SELECT s.id, s.owner_id, 1 + n %% 9, 1 + (n + 1) %% 9, repeat('n', 500)"
+                     " FROM skills s, generate_series(1, 18000) n WHERE s.owner_id = %s", (user["id"],))
+        began = time.perf_counter()
+        inline = portability.inline_fits(user["id"])
+        estimate_s = time.perf_counter() - began
+        began = time.perf_counter()
+        link = portability.export_to_storage(user["id"], "json")
+        export_s = time.perf_counter() - began
+    finally:
+        conn.execute("DELETE FROM users WHERE id = %s", (user["id"],))
+    return [
+        ("export size estimate (1 statement; decides inline vs 303)", f"{estimate_s * 1e3:.1f} ms (inline: {inline})"),
+        (f"POST /me/export work, {link.bytes / 1e6:.1f} MB multipart to the bucket", f"{export_s:.2f} s"),
+        ("export throughput", f"{link.bytes / 1e6 / export_s:.1f} MB/s (auth invocation: 10 s)"),
+    ]
+
+
 def _ua_rows() -> list[tuple[str, str]]:
     from local.template import ROOT
 
@@ -104,7 +138,7 @@ def _ua_rows() -> list[tuple[str, str]]:
 def run() -> list[tuple[str, str]]:
     rows = _ua_rows()
     if os.environ.get("DATABASE_URL") and os.environ.get("UPSTASH_REDIS_REST_URL"):
-        rows = _forgot_rows() + rows
+        rows = _forgot_rows() + _export_rows() + rows
     else:
         rows.append(("forgot-password rows", "skipped (local stack environment not set)"))
     return rows
