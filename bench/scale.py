@@ -90,6 +90,31 @@ def statements(conn: Any, users: int) -> dict[str, Statement]:
         "GET /me/stats": lambda c: profiles.category_stats(c, owner),
         "GET /sync (snapshot)": lambda c: sync.read(c, owner, None, 1000),
         "GET /users/{name} (public profile)": lambda c: profiles.public_profile(c, username),
+        **rank_statements(conn),
+    }
+
+
+def rank_statements(conn: Any) -> dict[str, Statement]:
+    """Rank depth (issue 17): my rank counts the listed entries ahead of me (O(rank), by design), so
+    it is measured at a fixed rank (#1,000: the same work at every size), mid-board and last; the
+    window and a page at mid-board; the distribution reads the whole overall board (O(listed))."""
+    from shared.repositories import ranks
+
+    listed = conn.execute("SELECT count(*) AS n FROM skill_scores WHERE category = '' AND public").fetchone()["n"]
+
+    def at(offset: int) -> Any:
+        return conn.execute("SELECT owner_id, score, username FROM skill_scores WHERE category = '' AND public"
+                            " ORDER BY score DESC, username OFFSET %s LIMIT 1", (offset,)).fetchone()
+
+    top, middle, last = at(999), at(listed // 2), at(listed - 1)
+    return {
+        "GET /leaderboard/me (#1,000)": lambda c: ranks.my_ranks(c, top["owner_id"]),
+        "GET /leaderboard/me (mid-board)": lambda c: ranks.my_ranks(c, middle["owner_id"]),
+        "GET /leaderboard/me (last)": lambda c: ranks.my_ranks(c, last["owner_id"]),
+        "?around=me (mid-board)": lambda c: ranks.around(c, middle["owner_id"], None),
+        "?cursor= page of 100 (mid-board)": lambda c: ranks.board_page(
+            c, None, (middle["score"], middle["username"]), 101),
+        "GET /leaderboard/distribution (uncached)": ranks.distribution,
     }
 
 

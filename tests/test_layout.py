@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
+import subprocess
 
 from local.template import ROOT
 
@@ -42,3 +43,12 @@ def test_nothing_reads_outside_the_repository():
     offenders = [str(p.relative_to(ROOT)) for folder in ("tests", "shared", "functions", "local", "bench")
                  for p in (ROOT / folder).rglob("*.py") if pattern.search(p.read_text())]
     assert offenders == []
+
+
+def test_no_tracked_symlink_points_outside_the_repository():
+    """A committed link into a developer's machine (a merge once committed `.venv` → a worktree's venv)
+    dangles in every clone: `make install` then fails with "File exists"."""
+    listed = subprocess.run(["git", "ls-files", "-s"], cwd=ROOT, capture_output=True, text=True, check=True)
+    links = [line.split("\t", 1)[1] for line in listed.stdout.splitlines() if line.startswith("120000")]
+    outside = [link for link in links if not (ROOT / link).resolve().is_relative_to(ROOT.resolve())]
+    assert outside == []

@@ -4,13 +4,15 @@ card (SVG and PNG), people search, the leaderboard.
 The public routes (``/users/…``, ``/leaderboard``) are anonymous by design: they answer the same for
 everyone (privacy → 404 for all, owner included), which is what makes them cacheable in Redis and
 by browsers and CDNs; search results alone are never cached. The ``/me`` routes carry the caller's
-``X-Sync-Version``.
+``X-Sync-Version``. Rank depth (issue 17): ``/leaderboard/me`` and ``/leaderboard?around=me`` are the
+caller's own (a token, private caching); board pages past the top 100 (``?cursor=``) and the level
+distribution are public like the board.
 """
 
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Annotated
+from typing import Annotated, Literal
 
 import shared.core.coldstart  # noqa: F401 - first: pauses the GC during the imports below
 
@@ -19,17 +21,28 @@ from mangum import Mangum
 
 from shared.clients import db
 from shared.core.errors import NotFoundError, SessionRevokedError, ValidationFailedError
+from shared.core.headers import PRIVATE
 from shared.http.app import api_router, create_app
-from shared.http.auth import CurrentUser, SearchClientIp
+from shared.http.auth import BearerIfSent, CurrentUser, RankClientIp, SearchClientIp, client_ip, user_of
 from shared.http.openapi import documented, merged
 from shared.http.preconditions import Precondition, entity_json, precondition_failed
 from shared.http.responses import no_store_json, private_json, respond
+from shared.identity import ratelimit
 from shared.models.categories import Category
 from shared.models.growth import GrowthSeries
 from shared.models.people import PeoplePage
-from shared.models.profiles import CharacterStats, Leaderboard, ProfilePublic, ProfileUpdate, PublicProfile
+from shared.models.profiles import (
+    CharacterStats,
+    Leaderboard,
+    LevelDistribution,
+    MyRank,
+    ProfilePublic,
+    ProfileUpdate,
+    PublicProfile,
+)
 from shared.public import cache as public_cache
 from shared.public import growth, privacy
+from shared.public import ranks as public_ranks
 from shared.public import views as public_views
 from shared.public.character import build_stats
 from shared.repositories import history, profiles, search
@@ -40,6 +53,7 @@ SearchQuery = Annotated[str, Query(min_length=2, max_length=50, pattern=r"^[^\x0
                                    description="Username or display name, or a part of one (2..50 characters).")]
 SearchLimit = Annotated[int, Query(ge=1, le=50, description="Page size, 1..50.")]
 Cursor = Annotated[str | None, Query(max_length=512, description="next_cursor of the previous page.")]
+Around = Annotated[Literal["me"] | None, Query(description="me: the five entries above and below you (needs a token)")]
 StatsDate = Annotated[date, Query(ge=date(2000, 1, 1), le=date(2999, 12, 31), description="A date (YYYY-MM-DD).")]
 MAX_SERIES_WEEKS = 156
 PUBLIC_PROFILE_CACHING = "public, no-cache"  # always revalidate: a 304 from Redis is cheap
@@ -63,7 +77,7 @@ async def update_profile(request: Request, user: CurrentUser, body: ProfileUpdat
     is a 412 carrying its current state; without, last write wins."""
     changes = body.changes()
     if privacy.hides(changes):  # its public copies go first, or the change is refused (503)
-        privacy.drop_before_hiding(user)
+        privacy.drop_before_hiding(user, changes)
     result = db.run(lambda conn: profiles.update_profile(conn, user, changes, **precondition.as_params()))
     if result.status == "revoked":
         raise SessionRevokedError()
@@ -146,10 +160,41 @@ async def find_people(_ip: SearchClientIp, q: SearchQuery, limit: SearchLimit = 
 
 
 @router.get("/leaderboard", response_model=Leaderboard, **documented("leaderboard.get", conditional=True))
-async def leaderboard(request: Request, category: Category | None = None) -> Response:
-    """The top 100 public profiles by total level, or by total level within ``category``."""
-    body = public_views.leaderboard_body(category and str(category))
+async def leaderboard(request: Request, token: BearerIfSent, category: Category | None = None,
+                      cursor: Cursor = None, around: Around = None) -> Response:
+    """The top 100 listed profiles (public, not opted out) by total level, or by total level within
+    ``category``; ``next_cursor`` pages on, 100 at a time. ``around=me`` (needs a token): the five
+    entries above the caller, the caller and the five below, or no entries and ``unranked_reason``."""
+    board = category and str(category)
+    if around is not None:
+        if cursor is not None:
+            raise ValidationFailedError("invalid input: query.around cannot be combined with a cursor", details=[
+                {"field": "query.around", "message": "cannot be combined with cursor", "type": "exclusive"}])
+        user = await user_of(token)
+        ratelimit.throttle_rank_ip(client_ip(request))
+        return respond(request, public_ranks.around_me(user, board), cache_control=PRIVATE)
+    if cursor is not None:
+        ratelimit.throttle_rank_ip(client_ip(request))
+        return respond(request, public_ranks.board_page(board, cursor), cache_control=LEADERBOARD_CACHING)
+    body = public_views.leaderboard_body(board)
     return respond(request, body.encode(), cache_control=LEADERBOARD_CACHING)
+
+
+@router.get("/leaderboard/me", response_model=MyRank, **documented("leaderboard.me", conditional=True, sync=True))
+async def my_rank(request: Request, user: CurrentUser, _ip: RankClientIp) -> Response:
+    """My rank and score overall and in every category. Rank = 1 + the listed users with a higher
+    score (ties share a rank, as on the board); null, with ``unranked_reason``, when my profile is
+    private, I opted out of the leaderboards, or I have no score on that board."""
+    version, body = public_ranks.my_rank(user)
+    return private_json(request, body, version)
+
+
+@router.get("/leaderboard/distribution", response_model=LevelDistribution,
+            **documented("leaderboard.distribution", conditional=True))
+async def distribution(request: Request) -> Response:
+    """Listed users (public, not opted out, with at least one skill) per character level; a level
+    with fewer than ``min_bucket`` (5) users reports null, so no count singles anyone out."""
+    return respond(request, public_ranks.distribution_body().encode(), cache_control=LEADERBOARD_CACHING)
 
 
 app = create_app(router)

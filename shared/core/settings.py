@@ -131,8 +131,9 @@ class Settings(BaseSettings):
     oauth_http_timeout_s: float = 5.0
     oauth_callbacks_per_min: int = 20
 
-    # People search (issue 17): GET /users?q= requests per minute from one IP (fails open: public data).
-    search_requests_per_min: int = 60
+    # Rank depth (issue 17): uncached rank reads (GET /leaderboard/me, ?around=me, ?cursor= pages) per
+    # minute from one IP; each counts the board entries ahead of a key (fails open, as search).
+    rank_requests_per_min: int = 120
 
     # Maintenance (the daily MaintenanceFunction, shared.ops.maintenance): how long data nobody reads any
     # more is kept. Why each default:

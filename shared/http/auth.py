@@ -44,7 +44,15 @@ async def _optional_user_id(
     return (await _current_principal(credentials)).user_id
 
 
+async def user_of(credentials: HTTPAuthorizationCredentials | None) -> uuid.UUID:
+    """The caller, for a public route that needs a token only for some of its parameters (e.g.
+    ``GET /leaderboard?around=me``): the same check as ``CurrentUser``, run only when asked, so a
+    stale token sent along to the public view does not turn it into a 401."""
+    return (await _current_principal(credentials)).user_id
+
+
 CurrentPrincipal = Annotated[Principal, Depends(_current_principal)]
+BearerIfSent = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 CurrentUser = Annotated[uuid.UUID, Depends(_current_user_id)]
 OptionalUser = Annotated[uuid.UUID | None, Depends(_optional_user_id)]
 
@@ -76,3 +84,11 @@ async def _search_throttled_ip(ip: Annotated[str, Depends(client_ip)]) -> str:
 
 
 SearchClientIp = Annotated[str, Depends(_search_throttled_ip)]
+
+
+async def _rank_throttled_ip(ip: Annotated[str, Depends(client_ip)]) -> str:
+    ratelimit.throttle_rank_ip(ip)
+    return ip
+
+
+RankClientIp = Annotated[str, Depends(_rank_throttled_ip)]

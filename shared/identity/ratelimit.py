@@ -122,3 +122,10 @@ def throttle_search_ip(client_ip: str) -> None:
     bounded anyway (a 50-character query, a 50-row page, the statement timeout, API Gateway's
     throttle), and a Redis outage must not take search down with it (a warning is logged)."""
     check(Rule("search-ip", get_settings().search_requests_per_min), hashed(client_ip), fail_open=True)
+
+
+def throttle_rank_ip(client_ip: str) -> None:
+    """The per-IP limit on the uncached rank reads (issue 17: my rank, around me, board pages past the
+    top 100), which FAILS OPEN like search's: each request is bounded (an index range count per board,
+    a page of 100) and the data is public or the caller's own; the limit guards capacity."""
+    check(Rule("rank-ip", get_settings().rank_requests_per_min), hashed(client_ip), fail_open=True)

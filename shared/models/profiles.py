@@ -137,6 +137,51 @@ class LeaderboardEntry(BaseModel):
     character_level: int
 
 
+UnrankedReason = Literal["private", "hidden", "no_skills"]
+UNRANKED = ("private: your profile is private; hidden: you opted out of the leaderboards "
+            "(privacy_settings.leaderboard); no_skills: you have no score on this board")
+
+
 class Leaderboard(BaseModel):
+    """A page of a board in board order (score DESC, then username); ``rank`` is board-wide
+    (1 + the listed users with a higher score: ties share a rank)."""
+
     category: Category | None
     entries: list[LeaderboardEntry]
+    next_cursor: str | None = Field(description="The next page (?cursor=), or null at the board's end or with around.")
+    unranked_reason: UnrankedReason | None = Field(
+        description=f"around=me only, when you are on no rank of this board (entries is then empty). {UNRANKED}")
+
+
+class BoardRank(BaseModel):
+    """My place on one board (overall, or one category)."""
+
+    category: Category | None = Field(description="null: the overall board (total level)")
+    rank: int | None = Field(description="1 + the listed users with a higher score (ties share a rank); "
+                                         "null when unranked")
+    score: int
+    skill_count: int
+    unranked_reason: UnrankedReason | None = Field(description=UNRANKED)
+
+
+class MyRank(BaseModel):
+    """``GET /leaderboard/me``: my rank and score overall and in every category (fixed order)."""
+
+    listed: bool = Field(description="Whether you appear on the leaderboards at all (public and not opted out)")
+    character_level: int
+    overall: BoardRank
+    categories: list[BoardRank]
+
+
+class LevelBucket(BaseModel):
+    character_level: int
+    users: int | None = Field(description="Listed users at this character level; null when fewer than min_bucket "
+                                          "(suppressed, so a count cannot single anyone out)")
+
+
+class LevelDistribution(BaseModel):
+    """``GET /leaderboard/distribution``: listed users with a score (on the overall board) per
+    character level, lowest level first; only levels that have any."""
+
+    min_bucket: int = Field(description="Counts below this are reported as null")
+    levels: list[LevelBucket]

@@ -42,8 +42,13 @@ def leaderboard_key(category: str | None) -> str:
     return f"{PREFIX}:leaderboard:{category or 'all'}"
 
 
+def distribution_key() -> str:
+    """Listed users per character level (issue 17): dropped with the boards, as it counts the same users."""
+    return f"{PREFIX}:leaderboard-distribution"
+
+
 def leaderboard_keys() -> list[str]:
-    return [leaderboard_key(None), *(leaderboard_key(c) for c in CATEGORIES)]
+    return [leaderboard_key(None), *(leaderboard_key(c) for c in CATEGORIES), distribution_key()]
 
 
 def keys_for(username: str | None, *, leaderboards: bool = False) -> list[str]:

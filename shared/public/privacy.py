@@ -33,18 +33,25 @@ CARD_CDN_BOUND_S = public_cache.CARD_TTL_S + CARD_STALE_WHILE_REVALIDATE_S
 
 
 def hides(changes: dict[str, Any]) -> bool:
-    """Whether a profile change makes the profile private."""
-    return (changes.get("privacy_settings") or {}).get("profile_visibility") == "private"
+    """Whether a profile change makes the profile private, or takes it off the leaderboards (issue 17:
+    the opt-out leaves the cached boards and the level distribution by the same rule)."""
+    settings = changes.get("privacy_settings") or {}
+    return settings.get("profile_visibility") == "private" or settings.get("leaderboard") == "hidden"
 
 
-def drop_before_hiding(user_id: uuid.UUID) -> None:
-    """Drop the cached public views of a profile about to be hidden, or refuse (503) the change.
+def drop_before_hiding(user_id: uuid.UUID, changes: dict[str, Any] | None = None) -> None:
+    """Drop the cached public views of a profile about to be hidden (made private, or taken off the
+    leaderboards: ``changes``), or refuse (503) the change.
 
     One read for the username (profiles are cached by name; a rare path), then one DEL.
     """
     _, profile = db.run(lambda conn: profiles.get_profile(conn, user_id))
-    if (profile.get("privacy_settings") or {}).get("profile_visibility") == "private":
-        return  # already hidden: nothing public is cached for it
+    stored = profile.get("privacy_settings") or {}
+    if stored.get("profile_visibility") == "private":
+        return  # already hidden: nothing public is cached for it, and it is on no board
+    going_private = changes is None or (changes.get("privacy_settings") or {}).get("profile_visibility") == "private"
+    if not going_private and stored.get("leaderboard") == "hidden":
+        return  # already off the boards: nothing cached lists it
     try:
         public_cache.invalidate(profile["username"], leaderboards=True)  # the boards list it too
     except Exception as exc:

@@ -99,9 +99,12 @@ def card_png_body(username: str) -> bytes | None:
 
 
 def _build_leaderboard(category: str | None) -> str:
-    rows = db.run(lambda conn: profiles.leaderboard(conn, category, LEADERBOARD_SIZE))
-    entries = [{**row, "character_level": character_level(row["total_level"])} for row in rows]
-    return json_bytes({"category": category, "entries": entries}).decode()
+    from shared.public.ranks import next_cursor
+
+    rows = db.run(lambda conn: profiles.leaderboard(conn, category, LEADERBOARD_SIZE + 1))  # +1: a next page?
+    entries = [{**row, "character_level": character_level(row["total_level"])} for row in rows[:LEADERBOARD_SIZE]]
+    return json_bytes({"category": category, "entries": entries, "next_cursor": next_cursor(category, rows,
+                       LEADERBOARD_SIZE), "unranked_reason": None}).decode()
 
 
 def leaderboard_body(category: str | None) -> str:

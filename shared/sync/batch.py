@@ -25,6 +25,7 @@ from pydantic import ValidationError
 from shared.clients import db
 from shared.core.errors import AppError
 from shared.models.sync import BatchResult, Operation, OperationResult, ProfileOperation, SkillOperation, SyncBatch
+from shared.public import privacy
 from shared.repositories import conflicts, operations, profiles, skills, users
 
 Row = dict[str, Any]
@@ -90,6 +91,10 @@ def announce(owner_id: uuid.UUID, outcomes: list[Outcome]) -> None:
 
 
 def _apply_once(owner_id: uuid.UUID, op: Operation) -> Outcome:
+    if isinstance(op, ProfileOperation) and privacy.hides(changes := op.update_body().changes()):
+        # As PATCH /me/profile: the public copies go first, or a 503 stops the batch here. The
+        # operations before this one are committed and replay as such when the device retries.
+        privacy.drop_before_hiding(owner_id, changes)
     with db.transaction() as conn:
         if not operations.claim(conn, owner_id, op.op_id):
             stored = OperationResult.model_validate(operations.stored_result(conn, owner_id, op.op_id))

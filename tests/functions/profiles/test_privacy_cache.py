@@ -64,3 +64,66 @@ def test_hiding_drops_the_cached_copies_before_the_write(alice, redis_counter):
     assert public_views() == (404, 404)
     assert call(handler, "PATCH", "/api/v1/me/profile", headers, PRIVATE).status == 200  # already private
 
+
+
+def test_opting_out_of_the_boards_is_refused_while_they_cannot_be_dropped(alice, stack):
+    """Issue 17: the leaderboard opt-out follows the same rule: the cached boards and the level
+    distribution list the user until dropped, so they go first or nothing is written."""
+    user, headers = alice
+    opt_out = {"privacy_settings": {"leaderboard": "hidden"}}
+    board = call(handler, "GET", "/api/v1/leaderboard").json["entries"]
+    assert [e["username"] for e in board] == ["alice"]
+    assert call(handler, "GET", "/api/v1/leaderboard/distribution").status == 200  # both cached now
+    stack.stop_bridge()
+    try:
+        reset_all()
+        refused = call(handler, "PATCH", "/api/v1/me/profile", headers, opt_out)
+        assert refused.status == 503 and refused.json["error"]["code"] == "cache_unavailable"
+        settings = db_one("SELECT privacy_settings FROM users WHERE id = %s", user["id"])["privacy_settings"]
+        assert "leaderboard" not in settings
+    finally:
+        stack.start_bridge()
+        reset_all()
+    assert call(handler, "PATCH", "/api/v1/me/profile", headers, opt_out).status == 200
+    assert call(handler, "GET", "/api/v1/leaderboard").json["entries"] == []  # at once
+    assert call(handler, "GET", "/api/v1/leaderboard/distribution").json["levels"] == []
+
+
+def test_opting_out_drops_the_boards_before_the_write(alice, redis_counter):
+    _, headers = alice
+    opt_out = {"privacy_settings": {"leaderboard": "hidden"}}
+    redis_counter.reset()
+    assert call(handler, "PATCH", "/api/v1/me/profile", headers, opt_out).status == 200
+    assert redis_counter.count == 2, redis_counter.statements  # the drop before, and the write's own after
+    redis_counter.reset()
+    assert call(handler, "PATCH", "/api/v1/me/profile", headers, opt_out).status == 200  # already off: no drop
+    assert redis_counter.count == 0, redis_counter.statements  # (and an unchanged write drops nothing)
+
+
+def test_an_offline_batch_that_hides_the_profile_drops_the_public_copies_first_or_is_refused(alice, stack):
+    """The sync batch is the other way to write a profile: the same rule holds there. The operations
+    before the refused one are committed and replay as such when the device retries the batch."""
+    from datetime import UTC, datetime
+
+    from functions.realtime.app import handler as realtime
+
+    user, headers = alice
+    at = datetime.now(UTC).isoformat()
+    ops = {"operations": [{"op_id": "bio-1", "type": "profile.update", "data": {"bio": "offline"}, "updated_at": at},
+                          {"op_id": "hide-1", "type": "profile.update", "data": PRIVATE, "updated_at": at}]}
+    assert public_views() == (200, 200)  # both cached now
+    stack.stop_bridge()
+    try:
+        reset_all()
+        refused = call(realtime, "POST", "/api/v1/sync/batch", headers, ops)
+        assert refused.status == 503 and refused.json["error"]["code"] == "cache_unavailable"
+        assert visibility(user) == "public"
+    finally:
+        stack.start_bridge()
+        reset_all()
+
+    retried = call(realtime, "POST", "/api/v1/sync/batch", headers, ops)
+    assert retried.status == 200, retried
+    assert [(r["op_id"], r["status"], r.get("replayed")) for r in retried.json["results"]] == [
+        ("bio-1", "applied", True), ("hide-1", "applied", False)]
+    assert visibility(user) == "private" and public_views() == (404, 404)

@@ -17,7 +17,7 @@ def test_a_skill_write_drops_its_owners_profile_and_card_but_leaves_the_boards(r
     after_write("00000000-0000-0000-0000-000000000001", {"entity": "skill", "version": 3, "username": "Alice"})
     assert redis_counter.count == 1
     assert get_redis().exists(*mine) == 0 and get_redis().get(other) == "cached"
-    assert get_redis().exists(*boards) == len(boards) == 1 + 10  # overall + one per category: TTL only
+    assert get_redis().exists(*boards) == len(boards) == 1 + 10 + 1  # overall, per category, distribution: TTL only
 
 
 def test_a_profile_write_also_drops_every_board_in_the_same_call(redis_counter):
@@ -27,7 +27,7 @@ def test_a_profile_write_also_drops_every_board_in_the_same_call(redis_counter):
     redis_counter.reset()
     after_write("00000000-0000-0000-0000-000000000001", {"entity": "profile", "version": 4, "username": "alice"})
     assert redis_counter.count == 1
-    assert get_redis().exists(*keys) == 0 and len(keys) == 2 + 1 + 10
+    assert get_redis().exists(*keys) == 0 and len(keys) == 2 + 1 + 10 + 1  # + the level distribution
 
 
 def test_after_write_survives_an_unreachable_cache(stack):

@@ -218,6 +218,38 @@ export type BatchResult = {
 };
 
 /**
+ * BoardRank
+ *
+ * My place on one board (overall, or one category).
+ */
+export type BoardRank = {
+    /**
+     * null: the overall board (total level)
+     */
+    category: Category | null;
+    /**
+     * Rank
+     *
+     * 1 + the listed users with a higher score (ties share a rank); null when unranked
+     */
+    rank: number | null;
+    /**
+     * Score
+     */
+    score: number;
+    /**
+     * Skill Count
+     */
+    skill_count: number;
+    /**
+     * Unranked Reason
+     *
+     * private: your profile is private; hidden: you opted out of the leaderboards (privacy_settings.leaderboard); no_skills: you have no score on this board
+     */
+    unranked_reason: 'private' | 'hidden' | 'no_skills' | null;
+};
+
+/**
  * Category
  *
  * What a skill is about. The value is the slug stored in ``skills.category``.
@@ -780,6 +812,9 @@ export type ImportedSkill = {
 
 /**
  * Leaderboard
+ *
+ * A page of a board in board order (score DESC, then username); ``rank`` is board-wide
+ * (1 + the listed users with a higher score: ties share a rank).
  */
 export type Leaderboard = {
     category: Category | null;
@@ -787,6 +822,18 @@ export type Leaderboard = {
      * Entries
      */
     entries: Array<LeaderboardEntry>;
+    /**
+     * Next Cursor
+     *
+     * The next page (?cursor=), or null at the board's end or with around.
+     */
+    next_cursor: string | null;
+    /**
+     * Unranked Reason
+     *
+     * around=me only, when you are on no rank of this board (entries is then empty). private: your profile is private; hidden: you opted out of the leaderboards (privacy_settings.leaderboard); no_skills: you have no score on this board
+     */
+    unranked_reason: 'private' | 'hidden' | 'no_skills' | null;
 };
 
 /**
@@ -828,6 +875,41 @@ export type LeaderboardEntry = {
 };
 
 /**
+ * LevelBucket
+ */
+export type LevelBucket = {
+    /**
+     * Character Level
+     */
+    character_level: number;
+    /**
+     * Users
+     *
+     * Listed users at this character level; null when fewer than min_bucket (suppressed, so a count cannot single anyone out)
+     */
+    users: number | null;
+};
+
+/**
+ * LevelDistribution
+ *
+ * ``GET /leaderboard/distribution``: listed users with a score (on the overall board) per
+ * character level, lowest level first; only levels that have any.
+ */
+export type LevelDistribution = {
+    /**
+     * Min Bucket
+     *
+     * Counts below this are reported as null
+     */
+    min_bucket: number;
+    /**
+     * Levels
+     */
+    levels: Array<LevelBucket>;
+};
+
+/**
  * LoginCreate
  *
  * Sign-in: ``username`` may be the username or the e-mail address.
@@ -847,6 +929,29 @@ export type LoginCreate = {
      * How GET /me/sessions names this device (default: from the User-Agent)
      */
     device_name?: string | null;
+};
+
+/**
+ * MyRank
+ *
+ * ``GET /leaderboard/me``: my rank and score overall and in every category (fixed order).
+ */
+export type MyRank = {
+    /**
+     * Listed
+     *
+     * Whether you appear on the leaderboards at all (public and not opted out)
+     */
+    listed: boolean;
+    /**
+     * Character Level
+     */
+    character_level: number;
+    overall: BoardRank;
+    /**
+     * Categories
+     */
+    categories: Array<BoardRank>;
 };
 
 /**
@@ -2882,6 +2987,18 @@ export type LeaderboardGetData = {
          * Category
          */
         category?: Category;
+        /**
+         * Cursor
+         *
+         * next_cursor of the previous page.
+         */
+        cursor?: string;
+        /**
+         * Around
+         *
+         * me: the five entries above and below you (needs a token)
+         */
+        around?: 'me';
     };
     url: '/api/v1/leaderboard';
 };
@@ -2891,6 +3008,10 @@ export type LeaderboardGetErrors = {
      * Malformed request
      */
     400: ErrorEnvelope;
+    /**
+     * Missing, expired or invalid access token (or, for login/refresh, bad credentials)
+     */
+    401: ErrorEnvelope;
     /**
      * Not found
      */
@@ -2928,8 +3049,125 @@ export type LeaderboardGetResponses = {
 
 export type LeaderboardGetResponse = LeaderboardGetResponses[keyof LeaderboardGetResponses];
 
+export type LeaderboardDistributionData = {
+    body?: never;
+    headers?: {
+        /**
+         * An ETag this client holds: a 304 without a body answers when it is current
+         */
+        'If-None-Match'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/leaderboard/distribution';
+};
+
+export type LeaderboardDistributionErrors = {
+    /**
+     * Malformed request
+     */
+    400: ErrorEnvelope;
+    /**
+     * Not found
+     */
+    404: ErrorEnvelope;
+    /**
+     * Body too large
+     */
+    413: ErrorEnvelope;
+    /**
+     * Body is not JSON
+     */
+    415: ErrorEnvelope;
+    /**
+     * Validation failed (details name the fields)
+     */
+    422: ErrorEnvelope;
+    /**
+     * Rate limited
+     */
+    429: ErrorEnvelope;
+    /**
+     * A dependency is unavailable
+     */
+    503: ErrorEnvelope;
+};
+
+export type LeaderboardDistributionError = LeaderboardDistributionErrors[keyof LeaderboardDistributionErrors];
+
+export type LeaderboardDistributionResponses = {
+    /**
+     * Successful Response
+     */
+    200: LevelDistribution;
+};
+
+export type LeaderboardDistributionResponse = LeaderboardDistributionResponses[keyof LeaderboardDistributionResponses];
+
+export type LeaderboardMeData = {
+    body?: never;
+    headers?: {
+        /**
+         * An ETag this client holds: a 304 without a body answers when it is current
+         */
+        'If-None-Match'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/leaderboard/me';
+};
+
+export type LeaderboardMeErrors = {
+    /**
+     * Malformed request
+     */
+    400: ErrorEnvelope;
+    /**
+     * Missing, expired or invalid access token (or, for login/refresh, bad credentials)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Not found
+     */
+    404: ErrorEnvelope;
+    /**
+     * Body too large
+     */
+    413: ErrorEnvelope;
+    /**
+     * Body is not JSON
+     */
+    415: ErrorEnvelope;
+    /**
+     * Validation failed (details name the fields)
+     */
+    422: ErrorEnvelope;
+    /**
+     * Rate limited
+     */
+    429: ErrorEnvelope;
+    /**
+     * A dependency is unavailable
+     */
+    503: ErrorEnvelope;
+};
+
+export type LeaderboardMeError = LeaderboardMeErrors[keyof LeaderboardMeErrors];
+
+export type LeaderboardMeResponses = {
+    /**
+     * Successful Response
+     */
+    200: MyRank;
+};
+
+export type LeaderboardMeResponse = LeaderboardMeResponses[keyof LeaderboardMeResponses];
+
 export type AccountDeleteData = {
-    body: AccountDelete;
+    /**
+     * Body
+     */
+    body?: AccountDelete | null;
     headers?: {
         /**
          * Makes a retry safe: the first answer is stored and replayed (with Idempotent-Replayed: true); the same key on another request is a 422

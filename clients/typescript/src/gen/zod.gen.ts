@@ -97,6 +97,23 @@ export const zCategory = z.enum([
 ]);
 
 /**
+ * BoardRank
+ *
+ * My place on one board (overall, or one category).
+ */
+export const zBoardRank = z.object({
+    category: zCategory.nullable(),
+    rank: z.int().nullable(),
+    score: z.int(),
+    skill_count: z.int(),
+    unranked_reason: z.enum([
+        'private',
+        'hidden',
+        'no_skills'
+    ]).nullable()
+});
+
+/**
  * CategoryStats
  */
 export const zCategoryStats = z.object({
@@ -415,10 +432,38 @@ export const zLeaderboardEntry = z.object({
 
 /**
  * Leaderboard
+ *
+ * A page of a board in board order (score DESC, then username); ``rank`` is board-wide
+ * (1 + the listed users with a higher score: ties share a rank).
  */
 export const zLeaderboard = z.object({
     category: zCategory.nullable(),
-    entries: z.array(zLeaderboardEntry)
+    entries: z.array(zLeaderboardEntry),
+    next_cursor: z.string().nullable(),
+    unranked_reason: z.enum([
+        'private',
+        'hidden',
+        'no_skills'
+    ]).nullable()
+});
+
+/**
+ * LevelBucket
+ */
+export const zLevelBucket = z.object({
+    character_level: z.int(),
+    users: z.int().nullable()
+});
+
+/**
+ * LevelDistribution
+ *
+ * ``GET /leaderboard/distribution``: listed users with a score (on the overall board) per
+ * character level, lowest level first; only levels that have any.
+ */
+export const zLevelDistribution = z.object({
+    min_bucket: z.int(),
+    levels: z.array(zLevelBucket)
 });
 
 /**
@@ -430,6 +475,18 @@ export const zLoginCreate = z.object({
     username: z.string().min(1).max(320),
     password: z.string().min(1).max(128),
     device_name: z.string().min(1).max(100).nullish()
+});
+
+/**
+ * MyRank
+ *
+ * ``GET /leaderboard/me``: my rank and score overall and in every category (fixed order).
+ */
+export const zMyRank = z.object({
+    listed: z.boolean(),
+    character_level: z.int(),
+    overall: zBoardRank,
+    categories: z.array(zBoardRank)
 });
 
 /**
@@ -1117,7 +1174,9 @@ export const zLeaderboardGetHeaders = z.object({
 });
 
 export const zLeaderboardGetQuery = z.object({
-    category: zCategory.optional()
+    category: zCategory.optional(),
+    cursor: z.string().max(512).optional(),
+    around: z.literal('me').optional()
 });
 
 /**
@@ -1125,7 +1184,28 @@ export const zLeaderboardGetQuery = z.object({
  */
 export const zLeaderboardGetResponse = zLeaderboard;
 
-export const zAccountDeleteBody = zAccountDelete;
+export const zLeaderboardDistributionHeaders = z.object({
+    'If-None-Match': z.string().optional()
+});
+
+/**
+ * Successful Response
+ */
+export const zLeaderboardDistributionResponse = zLevelDistribution;
+
+export const zLeaderboardMeHeaders = z.object({
+    'If-None-Match': z.string().optional()
+});
+
+/**
+ * Successful Response
+ */
+export const zLeaderboardMeResponse = zMyRank;
+
+/**
+ * Body
+ */
+export const zAccountDeleteBody = zAccountDelete.nullable();
 
 export const zAccountDeleteHeaders = z.object({
     'Idempotency-Key': z.string().regex(/^[\x21-\x7e]{1,99}$/).optional()

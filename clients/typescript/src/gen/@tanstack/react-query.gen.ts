@@ -3,8 +3,8 @@
 import { type InfiniteData, infiniteQueryOptions, queryOptions, type UseMutationOptions } from '@tanstack/react-query';
 
 import { client } from '../client.gen.js';
-import { accountChangeEmail, accountChangeUsername, accountDelete, accountExport, accountExportHistory, accountExportToStorage, accountImport, accountImportUpload, accountImportUploaded, accountSecurityEvents, accountSessions, accountSignOutDevice, authChangePassword, authForgotPassword, authJwks, authLogin, authLogout, authLogoutAll, authMe, authOauthCallback, authOauthSignup, authOauthStart, authRefresh, authRegister, authResendVerification, authResetPassword, authVerifyEmail, avatarConfirm, avatarDelete, avatarUpload, digestUnsubscribe, digestUnsubscribeConfirm, healthGet, identitiesDelete, identitiesList, leaderboardGet, type Options, profileGet, profileStats, profileStatsSeries, profileUpdate, progressList, realtimeTicket, skillsCreate, skillsDelete, skillsGet, skillsList, skillsProgress, skillsUpdate, syncAckConflict, syncBatch, syncConflicts, syncGet, usersCard, usersCardPng, usersGet, usersSearch } from '../sdk.gen.js';
-import type { AccountChangeEmailData, AccountChangeEmailError, AccountChangeEmailResponse, AccountChangeUsernameData, AccountChangeUsernameError, AccountChangeUsernameResponse, AccountDeleteData, AccountDeleteError, AccountDeleteResponse, AccountExportData, AccountExportError, AccountExportHistoryData, AccountExportHistoryError, AccountExportHistoryResponse, AccountExportResponse, AccountExportToStorageData, AccountExportToStorageError, AccountExportToStorageResponse, AccountImportData, AccountImportError, AccountImportResponse, AccountImportUploadData, AccountImportUploadedData, AccountImportUploadedError, AccountImportUploadedResponse, AccountImportUploadError, AccountImportUploadResponse, AccountSecurityEventsData, AccountSecurityEventsError, AccountSecurityEventsResponse, AccountSessionsData, AccountSessionsError, AccountSessionsResponse, AccountSignOutDeviceData, AccountSignOutDeviceError, AccountSignOutDeviceResponse, AuthChangePasswordData, AuthChangePasswordError, AuthChangePasswordResponse, AuthForgotPasswordData, AuthForgotPasswordError, AuthForgotPasswordResponse, AuthJwksData, AuthJwksError, AuthLoginData, AuthLoginError, AuthLoginResponse, AuthLogoutAllData, AuthLogoutAllError, AuthLogoutAllResponse, AuthLogoutData, AuthLogoutError, AuthLogoutResponse, AuthMeData, AuthMeError, AuthMeResponse, AuthOauthCallbackData, AuthOauthCallbackError, AuthOauthCallbackResponse, AuthOauthSignupData, AuthOauthSignupError, AuthOauthSignupResponse, AuthOauthStartData, AuthOauthStartError, AuthOauthStartResponse, AuthRefreshData, AuthRefreshError, AuthRefreshResponse, AuthRegisterData, AuthRegisterError, AuthRegisterResponse, AuthResendVerificationData, AuthResendVerificationError, AuthResendVerificationResponse, AuthResetPasswordData, AuthResetPasswordError, AuthResetPasswordResponse, AuthVerifyEmailData, AuthVerifyEmailError, AuthVerifyEmailResponse, AvatarConfirmData, AvatarConfirmError, AvatarConfirmResponse, AvatarDeleteData, AvatarDeleteError, AvatarDeleteResponse, AvatarUploadData, AvatarUploadError, AvatarUploadResponse, DigestUnsubscribeConfirmData, DigestUnsubscribeConfirmError, DigestUnsubscribeConfirmResponse, DigestUnsubscribeData, DigestUnsubscribeError, DigestUnsubscribeResponse, HealthGetData, HealthGetError, HealthGetResponse, IdentitiesDeleteData, IdentitiesDeleteError, IdentitiesDeleteResponse, IdentitiesListData, IdentitiesListError, IdentitiesListResponse, LeaderboardGetData, LeaderboardGetError, LeaderboardGetResponse, ProfileGetData, ProfileGetError, ProfileGetResponse, ProfileStatsData, ProfileStatsError, ProfileStatsResponse, ProfileStatsSeriesData, ProfileStatsSeriesError, ProfileStatsSeriesResponse, ProfileUpdateData, ProfileUpdateError, ProfileUpdateResponse, ProgressListData, ProgressListError, ProgressListResponse, RealtimeTicketData, RealtimeTicketError, RealtimeTicketResponse, SkillsCreateData, SkillsCreateError, SkillsCreateResponse, SkillsDeleteData, SkillsDeleteError, SkillsDeleteResponse, SkillsGetData, SkillsGetError, SkillsGetResponse, SkillsListData, SkillsListError, SkillsListResponse, SkillsProgressData, SkillsProgressError, SkillsProgressResponse, SkillsUpdateData, SkillsUpdateError, SkillsUpdateResponse, SyncAckConflictData, SyncAckConflictError, SyncAckConflictResponse, SyncBatchData, SyncBatchError, SyncBatchResponse, SyncConflictsData, SyncConflictsError, SyncConflictsResponse, SyncGetData, SyncGetError, SyncGetResponse, UsersCardData, UsersCardError, UsersCardPngData, UsersCardPngError, UsersCardResponse, UsersGetData, UsersGetError, UsersGetResponse, UsersSearchData, UsersSearchError, UsersSearchResponse } from '../types.gen.js';
+import { accountChangeEmail, accountChangeUsername, accountDelete, accountExport, accountExportHistory, accountExportToStorage, accountImport, accountImportUpload, accountImportUploaded, accountSecurityEvents, accountSessions, accountSignOutDevice, authChangePassword, authForgotPassword, authJwks, authLogin, authLogout, authLogoutAll, authMe, authOauthCallback, authOauthSignup, authOauthStart, authRefresh, authRegister, authResendVerification, authResetPassword, authVerifyEmail, avatarConfirm, avatarDelete, avatarUpload, digestUnsubscribe, digestUnsubscribeConfirm, healthGet, identitiesDelete, identitiesList, leaderboardDistribution, leaderboardGet, leaderboardMe, type Options, profileGet, profileStats, profileStatsSeries, profileUpdate, progressList, realtimeTicket, skillsCreate, skillsDelete, skillsGet, skillsList, skillsProgress, skillsUpdate, syncAckConflict, syncBatch, syncConflicts, syncGet, usersCard, usersCardPng, usersGet, usersSearch } from '../sdk.gen.js';
+import type { AccountChangeEmailData, AccountChangeEmailError, AccountChangeEmailResponse, AccountChangeUsernameData, AccountChangeUsernameError, AccountChangeUsernameResponse, AccountDeleteData, AccountDeleteError, AccountDeleteResponse, AccountExportData, AccountExportError, AccountExportHistoryData, AccountExportHistoryError, AccountExportHistoryResponse, AccountExportResponse, AccountExportToStorageData, AccountExportToStorageError, AccountExportToStorageResponse, AccountImportData, AccountImportError, AccountImportResponse, AccountImportUploadData, AccountImportUploadedData, AccountImportUploadedError, AccountImportUploadedResponse, AccountImportUploadError, AccountImportUploadResponse, AccountSecurityEventsData, AccountSecurityEventsError, AccountSecurityEventsResponse, AccountSessionsData, AccountSessionsError, AccountSessionsResponse, AccountSignOutDeviceData, AccountSignOutDeviceError, AccountSignOutDeviceResponse, AuthChangePasswordData, AuthChangePasswordError, AuthChangePasswordResponse, AuthForgotPasswordData, AuthForgotPasswordError, AuthForgotPasswordResponse, AuthJwksData, AuthJwksError, AuthLoginData, AuthLoginError, AuthLoginResponse, AuthLogoutAllData, AuthLogoutAllError, AuthLogoutAllResponse, AuthLogoutData, AuthLogoutError, AuthLogoutResponse, AuthMeData, AuthMeError, AuthMeResponse, AuthOauthCallbackData, AuthOauthCallbackError, AuthOauthCallbackResponse, AuthOauthSignupData, AuthOauthSignupError, AuthOauthSignupResponse, AuthOauthStartData, AuthOauthStartError, AuthOauthStartResponse, AuthRefreshData, AuthRefreshError, AuthRefreshResponse, AuthRegisterData, AuthRegisterError, AuthRegisterResponse, AuthResendVerificationData, AuthResendVerificationError, AuthResendVerificationResponse, AuthResetPasswordData, AuthResetPasswordError, AuthResetPasswordResponse, AuthVerifyEmailData, AuthVerifyEmailError, AuthVerifyEmailResponse, AvatarConfirmData, AvatarConfirmError, AvatarConfirmResponse, AvatarDeleteData, AvatarDeleteError, AvatarDeleteResponse, AvatarUploadData, AvatarUploadError, AvatarUploadResponse, DigestUnsubscribeConfirmData, DigestUnsubscribeConfirmError, DigestUnsubscribeConfirmResponse, DigestUnsubscribeData, DigestUnsubscribeError, DigestUnsubscribeResponse, HealthGetData, HealthGetError, HealthGetResponse, IdentitiesDeleteData, IdentitiesDeleteError, IdentitiesDeleteResponse, IdentitiesListData, IdentitiesListError, IdentitiesListResponse, LeaderboardDistributionData, LeaderboardDistributionError, LeaderboardDistributionResponse, LeaderboardGetData, LeaderboardGetError, LeaderboardGetResponse, LeaderboardMeData, LeaderboardMeError, LeaderboardMeResponse, ProfileGetData, ProfileGetError, ProfileGetResponse, ProfileStatsData, ProfileStatsError, ProfileStatsResponse, ProfileStatsSeriesData, ProfileStatsSeriesError, ProfileStatsSeriesResponse, ProfileUpdateData, ProfileUpdateError, ProfileUpdateResponse, ProgressListData, ProgressListError, ProgressListResponse, RealtimeTicketData, RealtimeTicketError, RealtimeTicketResponse, SkillsCreateData, SkillsCreateError, SkillsCreateResponse, SkillsDeleteData, SkillsDeleteError, SkillsDeleteResponse, SkillsGetData, SkillsGetError, SkillsGetResponse, SkillsListData, SkillsListError, SkillsListResponse, SkillsProgressData, SkillsProgressError, SkillsProgressResponse, SkillsUpdateData, SkillsUpdateError, SkillsUpdateResponse, SyncAckConflictData, SyncAckConflictError, SyncAckConflictResponse, SyncBatchData, SyncBatchError, SyncBatchResponse, SyncConflictsData, SyncConflictsError, SyncConflictsResponse, SyncGetData, SyncGetError, SyncGetResponse, UsersCardData, UsersCardError, UsersCardPngData, UsersCardPngError, UsersCardResponse, UsersGetData, UsersGetError, UsersGetResponse, UsersSearchData, UsersSearchError, UsersSearchResponse } from '../types.gen.js';
 
 export type QueryKey<TOptions extends Options> = [
     Pick<TOptions, 'baseUrl' | 'body' | 'headers' | 'path' | 'query'> & {
@@ -385,7 +385,9 @@ export const leaderboardGetQueryKey = (options?: Options<LeaderboardGetData>) =>
 /**
  * Leaderboard
  *
- * The top 100 public profiles by total level, or by total level within ``category``.
+ * The top 100 listed profiles (public, not opted out) by total level, or by total level within
+ * ``category``; ``next_cursor`` pages on, 100 at a time. ``around=me`` (needs a token): the five
+ * entries above the caller, the caller and the five below, or no entries and ``unranked_reason``.
  */
 export const leaderboardGetOptions = (options?: Options<LeaderboardGetData>) => queryOptions<LeaderboardGetResponse, LeaderboardGetError, LeaderboardGetResponse, ReturnType<typeof leaderboardGetQueryKey>>({
     queryFn: async ({ queryKey, signal }) => {
@@ -398,6 +400,109 @@ export const leaderboardGetOptions = (options?: Options<LeaderboardGetData>) => 
         return data;
     },
     queryKey: leaderboardGetQueryKey(options)
+});
+
+const createInfiniteParams = <K extends Pick<QueryKey<Options>[0], 'body' | 'headers' | 'path' | 'query'>>(queryKey: QueryKey<Options>, page: K) => {
+    const params = { ...queryKey[0] };
+    if (page.body) {
+        params.body = {
+            ...queryKey[0].body as any,
+            ...page.body as any
+        };
+    }
+    if (page.headers) {
+        params.headers = {
+            ...queryKey[0].headers,
+            ...page.headers
+        };
+    }
+    if (page.path) {
+        params.path = {
+            ...queryKey[0].path as any,
+            ...page.path as any
+        };
+    }
+    if (page.query) {
+        params.query = {
+            ...queryKey[0].query as any,
+            ...page.query as any
+        };
+    }
+    return params as unknown as typeof page;
+};
+
+export const leaderboardGetInfiniteQueryKey = (options?: Options<LeaderboardGetData>): QueryKey<Options<LeaderboardGetData>> => createQueryKey('leaderboardGet', options, true);
+
+/**
+ * Leaderboard
+ *
+ * The top 100 listed profiles (public, not opted out) by total level, or by total level within
+ * ``category``; ``next_cursor`` pages on, 100 at a time. ``around=me`` (needs a token): the five
+ * entries above the caller, the caller and the five below, or no entries and ``unranked_reason``.
+ */
+export const leaderboardGetInfiniteOptions = (options?: Options<LeaderboardGetData>) => infiniteQueryOptions<LeaderboardGetResponse, LeaderboardGetError, InfiniteData<LeaderboardGetResponse>, QueryKey<Options<LeaderboardGetData>>, string | Pick<QueryKey<Options<LeaderboardGetData>>[0], 'body' | 'headers' | 'path' | 'query'>>(
+// @ts-ignore
+{
+    queryFn: async ({ pageParam, queryKey, signal }) => {
+        // @ts-ignore
+        const page: Pick<QueryKey<Options<LeaderboardGetData>>[0], 'body' | 'headers' | 'path' | 'query'> = typeof pageParam === 'object' ? pageParam : {
+            query: {
+                cursor: pageParam
+            }
+        };
+        const params = createInfiniteParams(queryKey, page);
+        const { data } = await leaderboardGet({
+            ...options,
+            ...params,
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: leaderboardGetInfiniteQueryKey(options)
+});
+
+export const leaderboardDistributionQueryKey = (options?: Options<LeaderboardDistributionData>) => createQueryKey('leaderboardDistribution', options);
+
+/**
+ * Distribution
+ *
+ * Listed users (public, not opted out, with at least one skill) per character level; a level
+ * with fewer than ``min_bucket`` (5) users reports null, so no count singles anyone out.
+ */
+export const leaderboardDistributionOptions = (options?: Options<LeaderboardDistributionData>) => queryOptions<LeaderboardDistributionResponse, LeaderboardDistributionError, LeaderboardDistributionResponse, ReturnType<typeof leaderboardDistributionQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await leaderboardDistribution({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: leaderboardDistributionQueryKey(options)
+});
+
+export const leaderboardMeQueryKey = (options?: Options<LeaderboardMeData>) => createQueryKey('leaderboardMe', options);
+
+/**
+ * My Rank
+ *
+ * My rank and score overall and in every category. Rank = 1 + the listed users with a higher
+ * score (ties share a rank, as on the board); null, with ``unranked_reason``, when my profile is
+ * private, I opted out of the leaderboards, or I have no score on that board.
+ */
+export const leaderboardMeOptions = (options?: Options<LeaderboardMeData>) => queryOptions<LeaderboardMeResponse, LeaderboardMeError, LeaderboardMeResponse, ReturnType<typeof leaderboardMeQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await leaderboardMe({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: leaderboardMeQueryKey(options)
 });
 
 /**
@@ -716,35 +821,6 @@ export const accountSecurityEventsOptions = (options?: Options<AccountSecurityEv
     },
     queryKey: accountSecurityEventsQueryKey(options)
 });
-
-const createInfiniteParams = <K extends Pick<QueryKey<Options>[0], 'body' | 'headers' | 'path' | 'query'>>(queryKey: QueryKey<Options>, page: K) => {
-    const params = { ...queryKey[0] };
-    if (page.body) {
-        params.body = {
-            ...queryKey[0].body as any,
-            ...page.body as any
-        };
-    }
-    if (page.headers) {
-        params.headers = {
-            ...queryKey[0].headers,
-            ...page.headers
-        };
-    }
-    if (page.path) {
-        params.path = {
-            ...queryKey[0].path as any,
-            ...page.path as any
-        };
-    }
-    if (page.query) {
-        params.query = {
-            ...queryKey[0].query as any,
-            ...page.query as any
-        };
-    }
-    return params as unknown as typeof page;
-};
 
 export const accountSecurityEventsInfiniteQueryKey = (options?: Options<AccountSecurityEventsData>): QueryKey<Options<AccountSecurityEventsData>> => createQueryKey('accountSecurityEvents', options, true);
 

@@ -1,0 +1,102 @@
+"""Rank depth's statements read the board index, never a table scan (issue 17; as test_plans.py).
+
+The store is the scale benchmark's 10,000 users (ANALYZEd, ``enable_seqscan`` ON), so a plan
+without an index path is the planner's real choice. Every count of "users ahead" must be an
+Index Only Scan of ``skill_scores_board_idx`` with the board and the score in its Index Cond (a
+range of one board, not the whole index); windows and pages are bounded index scans of it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bench.scale_seed import seed
+from shared.clients import db
+from shared.repositories import ranks
+from tests.shared.repositories.test_plans import USERS, seq_scans
+
+BOARD_INDEX = "skill_scores_board_idx"
+
+
+def walk(plan: dict[str, Any]) -> list[dict[str, Any]]:
+    return [plan, *[node for child in plan.get("Plans", []) for node in walk(child)]]
+
+
+def explain(statement: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    row = db.get_conn().execute("EXPLAIN (FORMAT JSON) " + statement, params).fetchone()
+    return walk(row["QUERY PLAN"][0]["Plan"])
+
+
+def triples(plan: list[dict[str, Any]]) -> list[tuple[str, str | None, str | None]]:
+    return [(n["Node Type"], n.get("Relation Name"), n.get("Index Name")) for n in plan]
+
+
+def range_counts(plan: list[dict[str, Any]]) -> list[str]:
+    """The Index Conds of the index-only scans of the board index that bound the score from one side."""
+    return [n.get("Index Cond", "") for n in plan
+            if n["Node Type"] == "Index Only Scan" and n.get("Index Name") == BOARD_INDEX
+            and "category" in n.get("Index Cond", "") and "score >" in n.get("Index Cond", "")]
+
+
+@pytest.fixture
+def seeded() -> Any:
+    with db.read_timeout(db.get_conn(), None) as conn:
+        seed(conn, USERS)
+        # What autovacuum does to a table this size soon after a load: sets the visibility map, which
+        # is what lets a count read the index alone (without it the same range is read through the heap).
+        conn.execute("VACUUM (ANALYZE) skill_scores")
+    return db.get_conn().execute(
+        "SELECT owner_id, score, username FROM skill_scores WHERE category = '' AND public"
+        " ORDER BY score DESC, username OFFSET %s LIMIT 1", (USERS // 3,)).fetchone()
+
+
+def board_reads(plan: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [n for n in plan if n.get("Index Name") == BOARD_INDEX]
+
+
+def test_rank_statements_are_index_range_reads(seeded):
+    middle = seeded
+    for board in ("", "music"):
+        for statement, params in ((ranks.AROUND, {"board": board, "owner_id": middle["owner_id"]}),
+                                  (ranks.BOARD_PAGE, {"board": board, "after_score": middle["score"],
+                                                      "after_username": middle["username"], "limit": 101})):
+            plan = explain(statement, params)
+            assert not seq_scans(triples(plan)), triples(plan)
+            assert len(range_counts(plan)) == 1, triples(plan)  # "ahead of the first entry"
+            # Every read of the board index is bounded by a score (never a walk from a board's start):
+            # the window/page branches start at the key, the counts are ranges.
+            reads = board_reads(plan)
+            assert len(reads) >= (6 if statement is ranks.AROUND else 4), triples(plan)
+            assert all("score" in n.get("Index Cond", "") for n in reads), triples(plan)
+            assert {n["Node Type"] for n in plan} & {"Seq Scan", "Hash Join"} == set(), triples(plan)
+
+    plan = explain(ranks.MY_RANKS, {"owner_id": middle["owner_id"]})
+    assert not seq_scans(triples(plan)), triples(plan)
+    assert ("Index Scan", "users", "users_pkey") in triples(plan), triples(plan)
+    assert len(range_counts(plan)) == 1, triples(plan)  # one correlated count, run once per board I am on
+
+    plan = explain(ranks.DISTRIBUTION, {})
+    assert not seq_scans(triples(plan)), triples(plan)
+    assert ("Index Only Scan", "skill_scores", BOARD_INDEX) in triples(plan), triples(plan)
+
+
+def test_my_rank_counts_read_exactly_the_entries_ahead(seeded):
+    """EXPLAIN ANALYZE of my rank: per board I am on, the count reads the board index from its top
+    to my score and stops (the entries it reads are exactly the users ahead of me), without touching
+    the heap: an index range count, not a scan of all users."""
+    middle = seeded
+    conn = db.get_conn()
+    row = conn.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + ranks.MY_RANKS, {"owner_id": middle["owner_id"]}).fetchone()
+    counts = board_reads(walk(row["QUERY PLAN"][0]["Plan"]))
+    assert [n["Node Type"] for n in counts] == ["Index Only Scan"]
+    ahead = conn.execute(
+        """SELECT sum((SELECT count(*) FROM skill_scores b WHERE b.category = s.category AND b.public
+                       AND b.score > s.score))::int AS n, count(*)::int AS boards
+           FROM skill_scores s WHERE s.owner_id = %s""", (middle["owner_id"],)).fetchone()
+    listed = conn.execute("SELECT count(*)::int AS n FROM skill_scores WHERE public").fetchone()["n"]
+    assert counts[0]["Actual Loops"] == ahead["boards"] > 1
+    read = counts[0]["Actual Rows"] * counts[0]["Actual Loops"]  # EXPLAIN rounds rows to a per-loop mean
+    assert abs(read - ahead["n"]) < counts[0]["Actual Loops"] and ahead["n"] < listed / 2
+    assert counts[0]["Heap Fetches"] == 0
