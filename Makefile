@@ -95,3 +95,18 @@ sdk-check: sdk ## CI: the committed SDK is what the generator makes from the com
 .PHONY: test-browser
 test-browser: install ## the real-browser end-to-end test (tests/e2e/test_browser.py)
 	$(PY) -m pytest -m browser tests/e2e/test_browser.py
+
+# Issue 11, the edge: a WAF WebACL for CloudFront exists only in us-east-1. A stage deployed there gets
+# it from its own stack (EdgeWaf); any other stage runs this once, then names the printed WebAclArn in
+# samconfig.toml as EdgeWebAclArn (docs/operations.md, "The edge").
+.PHONY: edge-waf
+edge-waf: install ## make edge-waf ENV=staging|prod: the edge's WAF stack (edge/waf.yaml) in us-east-1, and its WebAclArn
+	$(VENV)/bin/sam deploy --template-file edge/waf.yaml --stack-name atribuo-$${ENV:-dev}-edge-waf --region us-east-1 \
+	  --parameter-overrides Stage=$${ENV:-dev} --no-confirm-changeset --no-fail-on-empty-changeset
+	$(VENV)/bin/sam list stack-outputs --stack-name atribuo-$${ENV:-dev}-edge-waf --region us-east-1 --output table
+
+# Issue 11: the DepsLayer's whole closure pinned (layers/deps/requirements.txt) from its top-level list
+# (requirements.in), resolved for Lambda's platform; tests/layers/test_lock.py fails when they drift.
+.PHONY: lock
+lock: install ## re-pin layers/deps/requirements.txt from layers/deps/requirements.in (needs the package index)
+	$(PY) -m local.lock

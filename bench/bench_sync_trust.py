@@ -61,7 +61,8 @@ def run() -> list[tuple[str, str]]:
         return {"owner_id": user["id"], "skill_id": skill_id, "note": "bench", "updated_at": None,
                 "guard": None, "set_description": False, "name": None, "category": None,
                 "description": None, "level": 4 + i % 2, "if_match": if_match, "attempt": None,
-                "record_conflict": False, "op_id": None, "source": "rest", "sid": sid}
+                "record_conflict": False, "op_id": None, "source": "rest", "sid": sid,
+                "set_goal": False, "goal_level": None, "goal_date": None, "goal_reached_at": None}  # issue 17
 
     def statement(sid: uuid.UUID | None) -> Callable[[int], None]:
         def run_once(i: int) -> None:

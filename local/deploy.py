@@ -16,6 +16,8 @@ not part of the stack, leaving whatever already exists untouched (run it again s
   puts credentials in the secret);
 * ``atribuo/<stage>/storage`` when the stage sets ``StorageEndpoint`` (R2): ``{"access_key_id",
   "secret_access_key"}`` from ``R2_ACCESS_KEY_ID``/``R2_SECRET_ACCESS_KEY``;
+* ``atribuo/<stage>/edge`` when the stage runs behind the edge (``Edge`` not ``disabled``; issue 11):
+  ``{"current": "<random>"}``, the value CloudFront sends the API as ``X-Origin-Verify``;
 * the avatar bucket named by the stage's ``BucketName``, private (all public access blocked; on AWS S3).
 
 The two external secrets can only come from the operator: without their variables they are reported
@@ -27,7 +29,10 @@ Key rotation (docs/operations.md), each step one ``put-secret-value`` that runni
 * ``add-key <stage> jwt-keys``: a fresh key *last*: published and verifying, not signing yet;
 * ``promote-key <stage> jwt-keys``: the last key becomes the first, the one that signs;
 * ``add-key <stage> digest-signing``: a fresh key *first*: new links use it, old links still verify;
-* ``retire-keys <stage> jwt-keys|digest-signing``: keep only the first key.
+* ``retire-keys <stage> jwt-keys|digest-signing``: keep only the first key;
+* ``add-key <stage> edge``: a fresh ``current``, the old one kept as ``previous`` (both accepted), then
+  a deploy with ``EdgeOriginSecretGeneration`` bumped makes CloudFront send the new one;
+  ``retire-keys <stage> edge`` then drops ``previous``.
 """
 
 from __future__ import annotations
@@ -106,6 +111,8 @@ def _generated(stage: str) -> dict[str, Callable[[], str | None]]:
             return json.dumps({"access_key_id": key_id, "secret_access_key": secret}) if key_id and secret else None
 
         made[secret_name(stage, "storage")] = storage
+    if stage_overrides(stage).get("Edge", "enabled") != "disabled":  # issue 11: CloudFront's origin secret
+        made[secret_name(stage, "edge")] = lambda: json.dumps({"current": secrets.token_urlsafe(32)})
     return made
 
 
@@ -196,12 +203,12 @@ def _ensure_bucket(s3: Any, bucket: str) -> str:
     return "created"
 
 
-ROTATABLE = ("jwt-keys", "digest-signing")
+ROTATABLE = ("jwt-keys", "digest-signing", "edge")
 
 
 def rotate(command: str, stage: str, what: str, *, session: Any = None) -> list[str]:
     """Apply one rotation step to ``atribuo/<stage>/<what>``; returns the key ids in order (JWT kids,
-    or ``key-1``… for HMAC keys, never a key)."""
+    ``key-1``… for HMAC keys, ``current``/``previous`` for the edge secret; never a key)."""
     import boto3
 
     if what not in ROTATABLE or (command == "promote-key" and what != "jwt-keys"):
@@ -209,6 +216,12 @@ def rotate(command: str, stage: str, what: str, *, session: Any = None) -> list[
     manager = (session or boto3.session.Session()).client("secretsmanager")
     name = secret_name(stage, what)
     raw = manager.get_secret_value(SecretId=name)["SecretString"]
+    if what == "edge":  # {"current", "previous"}: CloudFront sends current, the API accepts both
+        current = json.loads(raw)["current"]
+        value = {"current": secrets.token_urlsafe(32), "previous": current} if command == "add-key" else {
+            "current": current}
+        manager.put_secret_value(SecretId=name, SecretString=json.dumps(value))
+        return list(value)
     if what == "jwt-keys":
         from shared.identity.keys import generate_key_set
 
@@ -234,7 +247,7 @@ def main(argv: list[str]) -> int:
         return 0
     if len(argv) != 2 or argv[0] not in ("overrides", "bootstrap"):
         print("usage: python -m local.deploy overrides|bootstrap <stage>\n"
-              "       python -m local.deploy add-key|promote-key|retire-keys <stage> jwt-keys|digest-signing",
+              "       python -m local.deploy add-key|promote-key|retire-keys <stage> jwt-keys|digest-signing|edge",
               file=sys.stderr)
         return 2
     command, stage = argv

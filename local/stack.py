@@ -82,6 +82,8 @@ class LocalStack:
             self.env["AWS_ENDPOINT_URL"] = self.moto.url
         if self.with_oidc and not os.environ.get("OAUTH_PROVIDERS"):
             self.start_oidc()
+        # X-Ray tracing is off off-Lambda anyway (shared.core.tracing); said explicitly for the local stack.
+        self.env.setdefault("POWERTOOLS_TRACE_DISABLED", os.environ.get("POWERTOOLS_TRACE_DISABLED", "true"))
         os.environ.update(self.env)
         if self.with_moto and self.persist_aws:
             from local import aws_state

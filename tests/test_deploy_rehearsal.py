@@ -43,12 +43,15 @@ GRANTS: dict[str, list[tuple[str, str]]] = {
     "shared.clients.s3": [("s3:GetObject", "${BucketName}/avatars/*"), ("s3:PutObject", "${BucketName}/avatars/*"),
                           ("s3:DeleteObject", "${BucketName}/avatars/*")],
     "shared.clients.websocket": [("execute-api:ManageConnections", "/POST/@connections/*")],
+    # The edge (issue 11): every request through EdgeMiddleware may carry the origin secret to check.
+    "shared.http.viewer": [(SECRET_READ, "atribuo/${Stage}/edge-")],
 }
 ENVIRONMENT: dict[str, list[str]] = {
     "shared.clients.db": ["DATABASE_URL_SECRET"],
     "shared.clients.redis": ["UPSTASH_SECRET"],
     "shared.clients.s3": ["AVATAR_BUCKET"],
     "shared.clients.websocket": ["WEBSOCKET_MANAGEMENT_URL"],
+    "shared.http.viewer": ["EDGE_ORIGIN_SECRET_NAME"],
 }
 # Secrets that are not a client's: needed when code the handler can reach calls the settings method.
 SETTINGS_SECRETS: dict[str, tuple[list[tuple[str, str]], list[str]]] = {
@@ -226,6 +229,8 @@ def test_the_reach_analysis_sees_what_the_code_does():
     assert "jwt_key_set" not in reachable(handler_module("HealthFunction"))[0]
     assert "storage_credentials" in reachable(handler_module("UploadsFunction"))[0]
     assert {"store_export", "read_import", "delete_files"} <= reachable(handler_module("AuthFunction"))[0]
+    assert "shared.http.viewer" in closure(handler_module("HealthFunction"))  # EdgeMiddleware's
+    assert "shared.http.viewer" not in closure(handler_module("NotFoundFunction"))
 
 
 def _grants(function: dict[str, Any]) -> list[tuple[str, str]]:
@@ -446,3 +451,229 @@ def test_functions_join_a_vpc_only_when_subnets_are_given_and_may_then_attach_to
         assert function["Properties"]["VpcConfig"]["Fn::If"][0] == "InVpc", name
         role = output["Resources"][function["Properties"]["Role"]["Fn::GetAtt"][0]]["Properties"]
         assert vpc_access in role["ManagedPolicyArns"], name
+
+
+# --- the edge (issue 11) ---------------------------------------------------------------------------
+# CloudFront in front of the HTTP API and the avatar bucket, behind WAF. The public routes are derived
+# from the published contract: GET operations with a Cache-Control header (shared.http.openapi
+# ``etag``/``conditional``) that are not per-user data (no ``X-Sync-Version``, which every per-user answer
+# carries); everything else must reach the uncached default. A public route that also takes a token
+# (``security`` in its operation: GET /leaderboard?around=me) needs Authorization in its cache key,
+# the only way CloudFront forwards it; the others must not have it there.
+
+CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"  # AWS managed cache policy ids (fixed by AWS)
+ALL_VIEWER_EXCEPT_HOST = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+
+
+def _edge() -> dict[str, Any]:
+    return transformed()["Resources"]["EdgeDistribution"]["Properties"]["DistributionConfig"]
+
+
+def _unless(value: Any, condition: str) -> Any:
+    """The value of a ``Fn::If [condition, value, AWS::NoValue]`` (asserting that shape), else ``value``."""
+    if isinstance(value, dict) and "Fn::If" in value:
+        name, present, absent = value["Fn::If"]
+        assert name == condition and absent == {"Ref": "AWS::NoValue"}, value
+        return present
+    return value
+
+
+@cache
+def _openapi() -> dict[str, Any]:
+    return json.loads((ROOT / "openapi.json").read_text())
+
+
+def _public_operations() -> dict[str, dict[str, Any]]:
+    found = {}
+    for path, ops in _openapi()["paths"].items():
+        headers = ops.get("get", {}).get("responses", {}).get("200", {}).get("headers", {})
+        if "Cache-Control" in headers and "X-Sync-Version" not in headers:
+            found[path] = ops["get"]
+    return found
+
+
+def _policy_for(path: str) -> str:
+    """The cache policy a public route must have: with Authorization in the key when it takes a token."""
+    return "EdgeOptionalAuthCachePolicy" if _public_operations()[path].get("security") else "EdgePublicCachePolicy"
+
+
+def _template_routes() -> list[tuple[str, str]]:
+    return [(event["Properties"]["Method"].upper(), event["Properties"]["Path"])
+            for resource in functions().values() for event in (resource["Properties"].get("Events") or {}).values()
+            if event["Type"] == "HttpApi" and "Method" in event["Properties"]]  # $default: the default behaviour
+
+
+def _cloudfront_matches(pattern: str, path: str) -> bool:
+    """CloudFront's path pattern: ``*`` any characters (``/`` too), ``?`` one, case-sensitive."""
+    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.fullmatch(regex, path) is not None
+
+
+def _behaviour_for(path: str) -> dict[str, Any]:
+    """What CloudFront applies to ``path``: the first cache behaviour whose pattern matches, else the default."""
+    behaviours = [_unless(b, "EdgeServesAvatars") for b in _edge()["CacheBehaviors"]]
+    sample = re.sub(r"\{[^}]+\}", "someone", path)
+    matching = (b for b in behaviours if _cloudfront_matches(b["PathPattern"], sample))
+    return next(matching, _edge()["DefaultCacheBehavior"])
+
+
+def test_the_public_route_list_is_what_the_contract_says():
+    """Guards the derivation: the card, the public profile, the leaderboard (and the key set) and
+    nothing authenticated."""
+    public = set(_public_operations())
+    assert {"/api/v1/users/{username}", "/api/v1/users/{username}/card.svg", "/api/v1/users/{username}/card.png",
+            "/api/v1/leaderboard"} <= public
+    assert not [path for path in public if path.startswith(("/api/v1/me", "/api/v1/auth", "/api/v1/sync"))]
+    assert "/api/v1/leaderboard/me" not in public and "/api/v1/users" not in public  # per-user; never cached
+    assert _policy_for("/api/v1/leaderboard") == "EdgeOptionalAuthCachePolicy"  # ?around=me takes a token
+    assert _policy_for("/api/v1/users/{username}/card.svg") == "EdgePublicCachePolicy"
+
+
+def test_only_the_public_routes_are_cached_and_every_other_route_passes_through_uncached():
+    public = set(_public_operations())
+    default = _edge()["DefaultCacheBehavior"]
+    assert default["CachePolicyId"] == CACHING_DISABLED and default["OriginRequestPolicyId"] == ALL_VIEWER_EXCEPT_HOST
+    assert set(default["AllowedMethods"]) == {"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"}
+    routes = _template_routes()
+    assert len(routes) >= 40
+    for method, path in routes:
+        behaviour = _behaviour_for(path)
+        if method == "GET" and path in public:
+            assert behaviour["CachePolicyId"] == {"Ref": _policy_for(path)}, (
+                f"{path} is public and cacheable (openapi.json): give it a cache behaviour in EdgeDistribution "
+                f"with {_policy_for(path)}")
+            assert behaviour["OriginRequestPolicyId"] == {"Ref": "EdgePublicOriginRequestPolicy"}, path
+        else:  # authenticated, /auth/*, /me/*, /sync, /realtime, writes, public but uncacheable (search)
+            assert behaviour is default, (
+                f"{method} {path} is not a public cacheable GET, but {behaviour.get('PathPattern')} serves it cached")
+    api_behaviours = [b for b in _edge()["CacheBehaviors"] if isinstance(b, dict) and b.get("TargetOriginId") == "api"]
+    for behaviour in api_behaviours:  # each public behaviour serves a public route, and only GETs of it
+        assert any(_cloudfront_matches(behaviour["PathPattern"], re.sub(r"\{[^}]+\}", "someone", path))
+                   for path in public), behaviour["PathPattern"]
+        assert set(behaviour["AllowedMethods"]) == {"GET", "HEAD", "OPTIONS"}
+
+
+@pytest.mark.parametrize("name", ["EdgePublicCachePolicy", "EdgeOptionalAuthCachePolicy"])
+def test_the_public_cache_policies_honour_the_origin_and_key_only_what_their_routes_read(name):
+    policy = transformed()["Resources"][name]["Properties"]["CachePolicyConfig"]
+    assert policy["MinTTL"] == 0 and policy["DefaultTTL"] == 0  # no Cache-Control max-age: no edge copy
+    key = policy["ParametersInCacheKeyAndForwardedToOrigin"]
+    assert key["EnableAcceptEncodingGzip"] is True and key["EnableAcceptEncodingBrotli"] is True
+    assert key["CookiesConfig"] == {"CookieBehavior": "none"}
+    headers = {h.lower() for h in key["HeadersConfig"].get("Headers", [])}
+    assert key["HeadersConfig"]["HeaderBehavior"] == "whitelist" and "origin" in headers
+    assert ("authorization" in headers) == (name == "EdgeOptionalAuthCachePolicy")
+    paths = [path for path in _public_operations() if _policy_for(path) == name]
+    assert paths, name
+    queries = {p["name"] for path in paths for p in _public_operations()[path].get("parameters", [])
+               if p["in"] == "query"}
+    config = key["QueryStringsConfig"]
+    keyed = set(config.get("QueryStrings", [])) if config["QueryStringBehavior"] == "whitelist" else set()
+    assert config["QueryStringBehavior"] in ("whitelist", "none") and keyed == queries, (
+        f"{paths} read the query strings {sorted(queries)}: {name}'s key must list exactly them")
+
+
+def test_the_public_routes_receive_the_viewer_address_and_no_error_is_kept():
+    forwarded = transformed()["Resources"]["EdgePublicOriginRequestPolicy"]["Properties"]["OriginRequestPolicyConfig"]
+    assert "CloudFront-Viewer-Address" in forwarded["HeadersConfig"]["Headers"]  # shared.http.viewer
+    assert forwarded["CookiesConfig"] == {"CookieBehavior": "none"}
+    errors = {e["ErrorCode"]: e for e in _edge()["CustomErrorResponses"]}  # no error outlives its cause
+    assert set(errors) == {400, 403, 404, 405, 414, 416, 500, 501, 502, 503, 504}
+    assert all(e["ErrorCachingMinTTL"] == 0 and "ResponsePagePath" not in e for e in errors.values())
+
+
+def test_every_behaviour_compresses_and_redirects_to_https_and_tls_is_1_2_or_newer():
+    behaviours = [_edge()["DefaultCacheBehavior"],
+                  *(_unless(b, "EdgeServesAvatars") for b in _edge()["CacheBehaviors"])]
+    assert len(behaviours) >= 6
+    for behaviour in behaviours:
+        assert behaviour["Compress"] is True and behaviour["ViewerProtocolPolicy"] == "redirect-to-https", behaviour
+    condition, custom, _default = _edge()["ViewerCertificate"]["Fn::If"]
+    assert condition == "HasEdgeDomain" and custom["MinimumProtocolVersion"] == "TLSv1.2_2021"
+    assert custom["SslSupportMethod"] == "sni-only" and custom["AcmCertificateArn"] == {"Ref": "EdgeCertificateArn"}
+    assert _edge()["Aliases"] == {"Fn::If": ["HasEdgeDomain", {"Ref": "EdgeDomainNames"}, {"Ref": "AWS::NoValue"}]}
+    api = next(o for o in _edge()["Origins"] if isinstance(o, dict) and o.get("Id") == "api")
+    assert api["CustomOriginConfig"]["OriginProtocolPolicy"] == "https-only"
+    assert api["CustomOriginConfig"]["OriginSSLProtocols"] == ["TLSv1.2"]
+
+
+def test_the_avatar_bucket_stays_private_behind_origin_access_control_scoped_to_the_distribution():
+    resources = transformed()["Resources"]
+    origin = next(_unless(o, "EdgeServesAvatars") for o in _edge()["Origins"] if isinstance(o, dict) and "Fn::If" in o)
+    assert origin["OriginAccessControlId"] == {"Fn::GetAtt": ["EdgeAvatarAccess", "Id"]}
+    assert origin["S3OriginConfig"] == {"OriginAccessIdentity": ""}  # no legacy OAI
+    access = resources["EdgeAvatarAccess"]
+    assert access["Type"] == "AWS::CloudFront::OriginAccessControl"
+    config = access["Properties"]["OriginAccessControlConfig"]
+    assert (config["OriginAccessControlOriginType"], config["SigningBehavior"], config["SigningProtocol"]) == (
+        "s3", "always", "sigv4")
+    policy = resources["EdgeAvatarBucketPolicy"]["Properties"]
+    assert policy["Bucket"] == {"Ref": "BucketName"}
+    allows = [s for s in policy["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"]
+    assert len(allows) == 1
+    allow = allows[0]
+    assert allow["Principal"] == {"Service": "cloudfront.amazonaws.com"} and allow["Action"] == "s3:GetObject"
+    assert "/avatars/*/served/*" in json.dumps(allow["Resource"])  # served keys only; uploads stay unreadable
+    source = json.dumps(allow["Condition"]["StringEquals"]["AWS:SourceArn"])
+    assert ":distribution/${EdgeDistribution}" in source
+    avatars = next(_unless(b, "EdgeServesAvatars") for b in _edge()["CacheBehaviors"] if "Fn::If" in b)
+    assert avatars["TargetOriginId"] == "avatars" and avatars["PathPattern"] == "/avatars/*/served/*"
+    assert set(avatars["AllowedMethods"]) == {"GET", "HEAD"}
+
+
+def test_the_api_trusts_the_viewer_address_only_with_the_stages_origin_secret():
+    api = next(o for o in _edge()["Origins"] if isinstance(o, dict) and o.get("Id") == "api")
+    headers = {h["HeaderName"]: h["HeaderValue"] for h in api["OriginCustomHeaders"]}
+    from shared.http.viewer import ORIGIN_VERIFY
+
+    assert set(headers) == {"X-Origin-Verify"} and ORIGIN_VERIFY == b"x-origin-verify"
+    secret = "{{resolve:secretsmanager:atribuo/${Stage}/edge:SecretString:current}}"
+    assert headers["X-Origin-Verify"] == {"Fn::Sub": secret}
+    comment = json.dumps(_edge()["Comment"])
+    assert "${EdgeOriginSecretGeneration}" in comment  # bumping it re-reads the secret (docs/operations.md)
+
+
+def test_the_waf_is_associated_and_carries_the_managed_rule_groups_and_a_rate_rule():
+    resources = transformed()["Resources"]
+    assert _edge()["WebACLId"] == {"Fn::If": ["CreateEdgeWebAcl", {"Fn::GetAtt": ["EdgeWaf", "Outputs.WebAclArn"]},
+                                              {"Fn::If": ["HasEdgeWebAclArn", {"Ref": "EdgeWebAclArn"},
+                                                          {"Ref": "AWS::NoValue"}]}]}
+    assert resources["EdgeWaf"]["Type"] == "AWS::CloudFormation::Stack"
+    assert resources["EdgeWaf"]["Properties"]["TemplateURL"] == "edge/waf.yaml"
+    rules = transformed()["Rules"]["EdgeNeedsAWafOutsideUsEast1"]  # no region is left without its WAF
+    assert rules["Assertions"][0]["Assert"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "EdgeWebAclArn"}, ""]}]}
+    assert transformed()["Rules"]["ProdHasTheEdge"]["Assertions"][0]["Assert"] == {
+        "Fn::Equals": [{"Ref": "Edge"}, "enabled"]}
+    from samtranslator.yaml_helper import yaml_parse
+
+    waf = yaml_parse((ROOT / "edge" / "waf.yaml").read_text())["Resources"]
+    acl = waf["WebAcl"]["Properties"]
+    assert acl["Scope"] == "CLOUDFRONT"
+    groups = {r["Statement"]["ManagedRuleGroupStatement"]["Name"] for r in acl["Rules"]
+              if "ManagedRuleGroupStatement" in r["Statement"]}
+    assert groups == {"AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet",
+                      "AWSManagedRulesAmazonIpReputationList"}
+    rate = [r for r in acl["Rules"] if "RateBasedStatement" in r["Statement"]]
+    assert rate and rate[0]["Action"] == {"Block": {}}
+    assert rate[0]["Statement"]["RateBasedStatement"]["AggregateKeyType"] == "IP"
+    logging = waf["WebAclLogging"]["Properties"]
+    assert {"SingleHeader": {"Name": "authorization"}} in logging["RedactedFields"]
+    cfn_lint = shutil.which("cfn-lint", path=str(Path(sys.executable).parent)) or shutil.which("cfn-lint")
+    assert cfn_lint
+    result = subprocess.run([cfn_lint, str(ROOT / "edge" / "waf.yaml"), "--append-rules", "cfn_lint_serverless.rules"],
+                            capture_output=True, text=True, env={**os.environ, "AWS_DEFAULT_REGION": "us-east-1"},
+                            timeout=300, cwd=ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_sam_validate_lint_passes_offline():
+    """`sam validate --lint` (the SAM CLI's own check, cfn-lint inside): it needs a region, no
+    credentials and no network."""
+    sam = shutil.which("sam", path=str(Path(sys.executable).parent)) or shutil.which("sam")
+    assert sam, "aws-sam-cli is a dev dependency; `make install` provides it"
+    env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_") or key == "AWS_CA_BUNDLE"}
+    env.update(AWS_DEFAULT_REGION="eu-west-1", SAM_CLI_TELEMETRY="0")  # no credentials at all
+    result = subprocess.run([sam, "validate", "--lint", "--template-file", str(TEMPLATE)], capture_output=True,
+                            text=True, env=env, timeout=300, cwd=ROOT)
+    assert result.returncode == 0 and "is a valid SAM Template" in result.stdout + result.stderr, (
+        result.stdout + result.stderr)

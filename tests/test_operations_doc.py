@@ -17,7 +17,8 @@ import pytest
 from local.template import ROOT
 
 DOC = ROOT / "docs" / "operations.md"
-AWS_CLI_CUSTOMIZATIONS = {("logs", "tail"): {"--follow"}}  # commands the AWS CLI adds to the API's
+AWS_CLI_CUSTOMIZATIONS = {("logs", "tail"): {"--follow"},  # commands the AWS CLI adds to the API's
+                          ("cloudfront", "create-invalidation"): {"--distribution-id", "--paths"}}
 AWS_CLI_SERVICE_NAMES = {"deploy": "codedeploy"}  # the AWS CLI's name → botocore's
 AWS_CLI_GLOBAL_OPTIONS = {"--max-items", "--output", "--query", "--region", "--profile", "--page-size"}
 

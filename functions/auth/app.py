@@ -25,6 +25,7 @@ from mangum import Mangum
 from shared.clients import db
 from shared.core.encoding import json_bytes
 from shared.core.errors import ConflictError, UnauthorizedError
+from shared.core.observability import observed
 from shared.http.app import api_router, create_app
 from shared.http.auth import ClientIp, CurrentPrincipal, CurrentUser, OptionalUser, ThisDevice
 from shared.http.openapi import documented, merged
@@ -313,4 +314,4 @@ async def unlink_identity(identity_id: uuid.UUID, user_id: CurrentUser, _: Clien
 
 
 app = create_app(router, jwks_router, identities_router, account_router)
-handler = Mangum(app, lifespan="off")
+handler = observed(Mangum(app, lifespan="off"))  # ColdStart, and metrics flushed once per invocation

@@ -19,6 +19,7 @@ from mangum import Mangum
 
 from shared.clients import db
 from shared.core.errors import BadRequestError, NotFoundError
+from shared.core.observability import observed
 from shared.digests import unsubscribe
 from shared.http.app import api_router, create_app
 from shared.http.responses import no_store, no_store_json
@@ -74,5 +75,5 @@ async def unsubscribe_now(token: Token, accept: Annotated[str, Header()] = "") -
                                             body="<p>You will no longer receive the weekly Atribuo digest.</p>"))
 
 
-app = create_app(router, form_bodies=True)
-handler = Mangum(app, lifespan="off")
+app = create_app(router, form_bodies=True, signed_in=False)  # anonymous: the token in the link is the proof
+handler = observed(Mangum(app, lifespan="off"))  # ColdStart, and metrics flushed once per invocation

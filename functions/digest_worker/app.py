@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from shared.core.deadline import bounded
-from shared.core.observability import logger
+from shared.core.observability import logger, observed
 from shared.digests import pipeline as digests
 
 # All records failing is reported like any partial failure (each redelivered, then the DLQ), rather
@@ -24,6 +24,7 @@ def record_handler(record: SQSRecord) -> int:
     return digests.process_page(digests.parse_page(record.body))
 
 
+@observed  # ColdStart, and metrics flushed once per invocation
 @bounded  # outbound calls fit in the invocation (shared.core.deadline)
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -9,6 +9,7 @@ import shared.core.coldstart  # noqa: F401 - first: pauses the GC during the imp
 from fastapi import Response
 from mangum import Mangum
 
+from shared.core.observability import observed
 from shared.core.settings import get_settings
 from shared.http.app import api_router, create_app
 from shared.http.responses import no_store_json
@@ -27,4 +28,4 @@ async def health() -> Response:
 
 
 app = create_app(router)
-handler = Mangum(app, lifespan="off")
+handler = observed(Mangum(app, lifespan="off"))  # ColdStart, and metrics flushed once per invocation

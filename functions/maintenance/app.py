@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from shared.core.deadline import bounded
-from shared.core.observability import logger
+from shared.core.observability import logger, observed
 from shared.ops import maintenance
 
 
+@observed  # ColdStart, and metrics flushed once per invocation
 @bounded  # outbound calls fit in the invocation (shared.core.deadline)
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from typing import Any
 
 from shared.clients import db
 from shared.core.deadline import bounded
-from shared.core.observability import logger
+from shared.core.observability import logger, observed
 from shared.ops.migrate import migrate
 
 
@@ -35,6 +35,7 @@ def _respond(event: dict[str, Any], context: Any, status: str, data: dict[str, A
         pass
 
 
+@observed  # ColdStart, and metrics flushed once per invocation
 @bounded  # outbound calls fit in the invocation (shared.core.deadline)
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from mangum import Mangum
 from shared.clients import db
 from shared.core.errors import NotFoundError, SessionRevokedError, ValidationFailedError
 from shared.core.headers import PRIVATE
+from shared.core.observability import observed
 from shared.http.app import api_router, create_app
 from shared.http.auth import BearerIfSent, CurrentUser, RankClientIp, SearchClientIp, client_ip, user_of
 from shared.http.openapi import documented, merged
@@ -198,4 +199,4 @@ async def distribution(request: Request) -> Response:
 
 
 app = create_app(router)
-handler = Mangum(app, lifespan="off")
+handler = observed(Mangum(app, lifespan="off"))  # ColdStart, and metrics flushed once per invocation

@@ -16,6 +16,7 @@ import shared.core.coldstart  # noqa: F401 - first: pauses the GC during the imp
 from fastapi import Query, Response
 from mangum import Mangum
 
+from shared.core.observability import observed
 from shared.http.app import api_router, create_app
 from shared.http.auth import CurrentPrincipal, CurrentUser
 from shared.http.openapi import documented
@@ -75,4 +76,4 @@ async def acknowledge_conflict(user_id: CurrentUser, conflict_id: uuid.UUID) -> 
 
 
 app = create_app(router)
-handler = Mangum(app, lifespan="off")
+handler = observed(Mangum(app, lifespan="off"))  # ColdStart, and metrics flushed once per invocation

@@ -1,4 +1,5 @@
-"""Skills function: the character's skills and their level history (``/api/v1/skills``, ``/progress``).
+"""Skills function: the character's skills, their level history and goals (``/api/v1/skills``,
+``/progress``, ``/me/goals``).
 
 Every route is one repository call (one Postgres statement). Writes then call
 ``shared.sync.notify.after_write`` once, the single place that notifies caches (and, later, devices).
@@ -17,6 +18,7 @@ from mangum import Mangum
 
 from shared.clients import db
 from shared.core.errors import NotFoundError, SessionRevokedError
+from shared.core.observability import observed
 from shared.http.app import api_router, create_app
 from shared.http.auth import CurrentUser
 from shared.http.idempotency import keyed_id
@@ -24,11 +26,19 @@ from shared.http.openapi import documented
 from shared.http.preconditions import Precondition, entity_json, precondition_failed
 from shared.http.responses import no_content, private_json, sync_headers
 from shared.models.categories import Category
-from shared.models.skills import ProgressPage, SkillCreate, SkillPage, SkillPublic, SkillSort, SkillUpdate
-from shared.repositories import skills
+from shared.models.skills import (
+    GoalPage,
+    ProgressPage,
+    SkillCreate,
+    SkillPage,
+    SkillPublic,
+    SkillSort,
+    SkillUpdate,
+)
+from shared.repositories import goals, skills
 from shared.repositories.cursors import DEFAULT_LIMIT, MAX_LIMIT
 from shared.repositories.sql import WriteResult
-from shared.sync.notify import after_conflict, after_write, conflict_notice
+from shared.sync.notify import after_conflict, after_write, conflict_notice, count_level_up
 
 router = api_router(tags=["skills"])
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size, 1..100.")]
@@ -51,6 +61,7 @@ def _written(user: uuid.UUID, result: WriteResult) -> WriteResult:
         raise precondition_failed(result)
     if result.change is not None:
         after_write(user, result.change)
+        count_level_up(result)
     return result
 
 
@@ -124,5 +135,16 @@ async def timeline(request: Request, user: CurrentUser, since: datetime | None =
     return private_json(request, page, version)
 
 
+@router.get("/me/goals", response_model=GoalPage, **documented("goals.list", conditional=True, sync=True))
+async def list_goals(request: Request, user: CurrentUser, limit: Limit = DEFAULT_LIMIT,
+                     cursor: Cursor = None) -> Response:
+    """The caller's goals, soonest target date first, each with its status on the caller's local
+    date (profile ``timezone``): ``reached`` (with ``reached_at``), ``overdue``, ``due_soon`` (within
+    7 days) or ``open``. Goals are set and cleared through the skill writes (``goal`` in
+    ``POST /skills``, ``PATCH /skills/{skill_id}`` and ``POST /sync/batch``)."""
+    version, page = db.run(lambda conn: goals.list_goals(conn, user, limit=limit, cursor=cursor))
+    return private_json(request, page, version)
+
+
 app = create_app(router)
-handler = Mangum(app, lifespan="off")
+handler = observed(Mangum(app, lifespan="off"))  # ColdStart, and metrics flushed once per invocation

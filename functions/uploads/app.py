@@ -7,6 +7,7 @@ import shared.core.coldstart  # noqa: F401 - first: pauses the GC during the imp
 from fastapi import Response
 from mangum import Mangum
 
+from shared.core.observability import observed
 from shared.http.app import api_router, create_app
 from shared.http.auth import CurrentUser
 from shared.http.openapi import documented
@@ -38,4 +39,4 @@ async def delete(user_id: CurrentUser) -> Response:
 
 
 app = create_app(router)
-handler = Mangum(app, lifespan="off")
+handler = observed(Mangum(app, lifespan="off"))  # ColdStart, and metrics flushed once per invocation

@@ -19,12 +19,13 @@ from shared.clients import db
 from shared.clients.failures import infrastructure_error
 from shared.core.deadline import bounded
 from shared.core.errors import ServiceUnavailableError
-from shared.core.observability import logger
+from shared.core.observability import logger, observed
 from shared.core.settings import get_settings
 from shared.identity.tickets import redeem
 from shared.repositories import connections
 
 
+@observed  # ColdStart, and metrics flushed once per invocation
 @bounded  # outbound calls fit in the invocation (shared.core.deadline)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     ctx = event["requestContext"]

@@ -7,10 +7,11 @@ from typing import Any
 
 from shared.clients import db
 from shared.core.deadline import bounded
-from shared.core.observability import logger
+from shared.core.observability import logger, observed
 from shared.repositories import connections
 
 
+@observed  # ColdStart, and metrics flushed once per invocation
 @bounded  # outbound calls fit in the invocation (shared.core.deadline)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     ctx = event["requestContext"]

@@ -18,13 +18,16 @@ import time
 from typing import Any
 
 from shared.clients import db
-from shared.core.observability import logger
+from shared.core.deadline import bounded
+from shared.core.observability import logger, observed
 from shared.repositories import connections
 from shared.sync.fanout import send_to_connection
 
 RETRY_DELAYS_S = (0.05, 0.1, 0.2, 0.4, 0.8)
 
 
+@observed  # ColdStart, and metrics flushed once per invocation
+@bounded  # outbound calls fit in the invocation (shared.core.deadline)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     connection_id = str(event["connection_id"])
     row = db.run(lambda conn: connections.touch(conn, connection_id))

@@ -13,12 +13,14 @@ from typing import Any
 
 from shared.clients import db
 from shared.core.deadline import bounded
+from shared.core.observability import observed
 from shared.repositories import connections
 from shared.sync.fanout import close_connection, send_to_connection
 
 ACTIONS = ["ping"]
 
 
+@observed  # ColdStart, and metrics flushed once per invocation
 @bounded  # outbound calls fit in the invocation (shared.core.deadline)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     ctx = event["requestContext"]

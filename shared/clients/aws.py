@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from shared.clients import registry
+from shared.core import tracing
 from shared.core.deadline import botocore_config, guard_botocore
 
 AWS_CONNECT_S, AWS_READ_S, AWS_ATTEMPTS = 2.0, 5.0, 3
@@ -20,6 +21,7 @@ def client(service: str) -> Any:
     if service not in _clients:
         import boto3
 
+        tracing.patch_botocore()  # X-Ray subsegments for its calls, where tracing is on
         # SQS and SES are called by the planner and the worker (minutes of timeout), page by page:
         # three attempts of at most 2 + 5 s each, and never an attempt the invocation cannot finish.
         config = botocore_config(connect_s=AWS_CONNECT_S, read_s=AWS_READ_S, attempts=AWS_ATTEMPTS)

@@ -29,7 +29,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from shared.clients import registry
-from shared.core import deadline
+from shared.core import deadline, tracing
 from shared.core.errors import ServiceUnavailableError
 from shared.core.settings import get_settings
 
@@ -150,8 +150,12 @@ def _hung_up(conn: psycopg.Connection) -> bool:
         conn.lock.release()
 
 
+SQL_TRACE = {"database_type": "PostgreSQL", "driver_version": "Psycopg 3"}  # the X-Ray subsegment's sql block
+
+
 def run(work: Callable[[psycopg.Connection], T]) -> T:
-    """Run ``work(conn)`` once. Only what cannot have committed is ever retried.
+    """Run ``work(conn)`` once (an X-Ray ``postgres`` subsegment where tracing is on, connecting included).
+    Only what cannot have committed is ever retried.
 
     Before ``work`` sends anything, a connection that is missing, closed, broken or hung up by the
     server (``_hung_up``: a pooler or server timeout, a restart, a Lambda thawed after a long
@@ -162,6 +166,11 @@ def run(work: Callable[[psycopg.Connection], T]) -> T:
     ``Idempotency-Key``, or a read of the current state). A round trip past its deadline is not
     retried either (503: the time is spent, the server is not answering). Any other failure goes through.
     """
+    with tracing.subsegment("postgres", **SQL_TRACE):
+        return _run(work)
+
+
+def _run(work: Callable[[psycopg.Connection], T]) -> T:
     import psycopg
 
     try:
@@ -201,11 +210,12 @@ def transaction(*, statement_timeout_ms: int | None = None) -> Iterator[psycopg.
     ``statement_timeout_ms`` overrides the role's statement timeout with ``SET LOCAL``, which lasts
     exactly as long as this transaction (and so is safe behind a transaction-mode pooler).
     """
-    conn = get_conn()
-    with conn.transaction():
-        if statement_timeout_ms is not None:
-            set_local_statement_timeout(conn, statement_timeout_ms)
-        yield conn
+    with tracing.subsegment("postgres", **SQL_TRACE):
+        conn = get_conn()
+        with conn.transaction():
+            if statement_timeout_ms is not None:
+                set_local_statement_timeout(conn, statement_timeout_ms)
+            yield conn
 
 
 def set_local_statement_timeout(conn: psycopg.Connection, milliseconds: int) -> None:

@@ -11,6 +11,7 @@ import time
 from typing import TYPE_CHECKING
 
 from shared.clients import registry
+from shared.core import tracing
 from shared.core.deadline import clamp_httpx_request
 from shared.core.settings import SECRET_MAX_AGE_S, get_settings
 
@@ -40,6 +41,7 @@ def get_redis() -> Redis:
         client = Redis(url=url, token=token, rest_retries=0, allow_telemetry=False)
         client._http._client.timeout = httpx.Timeout(settings.redis_timeout_s)
         client._http._client.event_hooks["request"].append(clamp_httpx_request)  # and the invocation's
+        tracing.traced_httpx(client._http._client)  # an X-Ray subsegment per REST call, where tracing is on
         _client, _credentials, _checked_at = client, (url, token), _clock()
     return _client
 

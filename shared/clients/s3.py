@@ -12,6 +12,7 @@ import os
 from typing import Any
 
 from shared.clients import registry
+from shared.core import tracing
 from shared.core.deadline import botocore_config, guard_botocore
 from shared.core.settings import get_settings, storage_credentials
 
@@ -30,6 +31,7 @@ def get_s3() -> Any:
     if _client is None:
         import boto3
 
+        tracing.patch_botocore()  # X-Ray subsegments for its calls, where tracing is on
         settings = get_settings()
         region = settings.storage_region or ("auto" if is_r2() else None)
         path_style = is_r2() or bool(os.environ.get("AWS_ENDPOINT_URL"))

@@ -10,10 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 from shared.clients import registry
-from shared.core.deadline import botocore_config
+from shared.core import tracing
+from shared.core.deadline import botocore_config, guard_botocore
 from shared.core.settings import get_settings
 
 FAN_OUT_THREADS = 32
+POST_CONNECT_S, POST_READ_S = 1.0, 2.0
 _client: Any = None
 
 
@@ -26,9 +28,13 @@ def management_client() -> Any:
             return None
         import boto3
 
-        # Two attempts of at most 1 + 2 s per post (the fan-out posts in parallel).
-        config = botocore_config(connect_s=1.0, read_s=2.0, attempts=2, max_pool_connections=FAN_OUT_THREADS)
-        _client = boto3.client("apigatewaymanagementapi", endpoint_url=endpoint, config=config)
+        tracing.patch_botocore()  # X-Ray subsegments for its calls, where tracing is on
+        # Two attempts of at most 1 + 2 s per post (the fan-out posts in parallel), and never an attempt
+        # the invocation cannot finish (the fan-out's threads run in the caller's context, deadline included).
+        config = botocore_config(connect_s=POST_CONNECT_S, read_s=POST_READ_S, attempts=2,
+                                 max_pool_connections=FAN_OUT_THREADS)
+        _client = guard_botocore(boto3.client("apigatewaymanagementapi", endpoint_url=endpoint, config=config),
+                                 POST_CONNECT_S + POST_READ_S)
     return _client
 
 

@@ -95,4 +95,5 @@ def bounded(handler: Any) -> Any:
         finally:
             end(token)
 
+    wrapper.__bounded__ = True  # type: ignore[attr-defined]  # tests check every plain handler has it
     return wrapper

@@ -135,6 +135,14 @@ class Settings(BaseSettings):
     # minute from one IP; each counts the board entries ahead of a key (fails open, as search).
     rank_requests_per_min: int = 120
 
+    # The edge (issue 11): CloudFront sends every request for the HTTP API with the header
+    # ``X-Origin-Verify: <per-stage secret>``; only a request that carries it may name the caller's address
+    # in ``CloudFront-Viewer-Address`` (shared.http.viewer). ``{"current": …, "previous": …}`` (CloudFront
+    # sends current; both are accepted, so a rotation drops no request), from the environment or the
+    # secret atribuo/<stage>/edge. Neither set: every request is judged by API Gateway's sourceIp.
+    edge_origin_secret: SecretStr | None = None
+    edge_origin_secret_name: str | None = None
+
     # Maintenance (the daily MaintenanceFunction, shared.ops.maintenance): how long data nobody reads any
     # more is kept. Why each default:
     # * maintenance_batch_rows: at most this many rows per DELETE (per kind), so a statement takes
@@ -231,6 +239,18 @@ class Settings(BaseSettings):
             raise RuntimeError("the digest signing key list is empty or holds a placeholder")
         return [key.encode() for key in keys]
 
+    def edge_origin_keys(self) -> list[str]:
+        """The origin-verify values a request from our CloudFront distribution may carry (none: the edge
+        is off, or not configured here). Read only when a request carries the header at all."""
+        if self.edge_origin_secret is not None:
+            raw = self.edge_origin_secret.get_secret_value()
+        elif self.edge_origin_secret_name:
+            raw = _fetch_secret(self.edge_origin_secret_name)
+        else:
+            return []
+        data = json.loads(raw)
+        return [key for key in (data.get("current"), data.get("previous")) if isinstance(key, str) and len(key) >= 16]
+
 
 def storage_credentials(settings: Settings) -> tuple[str, str] | None:
     """(access key id, secret access key) for an explicit storage endpoint (R2), or None: the
@@ -246,6 +266,9 @@ def _fetch_secret(name: str, *, fresh: bool = False) -> str:
     value reaches a warm container within that); ``fresh`` bypasses the cache."""
     from aws_lambda_powertools.utilities import parameters
 
+    from shared.core import tracing
+
+    tracing.patch_botocore()  # Secrets Manager calls appear in the trace like every AWS call
     return str(parameters.get_secret(name, max_age=SECRET_MAX_AGE_S, force_fetch=fresh))
 
 

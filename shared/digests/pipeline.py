@@ -142,7 +142,8 @@ def send_digest(digest: dict[str, Any]) -> str:
 
 def _summary(digest: dict[str, Any]) -> dict[str, Any]:
     return {"levelled_up": len(digest["levelled_up"]), "new_skills": len(digest["new_skills"]),
-            "level_change": digest["level_change"]}
+            "level_change": digest["level_change"], "goals_due": len(digest.get("goals_due") or []),
+            "goals_reached": len(digest.get("goals_reached") or [])}
 
 
 def parse_page(body: str) -> DigestPage:

@@ -30,11 +30,14 @@ def api_router(prefix: str = "", *, tags: list[str] | None = None) -> APIRouter:
     return APIRouter(prefix=f"{API_PREFIX}{prefix}", tags=list(tags or []), responses=errors.ERROR_RESPONSES)
 
 
-def create_app(*routers: APIRouter, title: str = "Atribuo API", form_bodies: bool = False) -> FastAPI:
+def create_app(*routers: APIRouter, title: str = "Atribuo API", form_bodies: bool = False,
+               signed_in: bool = True) -> FastAPI:
     """Build a function's app from its ``api_router()`` router(s).
 
     ``form_bodies`` lets ``application/x-www-form-urlencoded`` bodies through the edge gate (else 415):
     only for the digest's RFC 8058 one-click unsubscribe, which mail clients POST as a form.
+    ``signed_in=False`` is for a function no route of which takes a bearer token (the digest's): no
+    Idempotency-Key replay store, which verifies tokens and so would need the signing keys' grant.
     """
     routes = [route for router in routers for route in router.routes]
     outside = [path for route in routes if not (path := getattr(route, "path", "")).startswith(API_PREFIX)]
@@ -47,7 +50,8 @@ def create_app(*routers: APIRouter, title: str = "Atribuo API", form_bodies: boo
     app.add_exception_handler(AppError, errors.app_error)
     app.add_exception_handler(RequestValidationError, errors.validation_error)
     app.add_exception_handler(StarletteHTTPException, errors.http_error)
-    app.add_middleware(IdempotencyMiddleware)  # inside the edge: its headers and gates apply to replays too
+    if signed_in:
+        app.add_middleware(IdempotencyMiddleware)  # inside the edge: its headers and gates apply to replays too
     app.add_middleware(EdgeMiddleware, max_body=settings.max_body_bytes, origins=settings.origins,
                        form_bodies=form_bodies)
     from shared.core.coldstart import ready  # lazily: importing it pauses the GC, which ready() resumes

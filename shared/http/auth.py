@@ -58,7 +58,9 @@ OptionalUser = Annotated[uuid.UUID | None, Depends(_optional_user_id)]
 
 
 def client_ip(request: Request) -> str:
-    """API Gateway's requestContext.http.sourceIp (Mangum's scope["client"]); never X-Forwarded-For."""
+    """The caller's address, the one place any code reads it: API Gateway's requestContext.http.sourceIp
+    (Mangum's scope["client"]), or, for a request proven to come through our CloudFront, the viewer's
+    address that ``shared.http.viewer`` put there. Never X-Forwarded-For."""
     return request.client.host if request.client else "unknown"
 
 

@@ -1,7 +1,8 @@
 """``EdgeMiddleware``: what every HTTP function does before and after its routes, in one ASGI layer.
 
-Request id, security headers, CORS, the body-size / content-type / NUL gates, and the last-resort
-mapping of anything unexpected to the error envelope. One pure-ASGI middleware rather than several
+Request id, security headers, CORS, the body-size / content-type / NUL gates, the caller's address
+behind CloudFront (``shared.http.viewer``: trusted only with the stage's origin secret), and the
+last-resort mapping of anything unexpected to the error envelope. One pure-ASGI middleware rather than several
 ``BaseHTTPMiddleware`` layers, because each of those costs a task and a queue per request.
 """
 
@@ -22,6 +23,7 @@ from shared.core.errors import AppError, ValidationFailedError
 from shared.core.observability import logger
 from shared.http import cors
 from shared.http.errors import envelope
+from shared.http.viewer import trust_viewer_address
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -55,6 +57,7 @@ class EdgeMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        trust_viewer_address(scope)  # before anything reads the client or the headers
         request_id = _request_id(scope)
         scope.setdefault("state", {})["request_id"] = request_id
         extra = [*SECURITY_HEADERS, (b"x-request-id", request_id.encode())]
@@ -97,15 +100,13 @@ class EdgeMiddleware:
 
 
 def _count_errors(status: int) -> None:
-    """An EMF metric per 4xx/5xx answer (the happy path pays nothing: no flush per success)."""
+    """An EMF metric per 4xx/5xx answer, printed with the invocation's others when it ends
+    (``shared.core.observability.observed``); an invocation that counted nothing prints nothing."""
     if status < 400:
         return
-    from aws_lambda_powertools.metrics import MetricUnit
+    from shared.core.observability import count
 
-    from shared.core.observability import metrics
-
-    metrics.add_metric(name=f"Http{status // 100}xx", unit=MetricUnit.Count, value=1)
-    metrics.flush_metrics()
+    count(f"Http{status // 100}xx")
 
 
 def _request_id(scope: Scope) -> str:

@@ -18,7 +18,7 @@ from shared.core.errors import (
     PasswordNotSetError,
     UnauthorizedError,
 )
-from shared.core.observability import logger
+from shared.core.observability import SIGN_UPS, count, logger
 from shared.core.settings import get_settings
 from shared.identity import passwords, ratelimit, recovery, security_log, sessions
 from shared.models.accounts import (
@@ -92,6 +92,7 @@ def register(body: UserCreate, device: sessions.Device | None = None) -> Registe
             security_log.record(conn, row["id"], "sign_in", device, family)
     except psycopg.errors.UniqueViolation as exc:
         _conflict(exc)
+    count(SIGN_UPS)  # committed
     try:
         recovery.send_verification(row["id"], body.display_name or body.username)
     except MailUnavailableError:

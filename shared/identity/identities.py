@@ -37,6 +37,7 @@ from shared.core.errors import (
     UsernameUnavailableError,
     ValidationFailedError,
 )
+from shared.core.observability import SIGN_UPS, count
 from shared.core.settings import get_settings
 from shared.identity import oauth, ratelimit, security_log, sessions
 from shared.identity.oauth import ExternalProfile
@@ -154,7 +155,7 @@ def _create(profile: ExternalProfile, username: str) -> OAuthResultPublic:
                 _ask_username(profile, "taken")
             row = identities.insert(conn, user_id=user["id"], **_fields(profile))
             pair = _new_sign_in(conn, user["id"])
-            return _result_in(conn, "created", row, pair)
+            result = _result_in(conn, "created", row, pair)
     except psycopg.errors.UniqueViolation as exc:
         constraint = getattr(getattr(exc, "diag", None), "constraint_name", None)
         if constraint == "users_username_key":
@@ -162,6 +163,8 @@ def _create(profile: ExternalProfile, username: str) -> OAuthResultPublic:
         if constraint == "users_email_key":
             _account_exists(profile)
         raise ConflictError("this sign-in raced another; try again", code="conflict") from exc
+    count(SIGN_UPS)  # committed
+    return result
 
 
 def _signup_key(token: str) -> str:

@@ -2,7 +2,7 @@
 
 Both are produced page by page (``repositories.exports``) as a stream of chunks, so memory stays
 flat whatever the account's size; the JSON is valid and complete only at its last chunk. What is in
-it: the profile and settings, every skill, the full level history (superseded levels included),
+it: the profile and settings, every skill (with its goal), the full level history (superseded levels included),
 the sync conflicts, and the sessions (devices) with their revocation times. ``import_account`` puts
 such a document into an empty account through the ordinary write paths (sessions excepted: they are
 the old account's signed-in devices, never made live in another).
@@ -19,7 +19,7 @@ from typing import Any
 
 from shared.clients import db
 from shared.core.encoding import json_bytes
-from shared.core.errors import ConflictError, UnauthorizedError
+from shared.core.errors import ConflictError, UnauthorizedError, ValidationFailedError
 from shared.models.accounts import AccountImport, ExportLinkPublic, ImportPublic
 from shared.repositories import exports, operations, profiles, skills
 from shared.sync.notify import after_write
@@ -115,9 +115,10 @@ def import_account(user_id: uuid.UUID, document: AccountImport) -> ImportPublic:
     edit that lost a conflict, never the skill's level) is kept in the history by the statement the
     offline batch uses, so the history round-trips whole. Every replayed history row then gets its
     original date back (one statement), so "my level on 1 March" answers as before. Conflicts come in
-    as acknowledged records (their devices belong to the old account); sessions never do. The
-    settings are applied as a profile write. Idempotent: a second run of the same document finds its
-    skills and changes nothing; any other skill in the account makes it a 409 (an import never
+    as acknowledged records (their devices belong to the old account); sessions never do. Goals are
+    set after the levels, as they stand in the document (a reached one keeps its ``reached_at``).
+    The settings are applied as a profile write. Idempotent: a second run of the same document finds
+    its skills and changes nothing; any other skill in the account makes it a 409 (an import never
     merges into existing data).
     """
     ids = {skill.id: _imported_id(user_id, skill.id) for skill in document.skills}
@@ -176,6 +177,16 @@ def import_account(user_id: uuid.UUID, document: AccountImport) -> ImportPublic:
             {**conflict.model_dump(mode="json"), "entity_id": mapped[str(conflict.entity_id)],
              "winner": _map_ids(conflict.winner, mapped), "loser": _map_ids(conflict.loser, mapped)}
             for conflict in document.conflicts if str(conflict.entity_id) in mapped])
+        for index, skill in enumerate(document.skills):  # goals last: a replayed level must not reach them
+            if skill.goal is not None:
+                goal = {"target_level": skill.goal.target_level, "target_date": skill.goal.target_date.isoformat()}
+                try:
+                    changes.append(skills.update_skill(conn, user_id, ids[skill.id], {"goal": goal},
+                                                       goal_reached_at=skill.goal.reached_at).change)
+                except ValidationFailedError as exc:  # an open goal the skill's level already meets
+                    field = f"body.skills.{index}.goal.target_level"
+                    raise ValidationFailedError(f"invalid input: {field}", details=[
+                        {**detail, "field": field} for detail in exc.details or []]) from exc
         settings = {**document.profile.model_dump(exclude_none=True), **document.settings.model_dump(exclude_none=True)}
         if settings:
             changes.append(profiles.update_profile(conn, user_id, settings).change)

@@ -23,7 +23,7 @@ from pydantic import (
 from shared.models.categories import Category
 from shared.models.common import TimestampText, UuidText, lower, no_nul
 from shared.models.profiles import Bio, DisplayName, ProfilePublic
-from shared.models.skills import Description, Level, Name, Note
+from shared.models.skills import Description, Level, Name, Note, TargetDate
 from shared.models.timezones import TimeZoneName
 
 # Lower-cased *before* the pattern applies, so "Alice" registers as "alice" (pydantic checks the
@@ -193,12 +193,19 @@ class _Imported(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
+class ImportedGoal(_Imported):
+    target_level: Annotated[int, Field(ge=2, le=10, strict=True)]
+    target_date: TargetDate
+    reached_at: AwareDatetime | None = None
+
+
 class ImportedSkill(_Imported):
     id: uuid.UUID
     name: Name
     category: Category
     level: Level
     description: Description | None = None
+    goal: ImportedGoal | None = None
 
 
 class ImportedLevel(_Imported):

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 
 from shared.models.categories import Category
 from shared.models.common import TimestampText, UuidText, omitted_not_null, refuse_null
-from shared.models.skills import SkillPublic
+from shared.models.skills import ProfileSkill
 from shared.models.timezones import TimeZoneName
 
 DisplayName = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
@@ -122,7 +122,7 @@ class PublicProfile(BaseModel):
     bio: str | None
     created_at: TimestampText
     character: CharacterStats
-    skills: list[SkillPublic]
+    skills: list[ProfileSkill]
     open_graph: OpenGraph
 
 

@@ -11,11 +11,14 @@ import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from shared.repositories.goals import DUE_SOON_DAYS
+
 if TYPE_CHECKING:
     import psycopg
 
 Row = dict[str, Any]
 FIRST_ID = uuid.UUID(int=0)
+GOAL_DUE_DAYS = DUE_SOON_DAYS  # goals due within this many days of the digest's local date are mentioned
 
 # Zones whose local time at %(at)s is Monday, hour %(hour)s; computed once per planner run.
 DUE_ZONES = """
@@ -32,7 +35,7 @@ WHERE extract(isodow FROM %(at)s::timestamptz AT TIME ZONE name) = 1
 # order, so the outer ORDER BY is an incremental sort per zone and the LIMIT stops the walk: a page
 # reads about `limit` users whatever the size of the zone or the table. `OFFSET 0` keeps each
 # activity check a per-user index probe (without it the planner may hash all of this week's rows).
-DUE_USERS_PAGE = """
+DUE_USERS_PAGE = f"""
 SELECT z.name AS timezone, d.id
 FROM (SELECT name FROM unnest(%(zones)s::text[]) AS z(name) WHERE name >= %(after_tz)s
       GROUP BY name ORDER BY name) z
@@ -45,7 +48,14 @@ CROSS JOIN LATERAL (
       AND (EXISTS (SELECT 1 FROM skill_progress p WHERE p.owner_id = u.id AND NOT p.superseded
                      AND p.created_at >= %(since)s AND p.created_at < %(until)s OFFSET 0)
            OR EXISTS (SELECT 1 FROM skills s WHERE s.owner_id = u.id
-                     AND s.created_at >= %(since)s AND s.created_at < %(until)s OFFSET 0))
+                     AND s.created_at >= %(since)s AND s.created_at < %(until)s OFFSET 0)
+           -- issue 17: an open goal due this coming week is worth a digest even in a quiet week
+           -- (a probe of skills_goals_idx, which holds only the skills that have a goal)
+           OR EXISTS (SELECT 1 FROM skills g WHERE g.owner_id = u.id AND g.goal_level IS NOT NULL
+                     AND g.goal_reached_at IS NULL
+                     AND g.goal_date >= (%(until)s::timestamptz AT TIME ZONE z.name)::date
+                     AND g.goal_date < (%(until)s::timestamptz AT TIME ZONE z.name)::date + {GOAL_DUE_DAYS}
+                     OFFSET 0))
     ORDER BY u.id
     LIMIT %(limit)s
 ) d
@@ -56,10 +66,11 @@ LIMIT %(limit)s
 # One statement per page: each user's week, then a claim of (user, ISO week) for users with activity.
 # A claim is only (re)taken when it is new, or an unsent claim older than the lease (a crashed worker).
 # The rows returned are exactly the digests this caller now owns and must send.
-COMPUTE_AND_CLAIM = """
+COMPUTE_AND_CLAIM = f"""
 WITH page AS (
     SELECT id, email, username, coalesce(display_name, username) AS name,
-           privacy_settings->>'profile_visibility' = 'public' AS public_profile FROM users
+           privacy_settings->>'profile_visibility' = 'public' AS public_profile,
+           (%(until)s::timestamptz AT TIME ZONE timezone)::date AS local_today FROM users
     WHERE id = ANY(%(user_ids)s::uuid[]) AND NOT digest_opt_out AND email_verified_at IS NOT NULL
       AND NOT EXISTS (SELECT 1 FROM email_suppressions x WHERE x.email = lower(users.email))
 ),
@@ -82,33 +93,61 @@ levelled AS (
     WHERE m.from_level IS NOT NULL AND m.to_level > m.from_level
     GROUP BY m.owner_id
 ),
+-- fresh and categories read each page user's skills by LATERAL (an index lookup per user): as
+-- ``owner_id IN (SELECT id FROM page)`` the planner hash-joined a sequential scan of all skills.
 fresh AS (
-    SELECT owner_id, jsonb_agg(jsonb_build_object('name', name, 'category', category, 'level', level)
-                               ORDER BY created_at, name) AS items
-    FROM skills
-    WHERE owner_id IN (SELECT id FROM page) AND created_at >= %(since)s AND created_at < %(until)s
-    GROUP BY owner_id
+    SELECT page.id AS owner_id, f.items
+    FROM page CROSS JOIN LATERAL (
+        SELECT jsonb_agg(jsonb_build_object('name', name, 'category', category, 'level', level)
+                         ORDER BY created_at, name) AS items
+        FROM skills WHERE owner_id = page.id AND created_at >= %(since)s AND created_at < %(until)s) f
+    WHERE f.items IS NOT NULL
 ),
 totals AS (SELECT owner_id, sum(delta)::int AS level_change FROM moves GROUP BY owner_id),
+-- Goals (issue 17): open ones due in the 7 days from the user's local digest date, and the ones a
+-- level-up reached this week (goal_reached_at is the reaching history row's time).
+goals_due AS (
+    SELECT s.owner_id, jsonb_agg(jsonb_build_object('name', s.name, 'category', s.category, 'level', s.level,
+                                                    'target_level', s.goal_level,
+                                                    'target_date', to_char(s.goal_date, 'YYYY-MM-DD'))
+                                 ORDER BY s.goal_date, lower(s.name)) AS items
+    FROM page JOIN skills s ON s.owner_id = page.id
+    WHERE s.goal_level IS NOT NULL AND s.goal_reached_at IS NULL
+      AND s.goal_date >= page.local_today AND s.goal_date < page.local_today + {GOAL_DUE_DAYS}
+    GROUP BY s.owner_id
+),
+goals_reached AS (
+    SELECT s.owner_id, jsonb_agg(jsonb_build_object('name', s.name, 'category', s.category,
+                                                    'target_level', s.goal_level,
+                                                    'target_date', to_char(s.goal_date, 'YYYY-MM-DD'))
+                                 ORDER BY s.goal_reached_at, lower(s.name)) AS items
+    FROM page JOIN skills s ON s.owner_id = page.id
+    WHERE s.goal_level IS NOT NULL AND s.goal_reached_at >= %(since)s AND s.goal_reached_at < %(until)s
+    GROUP BY s.owner_id
+),
 categories AS (
-    SELECT owner_id, jsonb_agg(category ORDER BY points DESC, category) AS items
-    FROM (SELECT owner_id, category, sum(level) AS points,
-                 row_number() OVER (PARTITION BY owner_id ORDER BY sum(level) DESC, category) AS rank
-          FROM skills WHERE owner_id IN (SELECT id FROM page) GROUP BY owner_id, category) ranked
-    WHERE rank <= %(top)s
-    GROUP BY owner_id
+    SELECT page.id AS owner_id, c.items
+    FROM page CROSS JOIN LATERAL (
+        SELECT jsonb_agg(category ORDER BY points DESC, category) AS items
+        FROM (SELECT category, sum(level) AS points FROM skills WHERE owner_id = page.id
+              GROUP BY category ORDER BY points DESC, category LIMIT %(top)s) ranked) c
+    WHERE c.items IS NOT NULL
 ),
 active AS (
     SELECT page.id AS user_id, page.email, page.username, page.name, page.public_profile,
            coalesce(levelled.items, '[]'::jsonb) AS levelled_up, coalesce(fresh.items, '[]'::jsonb) AS new_skills,
            coalesce(totals.level_change, 0) AS level_change,
-           coalesce(categories.items, '[]'::jsonb) AS top_categories
+           coalesce(categories.items, '[]'::jsonb) AS top_categories,
+           coalesce(goals_due.items, '[]'::jsonb) AS goals_due,
+           coalesce(goals_reached.items, '[]'::jsonb) AS goals_reached
     FROM page
     LEFT JOIN levelled ON levelled.owner_id = page.id
     LEFT JOIN fresh ON fresh.owner_id = page.id
     LEFT JOIN totals ON totals.owner_id = page.id
     LEFT JOIN categories ON categories.owner_id = page.id
-    WHERE totals.owner_id IS NOT NULL OR fresh.owner_id IS NOT NULL
+    LEFT JOIN goals_due ON goals_due.owner_id = page.id
+    LEFT JOIN goals_reached ON goals_reached.owner_id = page.id
+    WHERE totals.owner_id IS NOT NULL OR fresh.owner_id IS NOT NULL OR goals_due.owner_id IS NOT NULL
 ),
 claimed AS (
     INSERT INTO digest_sends AS d (user_id, iso_year, iso_week)

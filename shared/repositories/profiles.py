@@ -49,7 +49,7 @@ WHERE u.id = %(owner_id)s
 
 PUBLIC_PROFILE = f"""
 SELECT u.username, u.display_name, u.avatar_url, u.bio, {iso('u.created_at')} AS created_at,
-       (SELECT COALESCE(jsonb_agg({skill_json('x')} ORDER BY x.level DESC, lower(x.name)), '[]'::jsonb)
+       (SELECT COALESCE(jsonb_agg({skill_json('x', goal=False)} ORDER BY x.level DESC, lower(x.name)), '[]'::jsonb)
         FROM skills x WHERE x.owner_id = u.id) AS skills
 FROM users u
 WHERE lower(u.username) = lower(%(username)s) AND {PUBLIC}

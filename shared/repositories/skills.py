@@ -21,7 +21,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from shared.core.errors import ConflictError, UnauthorizedError
+from shared.core.errors import ConflictError, UnauthorizedError, ValidationFailedError
 from shared.repositories.conflicts import CONFLICT_CTES
 from shared.repositories.cursors import decode_cursor, page
 from shared.repositories.sql import (
@@ -41,7 +41,7 @@ from shared.repositories.sql import (
 if TYPE_CHECKING:
     import psycopg
 
-EDITABLE = ("name", "category", "level", "description")
+EDITABLE = ("name", "category", "level", "description", "goal")
 
 
 def _bounded_int(low: int, high: int) -> Callable[[Any], int]:
@@ -176,10 +176,11 @@ _OWN_EXISTING = (f"CASE WHEN %(existing_ok)s THEN (SELECT {skill_json('k')} FROM
 CREATE_SKILL = """
 WITH """ + LIVE_SESSION + """,
 ins AS (
-    INSERT INTO skills (id, owner_id, name, category, level, description, created_at, updated_at)
+    INSERT INTO skills (id, owner_id, name, category, level, description, goal_level, goal_date,
+                        created_at, updated_at)
     SELECT COALESCE(%(skill_id)s::uuid, gen_random_uuid()), %(owner_id)s, %(name)s, %(category)s,
-           %(level)s, %(description)s, COALESCE(%(updated_at)s::timestamptz, now()),
-           COALESCE(%(updated_at)s::timestamptz, now())
+           %(level)s, %(description)s, %(goal_level)s::smallint, %(goal_date)s::date,
+           COALESCE(%(updated_at)s::timestamptz, now()), COALESCE(%(updated_at)s::timestamptz, now())
     WHERE """ + LIVE + """
     ON CONFLICT (id) DO NOTHING
     RETURNING *
@@ -190,6 +191,23 @@ prog AS (
 ),""" + _NO_LOSS + _BUMP_AND_LOG.format(source="ins", op="upsert", data=skill_json("ins"), current=_OWN_EXISTING,
                                         stale="false", extra=_ID_OWNED)
 
+# Goals (issue 17). A sent goal replaces the stored one whole (null clears it). The same goal sent
+# again changes nothing and keeps its reached_at; a different one starts open. An open goal whose
+# target the new level reaches is stamped reached by this statement (now(): the created_at of the
+# history row it writes). Only this statement moves skills.level, and a superseded level (an offline
+# edit that lost) is a history row only, so only a level the skill really had can reach a goal. A
+# goal set at or below the level breaks skills_goal_above_level (migration 016): a 422, see _write.
+# %(goal_reached_at)s: an import restoring a goal that was reached in the exported account.
+_NEW_GOAL_LEVEL = "CASE WHEN %(set_goal)s THEN %(goal_level)s::smallint ELSE s.goal_level END"
+_NEW_GOAL_DATE = "CASE WHEN %(set_goal)s THEN %(goal_date)s::date ELSE s.goal_date END"
+_KEPT_GOAL_REACHED = (f"CASE WHEN NOT %(set_goal)s OR ({_NEW_GOAL_LEVEL}, {_NEW_GOAL_DATE})"
+                      " IS NOT DISTINCT FROM (s.goal_level, s.goal_date) THEN s.goal_reached_at"
+                      " ELSE %(goal_reached_at)s::timestamptz END")
+_NEW_GOAL_REACHED = (f"CASE WHEN ({_KEPT_GOAL_REACHED}) IS NULL AND {_NEW_GOAL_LEVEL} IS NOT NULL"
+                     f" AND COALESCE(%(level)s::smallint, s.level) >= {_NEW_GOAL_LEVEL}"
+                     f" AND COALESCE(%(level)s::smallint, s.level) > s.level THEN now()"
+                     f" ELSE {_KEPT_GOAL_REACHED} END")
+
 UPDATE_SKILL = f"""
 WITH {LIVE_SESSION}, {_LOCK_CURRENT},
 upd AS (
@@ -198,20 +216,25 @@ upd AS (
         category = COALESCE(%(category)s::text, s.category),
         level = COALESCE(%(level)s::smallint, s.level),
         description = CASE WHEN %(set_description)s THEN %(description)s::text ELSE s.description END,
+        goal_level = {_NEW_GOAL_LEVEL}, goal_date = {_NEW_GOAL_DATE},
+        goal_reached_at = {_NEW_GOAL_REACHED},
         updated_at = COALESCE(%(updated_at)s::timestamptz, now())
     FROM cur
     WHERE s.id = cur.id AND {_GUARD_OK} AND {LIVE}
-      AND (s.name, s.category, s.level, s.description) IS DISTINCT FROM (
+      AND (s.name, s.category, s.level, s.description, s.goal_level, s.goal_date) IS DISTINCT FROM (
           COALESCE(%(name)s::text, s.name), COALESCE(%(category)s::text, s.category),
           COALESCE(%(level)s::smallint, s.level),
-          CASE WHEN %(set_description)s THEN %(description)s::text ELSE s.description END)
-    RETURNING s.*, cur.level AS previous_level
+          CASE WHEN %(set_description)s THEN %(description)s::text ELSE s.description END,
+          {_NEW_GOAL_LEVEL}, {_NEW_GOAL_DATE})
+    RETURNING s.*, cur.level AS previous_level,
+              (s.goal_reached_at IS NOT NULL AND cur.goal_reached_at IS NULL
+               AND %(goal_reached_at)s::timestamptz IS NULL) AS goal_reached
 ),
 prog AS (
     INSERT INTO skill_progress (skill_id, owner_id, previous_level, new_level, note)
     SELECT id, owner_id, previous_level, level, %(note)s::text FROM upd WHERE level <> previous_level
 ),""" + _LOST + _BUMP_AND_LOG.format(source="upd", op="upsert", data=skill_json("upd"), current=_CURRENT,
-                                     stale=_STALE, extra="")
+                                     stale=_STALE, extra=", (SELECT goal_reached FROM upd) AS goal_reached")
 
 DELETE_SKILL = f"""
 WITH {LIVE_SESSION}, {_LOCK_CURRENT},
@@ -270,7 +293,17 @@ def timeline(conn: psycopg.Connection, owner_id: uuid.UUID, *, since: datetime |
 
 
 _NO_PRECONDITION = {"existing_ok": False, "guard": None, "if_match": None, "attempt": None,
-                    "record_conflict": False, "op_id": None, "source": "rest"}
+                    "record_conflict": False, "op_id": None, "source": "rest", "set_goal": False,
+                    "goal_level": None, "goal_date": None, "goal_reached_at": None}
+
+
+def _goal_params(goal: dict[str, Any] | Any | None) -> dict[str, Any]:
+    """``goal_level``/``goal_date`` from a goal (a ``GoalSet`` or its JSON), both None for no goal."""
+    if goal is None:
+        return {"goal_level": None, "goal_date": None}
+    if not isinstance(goal, dict):
+        goal = goal.as_json()
+    return {"goal_level": int(goal["target_level"]), "goal_date": goal["target_date"]}
 
 
 def _write(conn: psycopg.Connection, statement: str, params: dict[str, Any]) -> WriteResult:
@@ -284,6 +317,12 @@ def _write(conn: psycopg.Connection, statement: str, params: dict[str, Any]) -> 
         raise _duplicate("name" if "skills_owner_name_key" in str(exc) else "id") from exc
     except psycopg.errors.ForeignKeyViolation as exc:
         raise UnauthorizedError("the account behind this token no longer exists") from exc
+    except psycopg.errors.CheckViolation as exc:
+        if "skills_goal_above_level" not in str(exc):
+            raise
+        message = "must be above the skill's level (a goal at or below it is already met)"
+        raise ValidationFailedError(f"invalid input: body.goal.target_level {message}", details=[
+            {"field": "body.goal.target_level", "message": message, "type": "goal_not_above_level"}]) from exc
     if row is not None and row.get("id_owned") and row.get("live") and not params.get("existing_ok"):
         raise _duplicate("id")
     return write_result(row)
@@ -296,32 +335,38 @@ def _duplicate(field: str) -> ConflictError:
 
 def create_skill(conn: psycopg.Connection, owner_id: uuid.UUID, *, name: str, category: str, level: int,
                  description: str | None = None, note: str | None = None, skill_id: uuid.UUID | None = None,
-                 updated_at: datetime | None = None, existing_ok: bool = False) -> WriteResult:
+                 updated_at: datetime | None = None, existing_ok: bool = False,
+                 goal: dict[str, Any] | Any | None = None) -> WriteResult:
     """Insert a skill with its first history row (previous level NULL); status ``applied``.
 
     ``skill_id``: a client-generated id (offline creation); ``updated_at``: the client's clock.
     Raises ConflictError on a duplicate name (case-insensitive) or an id of the owner's; an id of
     another user's skill is ``not_found``, the answer for a skill that does not exist. With
     ``existing_ok`` (an id derived from an Idempotency-Key) the owner's skill with that id is the
-    answer, status ``unchanged``.
+    answer, status ``unchanged``. ``goal``: ``{"target_level", "target_date"}`` (or a ``GoalSet``),
+    the target above ``level`` (else a 422).
     """
     params = {"owner_id": owner_id, "skill_id": skill_id, "name": name, "category": str(category),
               "level": level, "description": description, "note": note, "updated_at": updated_at,
-              "existing_ok": existing_ok}
+              "existing_ok": existing_ok, **_goal_params(goal)}
     return _write(conn, CREATE_SKILL, params)
 
 
 def update_skill(conn: psycopg.Connection, owner_id: uuid.UUID, skill_id: uuid.UUID, changes: dict[str, Any], *,
                  note: str | None = None, updated_at: datetime | None = None,
                  if_unmodified_since: datetime | None = None, if_match: list[str] | None = None,
-                 record_conflict: bool = False) -> WriteResult:
-    """Apply ``changes`` (a subset of name/category/level/description; present key = set it).
+                 record_conflict: bool = False, goal_reached_at: datetime | None = None) -> WriteResult:
+    """Apply ``changes`` (a subset of name/category/level/description/goal; present key = set it;
+    ``goal``: ``{"target_level", "target_date"}`` replaces the goal, None clears it).
 
     A level change writes a history row (previous, new, ``note``) in the same statement. Values equal
     to the stored ones → ``unchanged``; ``if_unmodified_since`` older than the stored ``updated_at``,
     or ``if_match`` (ETags) not holding the stored entity's → ``stale`` with the stored state, and
     with ``record_conflict`` the refusal is logged as a conflict (``WriteResult.conflict``) by the
-    same statement. Raises ConflictError on a duplicate name.
+    same statement. Raises ConflictError on a duplicate name, ValidationFailedError (422) on a goal
+    not above the level. A level change that reaches the goal stamps it reached
+    (``WriteResult.goal_reached``). ``goal_reached_at`` (imports only): the new goal was already
+    reached then, in the account it was exported from.
     """
     unknown = set(changes) - set(EDITABLE)
     if unknown:
@@ -331,7 +376,9 @@ def update_skill(conn: psycopg.Connection, owner_id: uuid.UUID, skill_id: uuid.U
     params = {"owner_id": owner_id, "skill_id": skill_id, "note": note, "updated_at": updated_at,
               "guard": if_unmodified_since, "if_match": if_match, "record_conflict": record_conflict,
               "attempt": Jsonb(changes), "set_description": "description" in changes,
-              **{field: None for field in EDITABLE}, **changes}
+              **{field: None for field in EDITABLE}, **changes, "set_goal": "goal" in changes,
+              **_goal_params(changes.get("goal")), "goal_reached_at": goal_reached_at}
+    del params["goal"]
     if params["category"] is not None:
         params["category"] = str(params["category"])
     return _write(conn, UPDATE_SKILL, params)

@@ -20,11 +20,18 @@ def iso(column: str) -> str:
     return f"""to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
 
 
-def skill_json(alias: str) -> str:
-    """A skill's public JSON (what the API returns and what ``changes.data`` holds)."""
+def skill_json(alias: str, *, goal: bool = True) -> str:
+    """A skill's JSON as its owner sees it (what the API returns and what ``changes.data`` holds).
+
+    ``goal=False``: without the goal, for views of the skill that others see (the public profile): a
+    goal is the owner's private plan.
+    """
     a = alias
+    goal_json = (f", 'goal', CASE WHEN {a}.goal_level IS NULL THEN NULL ELSE jsonb_build_object("
+                 f"'target_level', {a}.goal_level, 'target_date', to_char({a}.goal_date, 'YYYY-MM-DD'),"
+                 f" 'reached_at', {iso(f'{a}.goal_reached_at')}) END") if goal else ""
     return (f"jsonb_build_object('id', {a}.id, 'name', {a}.name, 'category', {a}.category, 'level', {a}.level,"
-            f" 'description', {a}.description, 'created_at', {iso(f'{a}.created_at')},"
+            f" 'description', {a}.description{goal_json}, 'created_at', {iso(f'{a}.created_at')},"
             f" 'updated_at', {iso(f'{a}.updated_at')})")
 
 
@@ -99,6 +106,8 @@ class WriteResult:
     change: Row | None = None
     conflict: Row | None = None  # stale only, when the statement recorded the refusal as a conflict
     lost_fields: tuple[str, ...] = ()  # profile operations: the fields a later write kept
+    previous: Row | None = None  # applied only: the row's public JSON before the statement (None: created)
+    goal_reached: bool = False  # a skill write whose level change reached the skill's goal (issue 17)
 
 
 def write_result(row: Row | None) -> WriteResult:
@@ -114,7 +123,8 @@ def write_result(row: Row | None) -> WriteResult:
     change = row["change"]
     if change is not None:
         extra = {"username": row["username"], "connections": row.get("connections")}
-        return WriteResult("applied", row["entity"], row["sync_version"], {**change, **extra})
+        return WriteResult("applied", row["entity"], row["sync_version"], {**change, **extra},
+                           previous=row.get("current"), goal_reached=bool(row.get("goal_reached")))
     if row["current"] is None:
         return WriteResult("not_found", None, row["sync_version"])
     if row["stale"]:

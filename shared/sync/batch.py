@@ -27,6 +27,7 @@ from shared.core.errors import AppError
 from shared.models.sync import BatchResult, Operation, OperationResult, ProfileOperation, SkillOperation, SyncBatch
 from shared.public import privacy
 from shared.repositories import conflicts, operations, profiles, skills, users
+from shared.repositories.sql import WriteResult
 
 Row = dict[str, Any]
 
@@ -38,6 +39,7 @@ class Outcome:
     result: OperationResult
     changes: list[Row] = field(default_factory=list)
     conflicts: list[Row] = field(default_factory=list)
+    written: WriteResult | None = None  # a skill update's write, for the LevelUps metric once committed
 
 
 def parse(raw: Any, index: int, seen: set[str]) -> Operation | OperationResult:
@@ -81,9 +83,11 @@ def apply_batch(owner_id: uuid.UUID, batch: SyncBatch) -> tuple[BatchResult, lis
 
 def announce(owner_id: uuid.UUID, outcomes: list[Outcome]) -> None:
     """After the commits: every applied change and every conflict notice goes to the other devices."""
-    from shared.sync.notify import after_conflict, after_write
+    from shared.sync.notify import after_conflict, after_write, count_level_up
 
     for outcome in outcomes:
+        if outcome.written is not None:
+            count_level_up(outcome.written)
         for change in outcome.changes:
             after_write(owner_id, change)
         for notice in outcome.conflicts:
@@ -136,8 +140,8 @@ def _apply(conn: Any, owner_id: uuid.UUID, op: SkillOperation, at: datetime) -> 
     changes = [res.change] if res.change else []
     if op.base_updated_at is not None and _stamp(current) != op.base_updated_at:
         notice, version = _log(conn, owner_id, op, "incoming_won", winner=res.entity, loser=current)
-        return Outcome(_result(op, "conflict", res.entity, version, "incoming_won"), changes, [notice])
-    return Outcome(_result(op, res.status, res.entity, res.sync_version), changes)
+        return Outcome(_result(op, "conflict", res.entity, version, "incoming_won"), changes, [notice], res)
+    return Outcome(_result(op, res.status, res.entity, res.sync_version), changes, written=res)
 
 
 def _apply_profile(conn: Any, owner_id: uuid.UUID, op: ProfileOperation, at: datetime) -> Outcome:

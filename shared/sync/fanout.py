@@ -14,6 +14,7 @@ path passes it as ``exclude_connection_id`` so the device does not receive its o
 
 from __future__ import annotations
 
+import contextvars
 import json
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -23,7 +24,7 @@ from typing import Any, Literal
 
 from shared.clients import db
 from shared.clients.websocket import FAN_OUT_THREADS, management_client
-from shared.core.observability import logger
+from shared.core.observability import FAN_OUT_FAILURES, count, logger
 from shared.repositories import connections
 
 # API Gateway refuses frames over 128 KB; stay well under so headers and growth never bite.
@@ -131,7 +132,11 @@ def publish(user_id: uuid.UUID, message: dict[str, Any], exclude_connection_id: 
         return PublishResult()
     data, resync = encode(message)
     sender = Sender(client)
-    outcomes = list(_pool.map(lambda cid: sender.post(cid, data), ids))
+    # A pool thread has its own (empty) context: each post runs in a copy of the caller's, so the
+    # invocation's deadline (shared.core.deadline) bounds it as it bounds the caller's own calls. One
+    # copy per post: a context cannot be entered by two threads at once.
+    contexts = [contextvars.copy_context() for _ in ids]
+    outcomes = list(_pool.map(lambda ctx, cid: ctx.run(sender.post, cid, data), contexts, ids))
     result = PublishResult(resync=resync)
     for cid, outcome in zip(ids, outcomes, strict=True):
         if outcome == "sent":
@@ -140,6 +145,7 @@ def publish(user_id: uuid.UUID, message: dict[str, Any], exclude_connection_id: 
             result.gone.append(cid)
         else:
             result.failed += 1
+    count(FAN_OUT_FAILURES, result.failed)  # gone connections are not failures: they were cleaned up
     if result.gone:
         db.run(lambda conn: connections.remove_stale(conn, user_id, result.gone))
     logger.info("published", extra={"sent": result.sent, "gone": len(result.gone), "failed": result.failed,
@@ -161,4 +167,5 @@ def publish_change(user_id: uuid.UUID, change: dict[str, Any],
         return publish(user_id, change_message(change), exclude_connection_id, change.get("connections"))
     except Exception as exc:  # best effort by design; logged, never surfaced to the writer
         logger.warning("publish_change failed", extra={"error": type(exc).__name__})
+        count(FAN_OUT_FAILURES)
         return PublishResult(skipped=f"error: {type(exc).__name__}")

@@ -14,8 +14,9 @@ import uuid
 from typing import Any
 
 from shared.core import context as request_context
-from shared.core.observability import logger
+from shared.core.observability import CONFLICTS, LEVEL_UPS, count, logger
 from shared.public import cache as public_cache
+from shared.repositories.sql import WriteResult
 from shared.sync import fanout as realtime
 
 
@@ -41,7 +42,9 @@ def conflict_notice(change: dict[str, Any]) -> dict[str, Any]:
 
 def after_conflict(user_id: uuid.UUID, notice: dict[str, Any], connections: list[str] | None = None) -> None:
     """Tell the user's other devices that an edit lost (or won) a conflict. The notice is also in
-    the change log, so a device that misses this push gets it from ``GET /sync``."""
+    the change log, so a device that misses this push gets it from ``GET /sync``. Every recorded
+    conflict (REST precondition or offline batch) passes here once: it is counted here."""
+    count(CONFLICTS)
     try:
         realtime.publish(user_id, notice, exclude_connection_id=request_context.connection_id.get(),
                          connection_ids=connections)
@@ -53,3 +56,12 @@ def after_acknowledged(user_id: uuid.UUID, change: dict[str, Any]) -> None:
     """A conflict was acknowledged (a tombstone in the change log): the other devices clear it too.
     No public view depends on the inbox, so no cache is touched."""
     realtime.publish_change(user_id, change, exclude_connection_id=request_context.connection_id.get())
+
+
+def count_level_up(result: WriteResult) -> None:
+    """The ``LevelUps`` metric: an applied skill write whose level went up (a PATCH, or an offline
+    ``skill.update`` in ``POST /sync``; a new skill's starting level is not a level-up)."""
+    before, after = result.previous or {}, result.entity or {}
+    if result.status == "applied" and isinstance(before.get("level"), int) and isinstance(after.get("level"), int) \
+            and after["level"] > before["level"]:
+        count(LEVEL_UPS)

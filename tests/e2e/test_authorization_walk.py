@@ -70,9 +70,11 @@ def alice_owns_everything(client: httpx.Client, headers: dict[str, str]) -> dict
         "display_name": f"Alice {MARKER}", "privacy_settings": {"profile_visibility": "private"}})
     assert profile.status_code == 200, profile.text
     created = client.post("/skills", headers=headers, json={"name": f"Chess {MARKER}", "category": "mind",
-                                                           "level": 2, "note": f"opening {MARKER}"})
+                                                           "level": 2, "note": f"opening {MARKER}",
+                                                           "goal": {"target_level": 9, "target_date": "2030-01-01"}})
     assert created.status_code == 201, created.text
     skill, etag = created.json(), created.headers["etag"]
+    assert MARKER.encode() in client.get("/me/goals", headers=headers).content  # hers: what Bob must never see
     path = f"/skills/{skill['id']}"
     assert client.patch(path, headers={**headers, "if-match": etag}, json={"level": 3}).status_code == 200
     lost = client.patch(path, headers={**headers, "if-match": etag}, json={"level": 8})
@@ -173,4 +175,4 @@ def test_nothing_bob_or_a_stranger_can_read_carries_a_private_users_data(client)
         read.append(operation["operationId"])
 
     assert {"leaderboard.get", "leaderboard.me", "leaderboard.distribution", "users.search", "skills.list",
-            "sync.get", "profile.get"} <= set(read)
+            "sync.get", "profile.get", "goals.list"} <= set(read)

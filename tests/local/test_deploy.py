@@ -147,3 +147,37 @@ def test_the_lifecycle_rules_cover_exactly_the_hand_off_prefixes():
     prefixes = [p.format(user_id="").rstrip("/") + "/" for p in (handoff.EXPORT_PREFIX, handoff.IMPORT_PREFIX)]
     assert sorted(prefixes) == sorted(deploy.HANDOFF_PREFIXES)
     assert not any(r["Filter"]["Prefix"].startswith("avatars") for r in deploy.handoff_lifecycle()["Rules"])
+
+
+# --- issue 11, the edge ------------------------------------------------------------------------------
+
+def test_bootstrap_makes_the_edge_origin_secret_only_for_stages_behind_the_edge(aws, monkeypatch, capsys):
+    for name in ("DATABASE_URL", "UPSTASH_REDIS_REST_URL", "UPSTASH_REDIS_REST_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    assert "atribuo/dev/edge" not in deploy.bootstrap("dev", session=aws)  # samconfig: Edge=disabled
+    assert deploy.main(["bootstrap", "prod"]) == 1  # the operator's secrets are missing; the rest is made
+    stored = json.loads(aws.client("secretsmanager").get_secret_value(SecretId="atribuo/prod/edge")["SecretString"])
+    assert list(stored) == ["current"] and len(stored["current"]) >= 40
+    assert stored["current"] not in capsys.readouterr().out
+    assert deploy.bootstrap("prod", session=aws)["atribuo/prod/edge"] == "exists"
+
+
+def test_rotating_the_edge_secret_keeps_the_old_value_accepted_until_retired(aws, monkeypatch):
+    from shared.clients.registry import reset_all
+    from shared.core.settings import get_settings
+
+    manager = aws.client("secretsmanager")
+    manager.create_secret(Name="atribuo/prod/edge", SecretString=json.dumps({"current": "o" * 43}))
+
+    def accepted() -> list[str]:
+        monkeypatch.setenv("EDGE_ORIGIN_SECRET", manager.get_secret_value(SecretId="atribuo/prod/edge")["SecretString"])
+        reset_all()
+        return get_settings().edge_origin_keys()
+
+    assert deploy.rotate("add-key", "prod", "edge", session=aws) == ["current", "previous"]
+    keys = accepted()
+    assert keys[1] == "o" * 43 and keys[0] != keys[1] and len(keys[0]) >= 40
+    assert deploy.rotate("retire-keys", "prod", "edge", session=aws) == ["current"]
+    assert accepted() == keys[:1]
+    with pytest.raises(SystemExit):
+        deploy.rotate("promote-key", "prod", "edge", session=aws)

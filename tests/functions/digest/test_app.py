@@ -124,3 +124,13 @@ def test_a_token_differing_only_in_base64_padding_bits_is_refused(make_user):
     twin = token[:-1] + alphabet[alphabet.index(token[-1]) ^ 1]
     assert call(twin).status == 400
     assert not opted_out(user["id"])
+
+
+def test_the_anonymous_digest_function_keeps_no_idempotency_store():
+    """Nothing here takes a bearer token, and the function has no grant to the signing keys: the replay
+    store (which verifies a sent token to key its records) would turn a stray Authorization header on
+    the one-click POST into a 503. The signed link is what makes the POST safe to repeat."""
+    from functions.digest.app import app
+    from shared.http.idempotency import IdempotencyMiddleware
+
+    assert IdempotencyMiddleware not in [m.cls for m in app.user_middleware]

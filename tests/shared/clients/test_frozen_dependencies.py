@@ -107,3 +107,46 @@ def test_an_s3_attempt_that_cannot_finish_in_time_is_not_started(make_user, moto
     confirm = http_event("POST", "/api/v1/me/avatar/confirm", headers=headers, body={"key": key})
     assert Response(handler(confirm, LambdaContext(timeout_s=10))).status == 404
     _assert_envelope_503(Response(handler(confirm, LambdaContext(timeout_s=2.5))))
+
+
+@pytest.fixture
+def frozen_management_api(stack, monkeypatch) -> Iterator[subprocess.Popen]:
+    """An HTTP server in its own process standing in for the WebSocket management API; the fan-out
+    posts to it. Frozen by the test, it accepts connections (the kernel does) and never answers."""
+    port = servers.free_port()
+    process = subprocess.Popen([sys.executable, "-m", "http.server", "--bind", servers.LOOPBACK, str(port)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        servers._wait_for_port(port, process)
+        monkeypatch.setenv("WEBSOCKET_MANAGEMENT_URL", f"http://{servers.LOOPBACK}:{port}")
+        reset_all()
+        yield process
+    finally:
+        process.terminate()
+        process.wait(10)
+        reset_all()
+
+
+def test_a_frozen_management_api_leaves_the_write_inside_its_deadline(make_user, frozen_management_api, caplog):
+    """The fan-out posts on pool threads; they run in the request's context, so the invocation's deadline
+    bounds them too: the post whose attempt (up to 1 + 2 s) cannot finish before it is never sent (nor
+    retried), and the committed write answers 201 in time. Without the deadline in those threads, the
+    post would wait out its read timeouts (2 attempts x 2 s) past the function's deadline."""
+    from datetime import UTC, datetime
+
+    from functions.skills.app import handler
+    from local.lambda_context import LambdaContext
+    from shared.clients import db
+    from shared.repositories import connections
+    from tests.support.events import Response
+
+    user, headers = make_user("alice")
+    db.run(lambda conn: connections.register(conn, connection_id="device-1", user_id=user["id"],
+                                             connected_at=datetime.now(UTC), max_lifetime_s=7200))
+    create = http_event("POST", "/api/v1/skills", headers=headers,
+                        body={"name": "Python", "category": "programming", "level": 3})
+    with frozen([frozen_management_api.pid]):
+        response = within(GUARD_S, lambda: Response(handler(create, LambdaContext(timeout_s=2.5))))
+    assert response.status == 201, response
+    refused = [r for r in caplog.records if r.getMessage() == "post_to_connection failed"]
+    assert [getattr(r, "error", None) for r in refused] == ["DeadlineExceededError"]

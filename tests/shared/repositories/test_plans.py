@@ -80,6 +80,14 @@ def test_leaderboards_planner_pages_and_token_purge_read_indexes(seeded):
     assert not seq_scans(plan), plan
     assert len([kind for kind, _, index in plan if index == "refresh_tokens_family_idx"]) == 2, plan
 
+    # The worker's digest of one page of users reads only those users' rows (it once hash-joined a
+    # sequential scan of all skills for the new skills and the top categories).
+    page = [row["id"] for row in conn.execute("SELECT id FROM users ORDER BY id LIMIT 100").fetchall()]
+    plan = explain(digests.COMPUTE_AND_CLAIM, {"user_ids": page, "iso_year": 2026, "iso_week": 49, "lease_s": 900,
+                                               "since": MONDAY_8_UTC - timedelta(days=7), "until": MONDAY_8_UTC,
+                                               "top": 3})
+    assert not seq_scans(plan), plan
+
 
 def test_the_seeded_pages_answer_what_the_old_statements_answered(seeded):
     """The rewritten planner page and leaderboard return exactly what a plain reading of the rule does."""

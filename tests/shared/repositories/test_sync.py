@@ -41,7 +41,8 @@ def test_compaction_moves_the_floor_and_old_clients_get_a_snapshot(make_user):
     snapshot = sync.read(conn, user["id"], since=899, limit=1000)
     assert snapshot["mode"] == "snapshot" and snapshot["changes"] is None
     assert [s["id"] for s in snapshot["skills"]] == [str(skill["id"])]
-    assert set(snapshot["skills"][0]) == {"id", "name", "category", "level", "description", "created_at", "updated_at"}
+    assert set(snapshot["skills"][0]) == {"id", "name", "category", "level", "description", "goal", "created_at",
+                                          "updated_at"}
     assert snapshot["profile"]["username"] == "alice" and "password_hash" not in snapshot["profile"]
     # The floor never moves back down.
     assert sync.compact(conn, user["id"], keep=5000)["compacted_before"] == 901

@@ -505,6 +505,115 @@ export type ExportLinkPublic = {
 };
 
 /**
+ * GoalPage
+ */
+export type GoalPage = {
+    /**
+     * Today
+     *
+     * The user's local date the statuses were judged on (profile `timezone`).
+     */
+    today: string;
+    /**
+     * Items
+     */
+    items: Array<GoalPublic>;
+    /**
+     * Next Cursor
+     */
+    next_cursor: string | null;
+};
+
+/**
+ * GoalPublic
+ *
+ * One goal, judged on ``today`` (the user's local date): ``reached`` once a level-up got there,
+ * else ``overdue`` after ``target_date``, ``due_soon`` within the next 7 days (today included),
+ * else ``open``.
+ */
+export type GoalPublic = {
+    /**
+     * Skill Id
+     */
+    skill_id: string;
+    /**
+     * Skill Name
+     */
+    skill_name: string;
+    category: Category;
+    /**
+     * Level
+     */
+    level: number;
+    /**
+     * Target Level
+     */
+    target_level: number;
+    /**
+     * Target Date
+     */
+    target_date: string;
+    /**
+     * Reached At
+     */
+    reached_at: string | null;
+    /**
+     * Status
+     */
+    status: 'open' | 'due_soon' | 'overdue' | 'reached';
+    /**
+     * Days Left
+     *
+     * target_date minus today in the user's time zone (negative: overdue).
+     */
+    days_left: number;
+};
+
+/**
+ * GoalSet
+ *
+ * A skill's goal: reach ``target_level`` by ``target_date`` (a day in the user's time zone).
+ *
+ * Both parts together: a goal is replaced as a whole, never merged field by field, so a client
+ * cannot end up with half of an old goal. ``target_level`` must be above the skill's level (the
+ * level after the same write, when it also sets ``level``): a goal at or below it would already be
+ * met, and "reached" means a level-up got there. The date may be in the past (the goal is then
+ * overdue): offline queues replay late, and "today" depends on the user's zone.
+ */
+export type GoalSet = {
+    /**
+     * Target Level
+     */
+    target_level: number;
+    /**
+     * Target Date
+     *
+     * YYYY-MM-DD, a day in the user's time zone (profile `timezone`).
+     */
+    target_date: string;
+};
+
+/**
+ * GoalState
+ */
+export type GoalState = {
+    /**
+     * Target Level
+     */
+    target_level: number;
+    /**
+     * Target Date
+     */
+    target_date: string;
+    /**
+     * Reached At
+     *
+     * When a level-up reached the target; null while open.
+     */
+    reached_at: string | null;
+};
+
+/**
  * GrowthSeries
  */
 export type GrowthSeries = {
@@ -719,6 +828,24 @@ export type ImportedConflict = {
 };
 
 /**
+ * ImportedGoal
+ */
+export type ImportedGoal = {
+    /**
+     * Target Level
+     */
+    target_level: number;
+    /**
+     * Target Date
+     */
+    target_date: string;
+    /**
+     * Reached At
+     */
+    reached_at?: string | null;
+};
+
+/**
  * ImportedLevel
  */
 export type ImportedLevel = {
@@ -808,6 +935,7 @@ export type ImportedSkill = {
      * Description
      */
     description?: string | null;
+    goal?: ImportedGoal | null;
 };
 
 /**
@@ -1311,6 +1439,39 @@ export type ProfilePublic = {
 };
 
 /**
+ * ProfileSkill
+ *
+ * A skill as others see it on a public profile: no goal (the owner's private plan).
+ */
+export type ProfileSkill = {
+    /**
+     * Id
+     */
+    id: string;
+    /**
+     * Name
+     */
+    name: string;
+    category: Category;
+    /**
+     * Level
+     */
+    level: number;
+    /**
+     * Description
+     */
+    description: string | null;
+    /**
+     * Created At
+     */
+    created_at: string;
+    /**
+     * Updated At
+     */
+    updated_at: string;
+};
+
+/**
  * ProfileUpdate
  */
 export type ProfileUpdate = {
@@ -1420,7 +1581,7 @@ export type PublicProfile = {
     /**
      * Skills
      */
-    skills: Array<SkillPublic>;
+    skills: Array<ProfileSkill>;
     open_graph: OpenGraph;
 };
 
@@ -1633,6 +1794,10 @@ export type SkillCreate = {
      * Stored on the skill's first history row.
      */
     note?: string | null;
+    /**
+     * Optional: a target level above `level`, and a date.
+     */
+    goal?: GoalSet | null;
 };
 
 /**
@@ -1685,6 +1850,8 @@ export type SkillPage = {
 
 /**
  * SkillPublic
+ *
+ * A skill as its owner sees it (every skill route, the change log, the sync snapshot, the export).
  */
 export type SkillPublic = {
     /**
@@ -1712,6 +1879,7 @@ export type SkillPublic = {
      * Updated At
      */
     updated_at: string;
+    goal: GoalState | null;
 };
 
 /**
@@ -1737,6 +1905,10 @@ export type SkillUpdate = {
      * Stored on the history row of a level change.
      */
     note?: string | null;
+    /**
+     * Set the goal (replaces the whole goal; `target_level` above the skill's level), or null to clear it.
+     */
+    goal?: GoalSet | null;
 };
 
 /**
@@ -3660,6 +3832,78 @@ export type AccountExportHistoryResponses = {
 };
 
 export type AccountExportHistoryResponse = AccountExportHistoryResponses[keyof AccountExportHistoryResponses];
+
+export type GoalsListData = {
+    body?: never;
+    headers?: {
+        /**
+         * An ETag this client holds: a 304 without a body answers when it is current
+         */
+        'If-None-Match'?: string;
+    };
+    path?: never;
+    query?: {
+        /**
+         * Limit
+         *
+         * Page size, 1..100.
+         */
+        limit?: number;
+        /**
+         * Cursor
+         *
+         * next_cursor of the previous page.
+         */
+        cursor?: string;
+    };
+    url: '/api/v1/me/goals';
+};
+
+export type GoalsListErrors = {
+    /**
+     * Malformed request
+     */
+    400: ErrorEnvelope;
+    /**
+     * Missing, expired or invalid access token (or, for login/refresh, bad credentials)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Not found
+     */
+    404: ErrorEnvelope;
+    /**
+     * Body too large
+     */
+    413: ErrorEnvelope;
+    /**
+     * Body is not JSON
+     */
+    415: ErrorEnvelope;
+    /**
+     * Validation failed (details name the fields)
+     */
+    422: ErrorEnvelope;
+    /**
+     * Rate limited
+     */
+    429: ErrorEnvelope;
+    /**
+     * A dependency is unavailable
+     */
+    503: ErrorEnvelope;
+};
+
+export type GoalsListError = GoalsListErrors[keyof GoalsListErrors];
+
+export type GoalsListResponses = {
+    /**
+     * Successful Response
+     */
+    200: GoalPage;
+};
+
+export type GoalsListResponse = GoalsListResponses[keyof GoalsListResponses];
 
 export type IdentitiesListData = {
     body?: never;

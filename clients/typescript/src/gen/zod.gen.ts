@@ -273,6 +273,64 @@ export const zExportLinkPublic = z.object({
 });
 
 /**
+ * GoalPublic
+ *
+ * One goal, judged on ``today`` (the user's local date): ``reached`` once a level-up got there,
+ * else ``overdue`` after ``target_date``, ``due_soon`` within the next 7 days (today included),
+ * else ``open``.
+ */
+export const zGoalPublic = z.object({
+    skill_id: z.uuid(),
+    skill_name: z.string(),
+    category: zCategory,
+    level: z.int(),
+    target_level: z.int(),
+    target_date: z.iso.date(),
+    reached_at: z.iso.datetime().nullable(),
+    status: z.enum([
+        'open',
+        'due_soon',
+        'overdue',
+        'reached'
+    ]),
+    days_left: z.int()
+});
+
+/**
+ * GoalPage
+ */
+export const zGoalPage = z.object({
+    today: z.iso.date(),
+    items: z.array(zGoalPublic),
+    next_cursor: z.string().nullable()
+});
+
+/**
+ * GoalSet
+ *
+ * A skill's goal: reach ``target_level`` by ``target_date`` (a day in the user's time zone).
+ *
+ * Both parts together: a goal is replaced as a whole, never merged field by field, so a client
+ * cannot end up with half of an old goal. ``target_level`` must be above the skill's level (the
+ * level after the same write, when it also sets ``level``): a goal at or below it would already be
+ * met, and "reached" means a level-up got there. The date may be in the past (the goal is then
+ * overdue): offline queues replay late, and "today" depends on the user's zone.
+ */
+export const zGoalSet = z.object({
+    target_level: z.int().gte(2).lte(10),
+    target_date: z.iso.date()
+});
+
+/**
+ * GoalState
+ */
+export const zGoalState = z.object({
+    target_level: z.int(),
+    target_date: z.iso.date(),
+    reached_at: z.iso.datetime().nullable()
+});
+
+/**
  * HealthPublic
  *
  * The documented shape (the route builds the dict directly: no model round trip per request).
@@ -356,6 +414,15 @@ export const zImportedConflict = z.object({
 });
 
 /**
+ * ImportedGoal
+ */
+export const zImportedGoal = z.object({
+    target_level: z.int().gte(2).lte(10),
+    target_date: z.iso.date(),
+    reached_at: z.iso.datetime().nullish()
+});
+
+/**
  * ImportedLevel
  */
 export const zImportedLevel = z.object({
@@ -395,7 +462,8 @@ export const zImportedSkill = z.object({
     name: z.string().min(1).max(100),
     category: zCategory,
     level: z.int().gte(1).lte(10),
-    description: z.string().max(2000).nullish()
+    description: z.string().max(2000).nullish(),
+    goal: zImportedGoal.nullish()
 });
 
 /**
@@ -676,6 +744,21 @@ export const zOAuthResultPublic = z.object({
 });
 
 /**
+ * ProfileSkill
+ *
+ * A skill as others see it on a public profile: no goal (the owner's private plan).
+ */
+export const zProfileSkill = z.object({
+    id: z.uuid(),
+    name: z.string(),
+    category: zCategory,
+    level: z.int(),
+    description: z.string().nullable(),
+    created_at: z.iso.datetime(),
+    updated_at: z.iso.datetime()
+});
+
+/**
  * ProfileUpdate
  */
 export const zProfileUpdate = z.object({
@@ -729,6 +812,20 @@ export const zCharacterStats = z.object({
     next_level_at: z.int(),
     categories: z.array(zCategoryStats),
     radar: zRadar
+});
+
+/**
+ * PublicProfile
+ */
+export const zPublicProfile = z.object({
+    username: z.string(),
+    display_name: z.string().nullable(),
+    avatar_url: z.string().nullable(),
+    bio: z.string().nullable(),
+    created_at: z.iso.datetime(),
+    character: zCharacterStats,
+    skills: z.array(zProfileSkill),
+    open_graph: zOpenGraph
 });
 
 /**
@@ -828,7 +925,8 @@ export const zSkillCreate = z.object({
     category: zCategory,
     level: z.int().gte(1).lte(10),
     description: z.string().max(2000).nullish(),
-    note: z.string().max(500).nullish()
+    note: z.string().max(500).nullish(),
+    goal: zGoalSet.nullish()
 });
 
 /**
@@ -851,6 +949,8 @@ export const zSkillOperation = z.object({
 
 /**
  * SkillPublic
+ *
+ * A skill as its owner sees it (every skill route, the change log, the sync snapshot, the export).
  */
 export const zSkillPublic = z.object({
     id: z.uuid(),
@@ -859,21 +959,8 @@ export const zSkillPublic = z.object({
     level: z.int(),
     description: z.string().nullable(),
     created_at: z.iso.datetime(),
-    updated_at: z.iso.datetime()
-});
-
-/**
- * PublicProfile
- */
-export const zPublicProfile = z.object({
-    username: z.string(),
-    display_name: z.string().nullable(),
-    avatar_url: z.string().nullable(),
-    bio: z.string().nullable(),
-    created_at: z.iso.datetime(),
-    character: zCharacterStats,
-    skills: z.array(zSkillPublic),
-    open_graph: zOpenGraph
+    updated_at: z.iso.datetime(),
+    goal: zGoalState.nullable()
 });
 
 /**
@@ -892,7 +979,8 @@ export const zSkillUpdate = z.object({
     category: zCategory.optional(),
     level: z.int().gte(1).lte(10).optional(),
     description: z.string().max(2000).nullish(),
-    note: z.string().max(500).nullish()
+    note: z.string().max(500).nullish(),
+    goal: zGoalSet.nullish()
 });
 
 /**
@@ -1281,6 +1369,20 @@ export const zAccountExportToStorageResponse = zExportLinkPublic;
  * One row per level change (superseded ones marked)
  */
 export const zAccountExportHistoryResponse = z.string();
+
+export const zGoalsListHeaders = z.object({
+    'If-None-Match': z.string().optional()
+});
+
+export const zGoalsListQuery = z.object({
+    limit: z.int().gte(1).lte(100).optional().default(20),
+    cursor: z.string().max(512).optional()
+});
+
+/**
+ * Successful Response
+ */
+export const zGoalsListResponse = zGoalPage;
 
 /**
  * Successful Response

@@ -3,8 +3,8 @@
 import { type InfiniteData, infiniteQueryOptions, queryOptions, type UseMutationOptions } from '@tanstack/react-query';
 
 import { client } from '../client.gen.js';
-import { accountChangeEmail, accountChangeUsername, accountDelete, accountExport, accountExportHistory, accountExportToStorage, accountImport, accountImportUpload, accountImportUploaded, accountSecurityEvents, accountSessions, accountSignOutDevice, authChangePassword, authForgotPassword, authJwks, authLogin, authLogout, authLogoutAll, authMe, authOauthCallback, authOauthSignup, authOauthStart, authRefresh, authRegister, authResendVerification, authResetPassword, authVerifyEmail, avatarConfirm, avatarDelete, avatarUpload, digestUnsubscribe, digestUnsubscribeConfirm, healthGet, identitiesDelete, identitiesList, leaderboardDistribution, leaderboardGet, leaderboardMe, type Options, profileGet, profileStats, profileStatsSeries, profileUpdate, progressList, realtimeTicket, skillsCreate, skillsDelete, skillsGet, skillsList, skillsProgress, skillsUpdate, syncAckConflict, syncBatch, syncConflicts, syncGet, usersCard, usersCardPng, usersGet, usersSearch } from '../sdk.gen.js';
-import type { AccountChangeEmailData, AccountChangeEmailError, AccountChangeEmailResponse, AccountChangeUsernameData, AccountChangeUsernameError, AccountChangeUsernameResponse, AccountDeleteData, AccountDeleteError, AccountDeleteResponse, AccountExportData, AccountExportError, AccountExportHistoryData, AccountExportHistoryError, AccountExportHistoryResponse, AccountExportResponse, AccountExportToStorageData, AccountExportToStorageError, AccountExportToStorageResponse, AccountImportData, AccountImportError, AccountImportResponse, AccountImportUploadData, AccountImportUploadedData, AccountImportUploadedError, AccountImportUploadedResponse, AccountImportUploadError, AccountImportUploadResponse, AccountSecurityEventsData, AccountSecurityEventsError, AccountSecurityEventsResponse, AccountSessionsData, AccountSessionsError, AccountSessionsResponse, AccountSignOutDeviceData, AccountSignOutDeviceError, AccountSignOutDeviceResponse, AuthChangePasswordData, AuthChangePasswordError, AuthChangePasswordResponse, AuthForgotPasswordData, AuthForgotPasswordError, AuthForgotPasswordResponse, AuthJwksData, AuthJwksError, AuthLoginData, AuthLoginError, AuthLoginResponse, AuthLogoutAllData, AuthLogoutAllError, AuthLogoutAllResponse, AuthLogoutData, AuthLogoutError, AuthLogoutResponse, AuthMeData, AuthMeError, AuthMeResponse, AuthOauthCallbackData, AuthOauthCallbackError, AuthOauthCallbackResponse, AuthOauthSignupData, AuthOauthSignupError, AuthOauthSignupResponse, AuthOauthStartData, AuthOauthStartError, AuthOauthStartResponse, AuthRefreshData, AuthRefreshError, AuthRefreshResponse, AuthRegisterData, AuthRegisterError, AuthRegisterResponse, AuthResendVerificationData, AuthResendVerificationError, AuthResendVerificationResponse, AuthResetPasswordData, AuthResetPasswordError, AuthResetPasswordResponse, AuthVerifyEmailData, AuthVerifyEmailError, AuthVerifyEmailResponse, AvatarConfirmData, AvatarConfirmError, AvatarConfirmResponse, AvatarDeleteData, AvatarDeleteError, AvatarDeleteResponse, AvatarUploadData, AvatarUploadError, AvatarUploadResponse, DigestUnsubscribeConfirmData, DigestUnsubscribeConfirmError, DigestUnsubscribeConfirmResponse, DigestUnsubscribeData, DigestUnsubscribeError, DigestUnsubscribeResponse, HealthGetData, HealthGetError, HealthGetResponse, IdentitiesDeleteData, IdentitiesDeleteError, IdentitiesDeleteResponse, IdentitiesListData, IdentitiesListError, IdentitiesListResponse, LeaderboardDistributionData, LeaderboardDistributionError, LeaderboardDistributionResponse, LeaderboardGetData, LeaderboardGetError, LeaderboardGetResponse, LeaderboardMeData, LeaderboardMeError, LeaderboardMeResponse, ProfileGetData, ProfileGetError, ProfileGetResponse, ProfileStatsData, ProfileStatsError, ProfileStatsResponse, ProfileStatsSeriesData, ProfileStatsSeriesError, ProfileStatsSeriesResponse, ProfileUpdateData, ProfileUpdateError, ProfileUpdateResponse, ProgressListData, ProgressListError, ProgressListResponse, RealtimeTicketData, RealtimeTicketError, RealtimeTicketResponse, SkillsCreateData, SkillsCreateError, SkillsCreateResponse, SkillsDeleteData, SkillsDeleteError, SkillsDeleteResponse, SkillsGetData, SkillsGetError, SkillsGetResponse, SkillsListData, SkillsListError, SkillsListResponse, SkillsProgressData, SkillsProgressError, SkillsProgressResponse, SkillsUpdateData, SkillsUpdateError, SkillsUpdateResponse, SyncAckConflictData, SyncAckConflictError, SyncAckConflictResponse, SyncBatchData, SyncBatchError, SyncBatchResponse, SyncConflictsData, SyncConflictsError, SyncConflictsResponse, SyncGetData, SyncGetError, SyncGetResponse, UsersCardData, UsersCardError, UsersCardPngData, UsersCardPngError, UsersCardResponse, UsersGetData, UsersGetError, UsersGetResponse, UsersSearchData, UsersSearchError, UsersSearchResponse } from '../types.gen.js';
+import { accountChangeEmail, accountChangeUsername, accountDelete, accountExport, accountExportHistory, accountExportToStorage, accountImport, accountImportUpload, accountImportUploaded, accountSecurityEvents, accountSessions, accountSignOutDevice, authChangePassword, authForgotPassword, authJwks, authLogin, authLogout, authLogoutAll, authMe, authOauthCallback, authOauthSignup, authOauthStart, authRefresh, authRegister, authResendVerification, authResetPassword, authVerifyEmail, avatarConfirm, avatarDelete, avatarUpload, digestUnsubscribe, digestUnsubscribeConfirm, goalsList, healthGet, identitiesDelete, identitiesList, leaderboardDistribution, leaderboardGet, leaderboardMe, type Options, profileGet, profileStats, profileStatsSeries, profileUpdate, progressList, realtimeTicket, skillsCreate, skillsDelete, skillsGet, skillsList, skillsProgress, skillsUpdate, syncAckConflict, syncBatch, syncConflicts, syncGet, usersCard, usersCardPng, usersGet, usersSearch } from '../sdk.gen.js';
+import type { AccountChangeEmailData, AccountChangeEmailError, AccountChangeEmailResponse, AccountChangeUsernameData, AccountChangeUsernameError, AccountChangeUsernameResponse, AccountDeleteData, AccountDeleteError, AccountDeleteResponse, AccountExportData, AccountExportError, AccountExportHistoryData, AccountExportHistoryError, AccountExportHistoryResponse, AccountExportResponse, AccountExportToStorageData, AccountExportToStorageError, AccountExportToStorageResponse, AccountImportData, AccountImportError, AccountImportResponse, AccountImportUploadData, AccountImportUploadedData, AccountImportUploadedError, AccountImportUploadedResponse, AccountImportUploadError, AccountImportUploadResponse, AccountSecurityEventsData, AccountSecurityEventsError, AccountSecurityEventsResponse, AccountSessionsData, AccountSessionsError, AccountSessionsResponse, AccountSignOutDeviceData, AccountSignOutDeviceError, AccountSignOutDeviceResponse, AuthChangePasswordData, AuthChangePasswordError, AuthChangePasswordResponse, AuthForgotPasswordData, AuthForgotPasswordError, AuthForgotPasswordResponse, AuthJwksData, AuthJwksError, AuthLoginData, AuthLoginError, AuthLoginResponse, AuthLogoutAllData, AuthLogoutAllError, AuthLogoutAllResponse, AuthLogoutData, AuthLogoutError, AuthLogoutResponse, AuthMeData, AuthMeError, AuthMeResponse, AuthOauthCallbackData, AuthOauthCallbackError, AuthOauthCallbackResponse, AuthOauthSignupData, AuthOauthSignupError, AuthOauthSignupResponse, AuthOauthStartData, AuthOauthStartError, AuthOauthStartResponse, AuthRefreshData, AuthRefreshError, AuthRefreshResponse, AuthRegisterData, AuthRegisterError, AuthRegisterResponse, AuthResendVerificationData, AuthResendVerificationError, AuthResendVerificationResponse, AuthResetPasswordData, AuthResetPasswordError, AuthResetPasswordResponse, AuthVerifyEmailData, AuthVerifyEmailError, AuthVerifyEmailResponse, AvatarConfirmData, AvatarConfirmError, AvatarConfirmResponse, AvatarDeleteData, AvatarDeleteError, AvatarDeleteResponse, AvatarUploadData, AvatarUploadError, AvatarUploadResponse, DigestUnsubscribeConfirmData, DigestUnsubscribeConfirmError, DigestUnsubscribeConfirmResponse, DigestUnsubscribeData, DigestUnsubscribeError, DigestUnsubscribeResponse, GoalsListData, GoalsListError, GoalsListResponse, HealthGetData, HealthGetError, HealthGetResponse, IdentitiesDeleteData, IdentitiesDeleteError, IdentitiesDeleteResponse, IdentitiesListData, IdentitiesListError, IdentitiesListResponse, LeaderboardDistributionData, LeaderboardDistributionError, LeaderboardDistributionResponse, LeaderboardGetData, LeaderboardGetError, LeaderboardGetResponse, LeaderboardMeData, LeaderboardMeError, LeaderboardMeResponse, ProfileGetData, ProfileGetError, ProfileGetResponse, ProfileStatsData, ProfileStatsError, ProfileStatsResponse, ProfileStatsSeriesData, ProfileStatsSeriesError, ProfileStatsSeriesResponse, ProfileUpdateData, ProfileUpdateError, ProfileUpdateResponse, ProgressListData, ProgressListError, ProgressListResponse, RealtimeTicketData, RealtimeTicketError, RealtimeTicketResponse, SkillsCreateData, SkillsCreateError, SkillsCreateResponse, SkillsDeleteData, SkillsDeleteError, SkillsDeleteResponse, SkillsGetData, SkillsGetError, SkillsGetResponse, SkillsListData, SkillsListError, SkillsListResponse, SkillsProgressData, SkillsProgressError, SkillsProgressResponse, SkillsUpdateData, SkillsUpdateError, SkillsUpdateResponse, SyncAckConflictData, SyncAckConflictError, SyncAckConflictResponse, SyncBatchData, SyncBatchError, SyncBatchResponse, SyncConflictsData, SyncConflictsError, SyncConflictsResponse, SyncGetData, SyncGetError, SyncGetResponse, UsersCardData, UsersCardError, UsersCardPngData, UsersCardPngError, UsersCardResponse, UsersGetData, UsersGetError, UsersGetResponse, UsersSearchData, UsersSearchError, UsersSearchResponse } from '../types.gen.js';
 
 export type QueryKey<TOptions extends Options> = [
     Pick<TOptions, 'baseUrl' | 'body' | 'headers' | 'path' | 'query'> & {
@@ -663,6 +663,61 @@ export const accountExportHistoryOptions = (options?: Options<AccountExportHisto
         return data;
     },
     queryKey: accountExportHistoryQueryKey(options)
+});
+
+export const goalsListQueryKey = (options?: Options<GoalsListData>) => createQueryKey('goalsList', options);
+
+/**
+ * List Goals
+ *
+ * The caller's goals, soonest target date first, each with its status on the caller's local
+ * date (profile ``timezone``): ``reached`` (with ``reached_at``), ``overdue``, ``due_soon`` (within
+ * 7 days) or ``open``. Goals are set and cleared through the skill writes (``goal`` in
+ * ``POST /skills``, ``PATCH /skills/{skill_id}`` and ``POST /sync/batch``).
+ */
+export const goalsListOptions = (options?: Options<GoalsListData>) => queryOptions<GoalsListResponse, GoalsListError, GoalsListResponse, ReturnType<typeof goalsListQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await goalsList({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: goalsListQueryKey(options)
+});
+
+export const goalsListInfiniteQueryKey = (options?: Options<GoalsListData>): QueryKey<Options<GoalsListData>> => createQueryKey('goalsList', options, true);
+
+/**
+ * List Goals
+ *
+ * The caller's goals, soonest target date first, each with its status on the caller's local
+ * date (profile ``timezone``): ``reached`` (with ``reached_at``), ``overdue``, ``due_soon`` (within
+ * 7 days) or ``open``. Goals are set and cleared through the skill writes (``goal`` in
+ * ``POST /skills``, ``PATCH /skills/{skill_id}`` and ``POST /sync/batch``).
+ */
+export const goalsListInfiniteOptions = (options?: Options<GoalsListData>) => infiniteQueryOptions<GoalsListResponse, GoalsListError, InfiniteData<GoalsListResponse>, QueryKey<Options<GoalsListData>>, string | Pick<QueryKey<Options<GoalsListData>>[0], 'body' | 'headers' | 'path' | 'query'>>(
+// @ts-ignore
+{
+    queryFn: async ({ pageParam, queryKey, signal }) => {
+        // @ts-ignore
+        const page: Pick<QueryKey<Options<GoalsListData>>[0], 'body' | 'headers' | 'path' | 'query'> = typeof pageParam === 'object' ? pageParam : {
+            query: {
+                cursor: pageParam
+            }
+        };
+        const params = createInfiniteParams(queryKey, page);
+        const { data } = await goalsList({
+            ...options,
+            ...params,
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: goalsListInfiniteQueryKey(options)
 });
 
 export const identitiesListQueryKey = (options?: Options<IdentitiesListData>) => createQueryKey('identitiesList', options);
