@@ -23,6 +23,7 @@ from local.template import HttpRoute, http_routes
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNS = int(os.environ.get("BENCH_COLD_RUNS", "7"))
+# BENCH_COLD_ONLY=UploadsFunction,… measures only those functions (and the floor): one scenario, less CPU.
 TARGET = 1.6
 
 
@@ -97,10 +98,16 @@ def measure(auth_headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
         floor_route = HttpRoute("GET", "/api/v1/hello", "Floor", "bench.floor_app")
         floor_path = os.pathsep.join([str(ROOT), str(layer_dir("DepsLayer", for_lambda=False)), runtime])
         targets = {FLOOR: ("bench.floor_app", _event_file(floor_route, [], folder), floor_path)}
+        only = {name for name in os.environ.get("BENCH_COLD_ONLY", "").split(",") if name}
         for name, routes in sorted(by_function.items()):
+            if only and name not in only:
+                continue
             route = _probe_route(routes)
             targets[name] = (route.module, _event_file(route, auth_headers, folder),
                              os.pathsep.join([host_pythonpath(name), runtime]))
+            if name == "UploadsFunction":  # issue 17: + Pillow, as a container whose first request is a confirm
+                targets[f"{name} + Pillow (first request a confirm)"] = ("bench.uploads_pillow",
+                                                                         targets[name][1], targets[name][2])
         samples: dict[str, list[dict]] = {name: [] for name in targets}
         traced: dict[str, list[dict]] = {name: [] for name in targets if name != FLOOR}
         for module, event, path in targets.values():  # warm-up: our own code's bytecode compiled once

@@ -54,7 +54,10 @@ def layer_dir(layer: str, for_lambda: bool = True) -> Path:
     starts run with exactly the packages a function has in Lambda, and none of the dev tools.
     """
     source = layers()[layer]
-    inputs = [source / "requirements.txt", source / "Makefile", LAYERS_DIR / "python-layer.mk"]
+    # every file of the layer's folder (a layer's build may read more than its requirements and Makefile:
+    # the CardLayer's font list and subsetter, issue 17)
+    inputs = [*sorted(p for p in source.rglob("*") if p.is_file() and "__pycache__" not in p.parts),
+              LAYERS_DIR / "python-layer.mk"]
     digest = hashlib.sha256(b"".join(p.read_bytes() for p in inputs) + sys.version.encode()).hexdigest()[:12]
     target = ROOT / ".local" / "bench" / f"{layer}-{'lambda' if for_lambda else 'host'}-{digest}"
     if not target.exists():

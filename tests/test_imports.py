@@ -27,6 +27,7 @@ print(json.dumps({
     "fastapi": fastapi,
     "argon2": "argon2" in sys.modules,
     "lazy": sorted(m for m in ("zxcvbn", "ua_parser", "ua_parser_builtins") if m in sys.modules),
+    "pillow": "PIL" in sys.modules,
     "db_open": db._conn is not None,
     "cache_open": cache._client is not None,
     "modules": len(sys.modules),
@@ -56,3 +57,27 @@ def test_importing_a_function_opens_nothing_and_skips_boto3(module):
         assert report["argon2"] is False, f"{module} imports password hashing it never uses"
     # issue 15: the password estimator and the User-Agent parser load on first use, never at import
     assert report["lazy"] == [], f"{module} imports {report['lazy']} at import time"
+    assert report["pillow"] is False, f"{module} imports Pillow at import time (only avatar confirm may, lazily)"
+
+
+# Issue 17: Pillow (the MediaLayer) decodes avatars in the uploads function and nowhere else. Statically
+# (lazy imports included): one module imports PIL, and only the uploads function's closure reaches it.
+PILLOW_MODULES = {"shared.media.images"}
+PILLOW_FUNCTIONS = {"UploadsFunction"}
+
+
+def test_only_the_uploads_function_can_reach_pillow():
+    import ast
+
+    from tests.test_deploy_rehearsal import closure, handler_module
+
+    importers = set()
+    for path in [*ROOT.glob("shared/**/*.py"), *ROOT.glob("functions/**/*.py")]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            if any(name == "PIL" or name.startswith("PIL.") for name in names):
+                importers.add(".".join(path.relative_to(ROOT).with_suffix("").parts))
+    assert importers == PILLOW_MODULES
+    reaching = {name for name in functions() if PILLOW_MODULES & closure(handler_module(name))}
+    assert reaching == PILLOW_FUNCTIONS

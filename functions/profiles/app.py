@@ -128,6 +128,10 @@ async def public_profile(request: Request, username: str) -> Response:
     return respond(request, body.encode(), cache_control=PUBLIC_PROFILE_CACHING)
 
 
+# The card loads nothing: no script, style, font or URL; only the avatar it embeds as a data: image (issue 17).
+CARD_CSP = "default-src 'none'; img-src data:"
+
+
 @router.get("/users/{username}/card.svg", response_class=Response,
             **merged(documented("users.card", conditional=True),
                      {200: {"content": {"image/svg+xml": {}}, "description": "The radar card"}}))
@@ -137,7 +141,7 @@ async def card(request: Request, username: str) -> Response:
     if body is None:
         raise NotFoundError("no such profile")
     return respond(request, body.encode(), media_type="image/svg+xml", cache_control=CARD_CACHING,
-                   headers={"Content-Security-Policy": "default-src 'none'"})
+                   headers={"Content-Security-Policy": CARD_CSP})
 
 
 @router.get("/users/{username}/card.png", response_class=Response,

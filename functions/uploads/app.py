@@ -27,8 +27,10 @@ async def upload(body: AvatarUploadCreate, user_id: CurrentUser) -> Response:
 
 @router.post("/confirm", response_model=AvatarPublic, **documented("avatar.confirm"))
 async def confirm(body: AvatarConfirmCreate, user_id: CurrentUser) -> Response:
-    """Check the uploaded object (size, type, magic bytes) and make it the avatar; 422 deletes it."""
-    return no_store_json(AvatarPublic(avatar_url=avatars.confirm_upload(user_id, body.key)))
+    """Check the uploaded object (size, type, magic bytes, that it decodes), make its 64/128/256 px WebP
+    sizes and make it the avatar; 422 deletes it."""
+    url, urls = avatars.confirm_upload(user_id, body.key)
+    return no_store_json(AvatarPublic(avatar_url=url, avatar_urls=urls))
 
 
 @router.delete("", status_code=204, **documented("avatar.delete"))

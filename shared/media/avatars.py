@@ -12,6 +12,13 @@ version its HEAD saw: ``If-Match`` on the ETag, which S3 and R2 enforce: a swap 
 target and nothing writes again (``immutable`` caching), and runs the size and magic-byte checks on
 THAT copy: what was checked is what is served, whatever happens to the upload key. The upload key is
 then deleted; a later re-upload to it only creates an object nothing references.
+
+Avatar sizes (issue 17): the checked copy is then decoded (``shared.media.images``: Pillow, defensively)
+into 64/128/256 px WebP variants stored beside it (``<served key stem>-<size>.webp``, immutable too);
+a file that passes the magic bytes but does not decode is refused like any bad upload (422, deleted).
+The API serves their URLs as ``avatar_urls``; the 128 px bytes also go into the user's row
+(``avatar_card``), which the card embeds. Replacing or removing an avatar deletes its variants with it;
+deleting the account deletes the whole prefix (``shared.identity.erasure``).
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ from shared.clients import db
 from shared.clients import s3 as storage
 from shared.core.errors import NotFoundError, ServiceUnavailableError, ValidationFailedError
 from shared.core.settings import get_settings
+from shared.media import images
 from shared.models.avatars import MAX_AVATAR_BYTES
 from shared.repositories import avatars as repo
 from shared.sync.notify import after_write
@@ -37,6 +45,7 @@ SNIFF_BYTES = 16
 _KEY_TAIL = re.compile(r"[0-9a-f]{32}\.(png|jpg|webp)")
 SERVED = "served/"
 SERVED_CACHING = "public, max-age=31536000, immutable"  # a served key is never written again
+CARD_SIZE = 128  # the variant the card embeds (drawn at 64 px on the 600 x 315 card, 128 px in card.png)
 
 
 def user_prefix(user_id: uuid.UUID) -> str:
@@ -81,33 +90,58 @@ def presign_upload(user_id: uuid.UUID, content_type: str, content_length: int | 
     return {**base, "method": "POST", "url": post["url"], "fields": post["fields"], "headers": {}}
 
 
-def confirm_upload(user_id: uuid.UUID, key: str) -> str:
-    """Copy the uploaded object to a fresh key no upload can reach, check THE COPY, and make it the
-    avatar; returns the new avatar URL."""
+def confirm_upload(user_id: uuid.UUID, key: str) -> tuple[str, dict[str, str]]:
+    """Copy the uploaded object to a fresh key no upload can reach, check THE COPY, make its sizes, and
+    make it the avatar; returns the new avatar URL and the sizes' URLs."""
     expected = _own_key_type(user_id, key)
     s3, bucket = storage.get_s3(), get_settings().avatar_bucket
     with _storage_errors():
         head = _head(s3, bucket, key)
-        problem, served = _problem(head, expected), None
+        problem, served, sized = _problem(head, expected), None, None
         if problem is None:
             served = _pin(s3, bucket, key, str(head.get("ETag") or ""), expected, user_id)
-            problem = _problem(_head(s3, bucket, served), expected) or _magic_problem(s3, bucket, served, expected)
+            problem = _problem(_head(s3, bucket, served), expected)
+            if problem is None:
+                problem, sized = _content(s3, bucket, served, expected)
         if problem:
             for doomed in filter(None, (key, served)):
                 s3.delete_object(Bucket=bucket, Key=doomed)
             raise ValidationFailedError(f"the upload was rejected and deleted: {problem}", code="invalid_upload",
                                         details={"key": key, "reason": problem})
-    assert served is not None
-    url = get_settings().avatar_public_base_url.rstrip("/") + "/" + served
-    previous, change = db.run(lambda conn: repo.set_avatar(conn, user_id, url=url, key=served))
-    if previous is None:
-        raise NotFoundError("no such user")
+        assert served is not None and sized is not None
+        for size, body in sized.items():
+            s3.put_object(Bucket=bucket, Key=variant_key(served, size), Body=body, ContentType="image/webp",
+                          CacheControl=SERVED_CACHING)
+    url, urls = public_url(served), {str(size): public_url(variant_key(served, size)) for size in sized}
+    try:
+        previous, change = db.run(lambda conn: repo.set_avatar(conn, user_id, url=url, key=served, urls=urls,
+                                                               card=sized[CARD_SIZE]))
+        if previous is None:
+            raise NotFoundError("no such user")
+    except Exception:  # nothing references the copy and its sizes: they go (best effort), the error stands
+        _delete_quietly(s3, bucket, *avatar_keys(served))
+        raise
     if change is not None:
         after_write(user_id, change)
     if previous and previous != served:
-        _delete_quietly(s3, bucket, previous)
+        _delete_quietly(s3, bucket, *avatar_keys(previous))
     _delete_quietly(s3, bucket, key)  # the upload key is never served; a re-upload to it changes nothing
-    return url
+    return url, urls
+
+
+def public_url(key: str) -> str:
+    return get_settings().avatar_public_base_url.rstrip("/") + "/" + key
+
+
+def variant_key(served: str, size: int) -> str:
+    """Where the ``size`` px WebP of the avatar at ``served`` lives: beside it, under the same prefix."""
+    return f"{served.rsplit('.', 1)[0]}-{size}.webp"
+
+
+def avatar_keys(served: str) -> list[str]:
+    """Every object of one avatar: the checked copy and its sizes (for an avatar from before sizes
+    existed, the size keys name nothing, and deleting them is a no-op)."""
+    return [served, *(variant_key(served, size) for size in images.SIZES)]
 
 
 def served_key(user_id: uuid.UUID, content_type: str) -> str:
@@ -140,7 +174,7 @@ def remove_avatar(user_id: uuid.UUID) -> None:
     if change is not None:
         after_write(user_id, change)
     if previous:
-        _delete_quietly(storage.get_s3(), get_settings().avatar_bucket, previous)
+        _delete_quietly(storage.get_s3(), get_settings().avatar_bucket, *avatar_keys(previous))
 
 
 def _own_key_type(user_id: uuid.UUID, key: str) -> str:
@@ -172,24 +206,32 @@ def _problem(head: dict[str, Any], expected: str) -> str | None:
     return None
 
 
-def _magic_problem(s3: Any, bucket: str, key: str, expected: str) -> str | None:
-    body = s3.get_object(Bucket=bucket, Key=key, Range=f"bytes=0-{SNIFF_BYTES - 1}")["Body"]
-    actual = sniff(body.read(SNIFF_BYTES))
+def _content(s3: Any, bucket: str, key: str, expected: str) -> tuple[str | None, dict[int, bytes] | None]:
+    """``(problem, None)`` or ``(None, sizes)``: the copy's magic bytes, then the whole image decoded
+    (its HEAD already bounded it to MAX_AVATAR_BYTES; the read is bounded again)."""
+    data = s3.get_object(Bucket=bucket, Key=key)["Body"].read(MAX_AVATAR_BYTES + 1)
+    actual = sniff(data[:SNIFF_BYTES])
     if actual != expected:
-        return f"the file content is {actual or 'not an image we accept'}, not {expected}"
-    return None
+        return f"the file content is {actual or 'not an image we accept'}, not {expected}", None
+    if len(data) > MAX_AVATAR_BYTES:
+        return f"the file is larger than {MAX_AVATAR_BYTES} bytes", None
+    try:
+        return None, images.variants(data, expected)
+    except images.InvalidImage as exc:
+        return str(exc), None
 
 
-def _delete_quietly(s3: Any, bucket: str, key: str) -> None:
-    """Delete a replaced object; a failure leaves an orphan (a lifecycle rule can sweep), not an error."""
+def _delete_quietly(s3: Any, bucket: str, *keys: str) -> None:
+    """Delete replaced objects (one request); a failure leaves orphans (a lifecycle rule can sweep), not
+    an error."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     from shared.core.observability import logger
 
     try:
-        s3.delete_object(Bucket=bucket, Key=key)
+        s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": key} for key in keys], "Quiet": True})
     except (BotoCoreError, ClientError):
-        logger.warning("could not delete a replaced avatar", extra={"key": key})
+        logger.warning("could not delete a replaced avatar", extra={"keys": list(keys)})
 
 
 @contextmanager

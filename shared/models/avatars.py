@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 MAX_AVATAR_BYTES = 2 * 1024 * 1024
+
+# Issue 17: the avatar's square WebP sizes, by edge length in px. Null with no avatar, and for an avatar
+# confirmed before sizes existed (avatar_url still serves it; uploading it again makes its sizes).
+AvatarUrls = Annotated[
+    dict[Literal["64", "128", "256"], str] | None,
+    Field(description='The avatar as square WebP images by edge length in px: {"64": url, "128": url, '
+                      '"256": url}. Null when there is no avatar (or it predates sizes: use avatar_url).'),
+]
 
 
 class AvatarUploadCreate(BaseModel):
@@ -33,3 +41,4 @@ class AvatarConfirmCreate(BaseModel):
 
 class AvatarPublic(BaseModel):
     avatar_url: str | None
+    avatar_urls: AvatarUrls

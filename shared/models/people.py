@@ -6,11 +6,14 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from shared.models.avatars import AvatarUrls
+
 
 class PersonResult(BaseModel):
     username: str
     display_name: str | None
     avatar_url: str | None
+    avatar_urls: AvatarUrls
     match: Literal["prefix", "fuzzy"]
     score: float  # 2 for a prefix match, else the trigram score (0.3..1)
     total_level: int

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
+from shared.models.avatars import AvatarUrls
 from shared.models.categories import Category
 from shared.models.common import TimestampText, UuidText, omitted_not_null, refuse_null
 from shared.models.skills import ProfileSkill
@@ -30,6 +31,7 @@ class ProfilePublic(BaseModel):
     email: str
     display_name: str | None
     avatar_url: str | None
+    avatar_urls: AvatarUrls
     bio: str | None
     privacy_settings: dict[str, Any]
     timezone: str
@@ -119,6 +121,7 @@ class PublicProfile(BaseModel):
     username: str
     display_name: str | None
     avatar_url: str | None
+    avatar_urls: AvatarUrls
     bio: str | None
     created_at: TimestampText
     character: CharacterStats
@@ -131,6 +134,7 @@ class LeaderboardEntry(BaseModel):
     username: str
     display_name: str | None
     avatar_url: str | None
+    avatar_urls: AvatarUrls
     score: int
     skill_count: int
     total_level: int

@@ -16,10 +16,16 @@ SVG names DejaVu Sans first; where it is missing, the fallbacks (Segoe UI, Ubunt
 for Latin text. A character the fonts lack is counted as ``UNKNOWN_EM`` em, wider than CJK ideographs
 (1 em) and emoji. The name gets the largest size from NAME_SIZES at which it fits the room left of
 the radar's labels; at the smallest size it is shortened with an ellipsis until it fits.
+
+The avatar (issue 17): when the user has one, its 128 px WebP size is embedded as a ``data:`` image in
+a circle at the top left (64 px here, so 128 px in the 2x ``card.png``), and the name and handle start
+right of it. The card never references a URL: resvg draws only what the document carries, and the SVG
+served to browsers loads nothing (its CSP allows ``data:`` images and nothing else).
 """
 
 from __future__ import annotations
 
+import base64
 import math
 import re
 from dataclasses import dataclass
@@ -38,6 +44,8 @@ LEFT = 28  # the left panel's texts start here
 GAP = 8  # the least room kept between a text's box and an axis label's box
 NAME_Y, NAME_SIZES = 58, (22, 21, 20, 19, 18, 17, 16)
 HANDLE_Y, HANDLE_SIZE = 84, 14
+AVATAR_X, AVATAR_Y, AVATAR_SIZE = LEFT, 24, 64  # the avatar's square (drawn as the circle inside it)
+AVATAR_GAP = 14  # between the avatar and the name/handle
 AXIS_SIZE = 11
 UNKNOWN_EM = 1.25
 ELLIPSIS = "…"
@@ -101,26 +109,36 @@ def label_boxes() -> list[Box]:
             for (x, y, anchor), slug in ((_label(i), slug) for i, slug in enumerate(CATEGORIES))]
 
 
-def room(y: float, size: float) -> float:
-    """The widest a text starting at LEFT on baseline ``y`` may be: up to GAP before the radar's
+def avatar_box() -> Box:
+    return Box(AVATAR_X, AVATAR_Y, AVATAR_X + AVATAR_SIZE, AVATAR_Y + AVATAR_SIZE)
+
+
+def text_left(has_avatar: bool) -> float:
+    """Where the name and handle start: LEFT, or right of the avatar."""
+    return AVATAR_X + AVATAR_SIZE + AVATAR_GAP if has_avatar else LEFT
+
+
+def room(y: float, size: float, left: float = LEFT) -> float:
+    """The widest a text starting at ``left`` on baseline ``y`` may be: up to GAP before the radar's
     outer ring, and before the first axis label whose band (plus GAP) it shares."""
-    band = box(LEFT, y, 1, size)
+    band = box(left, y, 1, size)
     limit = min(_point(i, MAX_LEVEL)[0] for i in range(len(CATEGORIES))) - GAP
     for label in label_boxes():
-        if label.y0 < band.y1 + GAP and band.y0 - GAP < label.y1 and label.x0 > LEFT:
+        if label.y0 < band.y1 + GAP and band.y0 - GAP < label.y1 and label.x0 > left:
             limit = min(limit, label.x0 - GAP)
-    return limit - LEFT
+    return limit - left
 
 
-def fit(value: str, y: float, sizes: tuple[int, ...], *, bold: bool = False) -> tuple[str, int]:
+def fit(value: str, y: float, sizes: tuple[int, ...], *, bold: bool = False,
+        left: float = LEFT) -> tuple[str, int]:
     """``(text, size)``: the largest size at which ``value`` fits its row, else the smallest size and
     ``value`` shortened (at a character, trailing spaces dropped) with an ellipsis until it fits."""
     value = clean(value)
     for size in sizes:
-        if measure(value, size, bold=bold) <= room(y, size):
+        if measure(value, size, bold=bold) <= room(y, size, left):
             return value, size
     size = sizes[-1]
-    limit = room(y, size)
+    limit = room(y, size, left)
     for end in range(len(value) - 1, 0, -1):
         shortened = value[:end].rstrip() + ELLIPSIS
         if measure(shortened, size, bold=bold) <= limit:
@@ -144,11 +162,28 @@ def _grid() -> list[str]:
     return parts
 
 
-def render_card(profile: dict[str, Any], stats: dict[str, Any]) -> str:
-    """The SVG document for a public ``profile`` (username, display_name) and its ``stats``."""
+def _avatar(webp: bytes | None) -> list[str]:
+    """The avatar as an embedded image clipped to a circle, or nothing (no avatar, or not a WebP)."""
+    if not webp or webp[:4] != b"RIFF" or webp[8:12] != b"WEBP":
+        return []
+    r = AVATAR_SIZE / 2
+    cx, cy = AVATAR_X + r, AVATAR_Y + r
+    data = base64.b64encode(webp).decode()
+    return [f'<clipPath id="avatar-clip"><circle cx="{cx}" cy="{cy}" r="{r}"/></clipPath>',
+            f'<image x="{AVATAR_X}" y="{AVATAR_Y}" width="{AVATAR_SIZE}" height="{AVATAR_SIZE}"'
+            f' preserveAspectRatio="xMidYMid slice" clip-path="url(#avatar-clip)" class="avatar"'
+            f' href="data:image/webp;base64,{data}"/>',
+            f'<circle cx="{cx}" cy="{cy}" r="{r - 0.5}" fill="none" stroke="#334155"/>']
+
+
+def render_card(profile: dict[str, Any], stats: dict[str, Any], avatar: bytes | None = None) -> str:
+    """The SVG document for a public ``profile`` (username, display_name) and its ``stats``, with the
+    ``avatar`` (its 128 px WebP bytes) when there is one."""
+    drawn_avatar = _avatar(avatar)
+    left = text_left(bool(drawn_avatar))
     full_name = profile.get("display_name") or profile["username"]
-    name, name_size = fit(full_name, NAME_Y, NAME_SIZES, bold=True)
-    handle, handle_size = fit("@" + profile["username"], HANDLE_Y, (HANDLE_SIZE,))
+    name, name_size = fit(full_name, NAME_Y, NAME_SIZES, bold=True, left=left)
+    handle, handle_size = fit("@" + profile["username"], HANDLE_Y, (HANDLE_SIZE,), left=left)
     values = [min(float(v), MAX_LEVEL) for v in stats["radar"]["values"]]
     title = text(f"{full_name} — character level {stats['character_level']}")
     return "".join([
@@ -157,8 +192,9 @@ def render_card(profile: dict[str, Any], stats: dict[str, Any]) -> str:
         f"<title>{title}</title>",
         f'<g {FONT} fill="{TEXT_FILL}">',
         f'<rect x="0.5" y="0.5" width="{WIDTH - 1}" height="{HEIGHT - 1}" rx="12" fill="#0f172a" stroke="#1e293b"/>',
-        f'<text x="{LEFT}" y="{NAME_Y}" font-size="{name_size}" font-weight="700" class="name">{text(name)}</text>',
-        f'<text x="{LEFT}" y="{HANDLE_Y}" font-size="{handle_size}" fill="{AXIS_FILL}" class="handle">'
+        *drawn_avatar,
+        f'<text x="{left}" y="{NAME_Y}" font-size="{name_size}" font-weight="700" class="name">{text(name)}</text>',
+        f'<text x="{left}" y="{HANDLE_Y}" font-size="{handle_size}" fill="{AXIS_FILL}" class="handle">'
         f"{text(handle)}</text>",
         f'<text x="{LEFT}" y="148" font-size="15">Character level</text>',
         f'<text x="{LEFT}" y="198" font-size="48" font-weight="700" fill="{GOLD}" class="level">'

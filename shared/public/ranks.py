@@ -48,7 +48,7 @@ def next_cursor(category: str | None, rows: list[Row], size: int) -> str | None:
 
 def entry(row: Row) -> dict[str, Any]:
     """A board entry (the shape of ``LeaderboardEntry``)."""
-    keys = ("rank", "username", "display_name", "avatar_url", "score", "skill_count", "total_level")
+    keys = ("rank", "username", "display_name", "avatar_url", "avatar_urls", "score", "skill_count", "total_level")
     return {**{k: row[k] for k in keys}, "character_level": character_level(row["total_level"])}
 
 

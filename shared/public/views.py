@@ -18,7 +18,7 @@ from shared.public import cache as public_cache
 from shared.public import flight
 from shared.public.card import render_card
 from shared.public.character import aggregate, build_stats, character_level
-from shared.repositories import profiles
+from shared.repositories import avatars, profiles
 
 USERNAME = re.compile(r"[A-Za-z0-9_]{3,30}")
 LEADERBOARD_SIZE = 100
@@ -74,7 +74,9 @@ def _build_card(username: str) -> str | None:
     if body is None:
         return None
     document = json.loads(body)
-    return render_card(document, document["character"])
+    # Issue 17: the avatar's 128 px bytes, embedded (one more statement, only for a user who has one)
+    avatar = db.run(lambda conn: avatars.card_avatar(conn, username)) if document.get("avatar_urls") else None
+    return render_card(document, document["character"], avatar)
 
 
 def card_body(username: str) -> str | None:

@@ -48,7 +48,7 @@ WHERE u.id = %(owner_id)s
 """
 
 PUBLIC_PROFILE = f"""
-SELECT u.username, u.display_name, u.avatar_url, u.bio, {iso('u.created_at')} AS created_at,
+SELECT u.username, u.display_name, u.avatar_url, u.avatar_urls, u.bio, {iso('u.created_at')} AS created_at,
        (SELECT COALESCE(jsonb_agg({skill_json('x', goal=False)} ORDER BY x.level DESC, lower(x.name)), '[]'::jsonb)
         FROM skills x WHERE x.owner_id = u.id) AS skills
 FROM users u
@@ -61,7 +61,7 @@ WHERE lower(u.username) = lower(%(username)s) AND {PUBLIC}
 # so rank() over it is the board-wide rank (ties share one). The users join re-tests visibility,
 # so a drifted copy could only shorten a page, never show a private profile.
 LEADERBOARD = f"""
-SELECT rank() OVER (ORDER BY b.score DESC)::int AS rank, u.username, u.display_name, u.avatar_url,
+SELECT rank() OVER (ORDER BY b.score DESC)::int AS rank, u.username, u.display_name, u.avatar_url, u.avatar_urls,
        b.score, b.skill_count, t.score AS total_level
 FROM (SELECT owner_id, score, skill_count, username FROM skill_scores
       WHERE category = %(board)s AND public

@@ -63,7 +63,7 @@ tied AS (SELECT count(*)::int AS n FROM skill_scores b
          WHERE {_BOARD} AND b.score = (SELECT score FROM f) AND b.username < (SELECT username FROM f))
 SELECT CASE WHEN w.score = f.score THEN ahead.n + 1
             ELSE ahead.n + tied.n + rank() OVER (ORDER BY w.score DESC) END AS rank,
-       u.username, u.display_name, u.avatar_url, w.score, w.skill_count, t.score AS total_level
+       u.username, u.display_name, u.avatar_url, u.avatar_urls, w.score, w.skill_count, t.score AS total_level
 FROM w CROSS JOIN f CROSS JOIN ahead CROSS JOIN tied
 JOIN users u ON u.id = w.owner_id
 JOIN skill_scores t ON t.owner_id = w.owner_id AND t.category = ''

@@ -38,7 +38,7 @@ PREFIX_RANK = Decimal(2)
 _SHARED = "(SELECT count(*) FROM unnest(u.search_{}_grams) AS gram WHERE gram = ANY (q.grams))::int"
 _PREFIX = "(lower(u.username) LIKE %(pattern)s OR lower(u.display_name) LIKE %(pattern)s)"
 _CANDIDATES = """
-    SELECT u.id, u.username, u.display_name, u.avatar_url,
+    SELECT u.id, u.username, u.display_name, u.avatar_url, u.avatar_urls,
            {prefix} AS prefix,
            CASE WHEN {prefix} THEN 0 ELSE {shared_username} END AS su,
            cardinality(u.search_username_grams) AS nu,
@@ -73,6 +73,7 @@ shown AS (
 )
 SELECT jsonb_build_object(
            'id', s.username, 'username', s.username, 'display_name', s.display_name, 'avatar_url', s.avatar_url,
+           'avatar_urls', s.avatar_urls,
            'match', CASE WHEN s.prefix THEN 'prefix' ELSE 'fuzzy' END, 'score', s.rank,
            'total_level', (SELECT COALESCE(sum(k.level), 0)::int FROM skills k WHERE k.owner_id = s.id)) AS item,
        s.rank::text AS k

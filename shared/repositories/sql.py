@@ -39,7 +39,8 @@ def profile_json(alias: str) -> str:
     """The owner's view of their profile (``GET /me/profile`` and ``changes.data`` for 'profile')."""
     a = alias
     return (f"jsonb_build_object('id', {a}.id, 'username', {a}.username, 'email', {a}.email,"
-            f" 'display_name', {a}.display_name, 'avatar_url', {a}.avatar_url, 'bio', {a}.bio,"
+            f" 'display_name', {a}.display_name, 'avatar_url', {a}.avatar_url, 'avatar_urls', {a}.avatar_urls,"
+            f" 'bio', {a}.bio,"
             f" 'privacy_settings', {a}.privacy_settings, 'timezone', {a}.timezone,"
             f" 'digest_opt_out', {a}.digest_opt_out, 'email_verified', {a}.email_verified_at IS NOT NULL,"
             f" 'created_at', {iso(f'{a}.created_at')},"

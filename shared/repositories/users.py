@@ -14,7 +14,8 @@ Row = dict[str, Any]
 
 # The columns a user may see about themselves; never the password hash. ``profile`` is the same
 # document GET /me/profile serves, so /auth/me and registration answer with it byte for byte.
-PUBLIC_COLUMNS = ("id, username, email, display_name, avatar_url, bio, privacy_settings, created_at, updated_at, "
+PUBLIC_COLUMNS = ("id, username, email, display_name, avatar_url, avatar_urls, bio, privacy_settings, created_at, "
+                  "updated_at, "
                   f"{profile_json('users')} AS profile")
 
 # A username a deleted account held stays reserved until its tombstone expires (issue 15): no row.

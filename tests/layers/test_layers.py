@@ -88,6 +88,29 @@ def test_the_card_layer_goes_to_the_profiles_function_only_and_draws_there():
     assert _run("ProfilesFunction", "-c", CARD_PROBE) == {"size": [1200, 630], "png": True}
 
 
+MEDIA_PROBE = """
+import importlib.util, io, json
+from PIL import Image
+from shared.media.images import variants
+report = {}
+for fmt, ctype in (("JPEG", "image/jpeg"), ("PNG", "image/png"), ("WEBP", "image/webp")):
+    buffer = io.BytesIO()
+    Image.new("RGB", (300, 200), (1, 2, 3)).save(buffer, fmt)
+    sizes = {size: Image.open(io.BytesIO(data)) for size, data in variants(buffer.getvalue(), ctype).items()}
+    report[fmt] = {str(size): [image.format, *image.size] for size, image in sizes.items()}
+report["pruned"] = [m for m in ("PIL._avif", "PIL._imagingft", "PIL._imagingcms") if importlib.util.find_spec(m)]
+print(json.dumps(report))
+"""
+
+
+def test_the_media_layer_goes_to_the_uploads_function_only_and_makes_webp_sizes_there():
+    """Pillow (issue 17: avatar sizes) is in UploadsFunction's layers and nowhere else, and encodes WebP
+    with only them (its wheel bundles libwebp: no system library is needed)."""
+    assert {name for name in functions() if "MediaLayer" in function_layers(name)} == {"UploadsFunction"}
+    sizes = {"64": ["WEBP", 64, 64], "128": ["WEBP", 128, 128], "256": ["WEBP", 256, 256]}
+    assert _run("UploadsFunction", "-c", MEDIA_PROBE) == {"JPEG": sizes, "PNG": sizes, "WEBP": sizes, "pruned": []}
+
+
 def test_the_crypto_layer_goes_to_exactly_the_token_and_password_functions():
     assert {name for name in functions() if "CryptoLayer" in function_layers(name)} == CRYPTO
     assert function_layers("NotFoundFunction") == []  # IgnoreGlobals: not even the Globals layers

@@ -105,5 +105,6 @@ def test_public_profile_carries_open_graph_fields(alice):
 def test_the_svg_card_needs_no_inline_style_any_more(alice):
     response = call(handler, "GET", "/api/v1/users/alice/card.svg")
     assert response.status == 200
-    assert response.headers["content-security-policy"] == "default-src 'none'"
+    # issue 17: data: images (the embedded avatar) and nothing else
+    assert response.headers["content-security-policy"] == "default-src 'none'; img-src data:"
     assert b"<style" not in response.body and b"style=" not in response.body

@@ -49,7 +49,7 @@ def test_prefix_matches_come_first_then_fuzzy_ones(people):
                                                             ("malice", "fuzzy")]  # a tie: by username
     assert 0.6 <= alice[1]["score"] == alice[2]["score"] < 1
     assert "dave" not in names(response)
-    assert set(items[0]) == {"username", "display_name", "avatar_url", "match", "score", "total_level"}
+    assert set(items[0]) == {"username", "display_name", "avatar_url", "avatar_urls", "match", "score", "total_level"}
 
 
 def test_display_names_are_searched_by_prefix_and_by_word(people):

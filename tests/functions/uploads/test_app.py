@@ -21,10 +21,10 @@ from shared.clients import db
 from shared.models.avatars import MAX_AVATAR_BYTES
 from shared.repositories.users import get_user
 from tests.support import http_event, invoke, load_event
+from tests.support.images import jpeg, png, webp
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(64)
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(64)
-WEBP = b"RIFF\x24\x00\x00\x00WEBPVP8 " + bytes(64)
+# Real images (issue 17: confirm decodes the file to make its sizes; magic bytes alone are refused).
+PNG, JPEG, WEBP = png(), jpeg(), webp()
 
 
 SERVED = re.compile(r"/avatars/([0-9a-f-]{36})/served/[0-9a-f]{32}\.(?:png|jpg|webp)$")

@@ -171,3 +171,54 @@ def test_measured_widths_bound_what_the_renderer_draws(value):
         measured = card.measure(value, size, bold=bold)
         assert max(inked) + 1 <= x0 + measured + 1, (value, bold)
         assert max(inked) + 1 - min(inked) >= 0.85 * measured, (value, bold)
+
+
+# --- the avatar on the card (issue 17) -----------------------------------------------------------------
+
+def avatar_webp(color: tuple[int, int, int] = (220, 20, 20)) -> bytes:
+    from tests.support.images import webp
+
+    return webp(size=(128, 128), color=color)
+
+
+def test_the_avatar_is_embedded_as_data_and_drawn():
+    svg = render_card({"username": "player_one", "display_name": "Player One"},
+                      build_stats(aggregate([{"category": "music", "level": 5}])), avatar_webp())
+    root = ET.fromstring(svg)  # noqa: S314 - our own SVG
+    images = list(root.iter(f"{SVG_NS}image"))
+    assert len(images) == 1 and images[0].get("class") == "avatar"
+    assert images[0].get("href").startswith("data:image/webp;base64,")
+    assert "http" not in svg.replace('xmlns="http://www.w3.org/2000/svg"', "")  # nothing to fetch
+    _, _, rows = render(svg)
+    box = card.avatar_box()
+    centre = rows[int((box.y0 + box.y1) / 2)][int((box.x0 + box.x1) / 2) * 4:][:4]
+    assert centre[0] > 180 and centre[1] < 60 and centre[2] < 60, centre  # the avatar's red, drawn by resvg
+    corner = rows[int(box.y0) + 1][(int(box.x0) + 1) * 4:][:4]
+    assert not (corner[0] > 180 and corner[1] < 60), corner  # clipped to a circle
+
+
+@pytest.mark.parametrize("avatar", [None, b"", b"\x89PNG\r\n\x1a\n" + bytes(40), b"<svg/>"])
+def test_no_avatar_or_anything_but_webp_draws_no_image(avatar):
+    svg = render_card({"username": "player_one", "display_name": "Player One"}, build_stats([]), avatar)
+    assert "<image" not in svg and texts(svg)["name"].get("x") == str(card.LEFT)
+
+
+@pytest.mark.parametrize("name", [*LONG_NAMES, "Player One"])
+def test_with_an_avatar_nothing_overlaps_it_or_the_radar_labels(name):
+    skills = [{"category": "programming", "level": 8}, {"category": "mind", "level": 9}]
+    svg = render_card({"username": "player_one_with_a_long_handle", "display_name": name},
+                      build_stats(aggregate(skills)), avatar_webp())
+    root = ET.fromstring(svg)  # noqa: S314 - our own SVG
+    image = next(root.iter(f"{SVG_NS}image"))
+    x, y, width, height = (float(image.get(k)) for k in ("x", "y", "width", "height"))
+    avatar = card.Box(x, y, x + width, y + height)
+    assert avatar == card.avatar_box()
+    labels = [text_box(t) for t in root.iter(f"{SVG_NS}text") if t.get("class") == "axis"]
+    others = [text_box(t) for t in root.iter(f"{SVG_NS}text") if t.get("class") != "axis"]
+    assert len(labels) == 10 and len(others) >= 6
+    assert not any(avatar.overlaps(box) for box in [*labels, *others])
+    elements = texts(svg)
+    for kind in ("name", "handle"):
+        drawn = text_box(elements[kind])
+        assert drawn.x0 >= avatar.x1 + card.AVATAR_GAP - 0.01
+        assert not any(drawn.overlaps(label) for label in labels), (kind, drawn)

@@ -467,7 +467,8 @@ export const avatarDelete = <ThrowOnError extends boolean = false>(options?: Opt
 /**
  * Confirm
  *
- * Check the uploaded object (size, type, magic bytes) and make it the avatar; 422 deletes it.
+ * Check the uploaded object (size, type, magic bytes, that it decodes), make its 64/128/256 px WebP
+ * sizes and make it the avatar; 422 deletes it.
  */
 export const avatarConfirm = <ThrowOnError extends boolean = false>(options: Options<AvatarConfirmData, ThrowOnError>) => (options.client ?? client).post<AvatarConfirmResponses, AvatarConfirmErrors, ThrowOnError>({
     requestValidator: async (data) => await z.object({

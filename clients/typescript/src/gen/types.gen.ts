@@ -149,6 +149,14 @@ export type AvatarPublic = {
      * Avatar Url
      */
     avatar_url: string | null;
+    /**
+     * Avatar Urls
+     *
+     * The avatar as square WebP images by edge length in px: {"64": url, "128": url, "256": url}. Null when there is no avatar (or it predates sizes: use avatar_url).
+     */
+    avatar_urls: {
+        [key: string]: string;
+    } | null;
 };
 
 /**
@@ -985,6 +993,14 @@ export type LeaderboardEntry = {
      */
     avatar_url: string | null;
     /**
+     * Avatar Urls
+     *
+     * The avatar as square WebP images by edge length in px: {"64": url, "128": url, "256": url}. Null when there is no avatar (or it predates sizes: use avatar_url).
+     */
+    avatar_urls: {
+        [key: string]: string;
+    } | null;
+    /**
      * Score
      */
     score: number;
@@ -1317,6 +1333,14 @@ export type PersonResult = {
      */
     avatar_url: string | null;
     /**
+     * Avatar Urls
+     *
+     * The avatar as square WebP images by edge length in px: {"64": url, "128": url, "256": url}. Null when there is no avatar (or it predates sizes: use avatar_url).
+     */
+    avatar_urls: {
+        [key: string]: string;
+    } | null;
+    /**
      * Match
      */
     match: 'prefix' | 'fuzzy';
@@ -1406,6 +1430,14 @@ export type ProfilePublic = {
      * Avatar Url
      */
     avatar_url: string | null;
+    /**
+     * Avatar Urls
+     *
+     * The avatar as square WebP images by edge length in px: {"64": url, "128": url, "256": url}. Null when there is no avatar (or it predates sizes: use avatar_url).
+     */
+    avatar_urls: {
+        [key: string]: string;
+    } | null;
     /**
      * Bio
      */
@@ -1569,6 +1601,14 @@ export type PublicProfile = {
      * Avatar Url
      */
     avatar_url: string | null;
+    /**
+     * Avatar Urls
+     *
+     * The avatar as square WebP images by edge length in px: {"64": url, "128": url, "256": url}. Null when there is no avatar (or it predates sizes: use avatar_url).
+     */
+    avatar_urls: {
+        [key: string]: string;
+    } | null;
     /**
      * Bio
      */

@@ -51,7 +51,8 @@ export const zAvatarConfirmCreate = z.object({
  * AvatarPublic
  */
 export const zAvatarPublic = z.object({
-    avatar_url: z.string().nullable()
+    avatar_url: z.string().nullable(),
+    avatar_urls: z.record(z.string(), z.string()).nullable()
 });
 
 /**
@@ -492,6 +493,7 @@ export const zLeaderboardEntry = z.object({
     username: z.string(),
     display_name: z.string().nullable(),
     avatar_url: z.string().nullable(),
+    avatar_urls: z.record(z.string(), z.string()).nullable(),
     score: z.int(),
     skill_count: z.int(),
     total_level: z.int(),
@@ -664,6 +666,7 @@ export const zPersonResult = z.object({
     username: z.string(),
     display_name: z.string().nullable(),
     avatar_url: z.string().nullable(),
+    avatar_urls: z.record(z.string(), z.string()).nullable(),
     match: z.enum(['prefix', 'fuzzy']),
     score: z.number(),
     total_level: z.int()
@@ -714,6 +717,7 @@ export const zProfilePublic = z.object({
     email: z.string(),
     display_name: z.string().nullable(),
     avatar_url: z.string().nullable(),
+    avatar_urls: z.record(z.string(), z.string()).nullable(),
     bio: z.string().nullable(),
     privacy_settings: z.record(z.string(), z.unknown()),
     timezone: z.string(),
@@ -821,6 +825,7 @@ export const zPublicProfile = z.object({
     username: z.string(),
     display_name: z.string().nullable(),
     avatar_url: z.string().nullable(),
+    avatar_urls: z.record(z.string(), z.string()).nullable(),
     bio: z.string().nullable(),
     created_at: z.iso.datetime(),
     character: zCharacterStats,

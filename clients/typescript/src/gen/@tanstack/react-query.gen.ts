@@ -548,7 +548,8 @@ export const avatarDeleteMutation = (options?: Partial<Options<AvatarDeleteData>
 /**
  * Confirm
  *
- * Check the uploaded object (size, type, magic bytes) and make it the avatar; 422 deletes it.
+ * Check the uploaded object (size, type, magic bytes, that it decodes), make its 64/128/256 px WebP
+ * sizes and make it the avatar; 422 deletes it.
  */
 export const avatarConfirmMutation = (options?: Partial<Options<AvatarConfirmData>>): UseMutationOptions<AvatarConfirmResponse, AvatarConfirmError, Options<AvatarConfirmData>> => {
     const mutationOptions: UseMutationOptions<AvatarConfirmResponse, AvatarConfirmError, Options<AvatarConfirmData>> = {
