@@ -110,3 +110,9 @@ edge-waf: install ## make edge-waf ENV=staging|prod: the edge's WAF stack (edge/
 .PHONY: lock
 lock: install ## re-pin layers/deps/requirements.txt from layers/deps/requirements.in (needs the package index)
 	$(PY) -m local.lock
+
+# Issue 17: two languages. Extract every sentence (error messages, mails, pages) into shared/locale,
+# merge it into the Indonesian catalogue (fill in each empty msgstr) and compile the .mo the runtime reads.
+.PHONY: messages
+messages: install ## extract, merge and compile the translations (shared/locale; --check: fail when incomplete)
+	$(PY) -m local.messages

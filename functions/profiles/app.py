@@ -22,6 +22,7 @@ from mangum import Mangum
 from shared.clients import db
 from shared.core.errors import NotFoundError, SessionRevokedError, ValidationFailedError
 from shared.core.headers import PRIVATE
+from shared.core.i18n import N_
 from shared.core.observability import observed
 from shared.http.app import api_router, create_app
 from shared.http.auth import BearerIfSent, CurrentUser, RankClientIp, SearchClientIp, client_ip, user_of
@@ -110,9 +111,9 @@ async def my_stats_series(request: Request, user: CurrentUser, first: Annotated[
     the week of ``from`` to the week of ``to``, at most 156 weeks, from the level history."""
     weeks = ((last - timedelta(days=last.weekday())) - (first - timedelta(days=first.weekday()))).days // 7 + 1
     if last < first or weeks > MAX_SERIES_WEEKS:
-        field, reason = ("query.to", "must not be before from") if last < first else (
-            "query.from", f"the range may span at most {MAX_SERIES_WEEKS} weeks")
-        raise ValidationFailedError(f"invalid input: {field} {reason}",
+        field, reason = ("query.to", N_("must not be before from")) if last < first else (
+            "query.from", N_("the range may span at most 156 weeks"))
+        raise ValidationFailedError("invalid input: {field} {reason}", params={"field": field, "reason": reason},
                                     details=[{"field": field, "message": reason, "type": "range"}])
     version, head, changes = db.run(lambda conn: history.level_history(conn, user, first, last, weekly=True))
     series = {"timezone": head["timezone"], "weeks": growth.weekly_series(changes, head["days"], head["ends"])}
@@ -174,7 +175,7 @@ async def leaderboard(request: Request, token: BearerIfSent, category: Category 
     if around is not None:
         if cursor is not None:
             raise ValidationFailedError("invalid input: query.around cannot be combined with a cursor", details=[
-                {"field": "query.around", "message": "cannot be combined with cursor", "type": "exclusive"}])
+                {"field": "query.around", "message": N_("cannot be combined with cursor"), "type": "exclusive"}])
         user = await user_of(token)
         ratelimit.throttle_rank_ip(client_ip(request))
         return respond(request, public_ranks.around_me(user, board), cache_control=PRIVATE)

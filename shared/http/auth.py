@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from shared.core import context
+from shared.core import context, i18n
 from shared.core.errors import UnauthorizedError
 from shared.identity import ratelimit
 from shared.identity.sessions import Device
@@ -28,6 +28,8 @@ async def _current_principal(
         raise UnauthorizedError("missing bearer token", headers={"WWW-Authenticate": "Bearer"})
     principal = verify_access_token(credentials.credentials)
     context.session_id.set(principal.session_id)  # writes check this sign-in is still live
+    if principal.locale in i18n.LOCALES:  # issue 17: the user's own language beats Accept-Language
+        i18n.user_locale.set(principal.locale)
     return principal
 
 

@@ -18,11 +18,11 @@ from starlette.middleware.cors import CORSMiddleware
 
 from shared.clients.failures import infrastructure_error
 from shared.core import context as request_context
-from shared.core import deadline
+from shared.core import deadline, i18n
 from shared.core.errors import AppError, ValidationFailedError
 from shared.core.observability import logger
 from shared.http import cors
-from shared.http.errors import envelope
+from shared.http.errors import error_response
 from shared.http.viewer import trust_viewer_address
 
 Scope = MutableMapping[str, Any]
@@ -71,9 +71,16 @@ class EdgeMiddleware:
                 _count_errors(message["status"])
             await send(message)
 
+        # issue 17: the language Accept-Language asks for; the auth dependency may set the user's own
+        language_token = i18n.header_locale.set(i18n.negotiate(_header(scope, b"accept-language")))
+        user_language_token = i18n.user_locale.set(None)
         rejection = _gate(scope, self.max_body, self.form_bodies)
         if rejection is not None:
-            await _send_error(rejection, scope, receive, send_with_headers)
+            try:
+                await _send_error(rejection, scope, receive, send_with_headers)
+            finally:
+                i18n.header_locale.reset(language_token)
+                i18n.user_locale.reset(user_language_token)
             return
         logger.append_keys(request_id=request_id)
         context_token = request_context.connection_id.set(_header(scope, b"x-connection-id"))
@@ -97,6 +104,8 @@ class EdgeMiddleware:
             request_context.connection_id.reset(context_token)
             deadline.end(deadline_token)
             request_context.session_id.reset(session_token)
+            i18n.header_locale.reset(language_token)
+            i18n.user_locale.reset(user_language_token)
 
 
 def _count_errors(status: int) -> None:
@@ -129,7 +138,7 @@ def _gate(scope: Scope, max_body: int, form_bodies: bool = False) -> AppError | 
 
     length = _header(scope, b"content-length")
     if length and length.isdigit() and int(length) > max_body:
-        return PayloadTooLargeError(f"request body exceeds {max_body} bytes")
+        return PayloadTooLargeError("request body exceeds {max_body} bytes", params={"max_body": max_body})
     if b"%00" in scope.get("query_string", b"") or "\x00" in scope.get("path", ""):
         return ValidationFailedError("the URL must not contain NUL characters", code="nul_character")
     raw_type = _header(scope, b"content-type")
@@ -158,13 +167,13 @@ def _limited(receive: Receive, max_body: int) -> Receive:
         chunk = message.get("body", b"")
         seen += len(chunk)
         if seen > max_body:
-            raise PayloadTooLargeError(f"request body exceeds {max_body} bytes")
+            raise PayloadTooLargeError("request body exceeds {max_body} bytes", params={"max_body": max_body})
         if b"u0000" in chunk and JSON_NUL.search(chunk):
             fields = _nul_fields(chunk)
-            details = [{"field": f, "message": "must not contain NUL characters", "type": "nul_character"}
+            details = [{"field": f, "message": i18n.N_("must not contain NUL characters"), "type": "nul_character"}
                        for f in fields] or None
-            raise ValidationFailedError(f"text must not contain NUL characters: {', '.join(fields) or 'body'}",
-                                        code="nul_character", details=details)
+            raise ValidationFailedError("text must not contain NUL characters: {fields}", code="nul_character",
+                                        params={"fields": ", ".join(fields) or "body"}, details=details)
         return message
 
     return wrapped
@@ -193,5 +202,4 @@ def _nul_fields(body: bytes) -> list[str]:
 
 
 async def _send_error(error: AppError, scope: Scope, receive: Receive, send: Send) -> None:
-    response = envelope(error.status_code, error.code, error.message, error.details, error.headers)
-    await response(scope, receive, send)
+    await error_response(error)(scope, receive, send)

@@ -44,6 +44,7 @@ from typing import Any
 from shared.clients import db
 from shared.core import context
 from shared.core.errors import IdempotencyInFlightError, IdempotencyKeyReusedError, ValidationFailedError
+from shared.core.i18n import N_
 from shared.core.observability import logger
 from shared.core.settings import get_settings
 
@@ -124,7 +125,7 @@ class IdempotencyMiddleware:
             await self.app(scope, receive, send)
             return
         if not KEY.fullmatch(key):  # the edge answers every raised AppError in the one envelope
-            detail = [{"field": "header.idempotency-key", "message": "1 to 99 visible ASCII characters",
+            detail = [{"field": "header.idempotency-key", "message": N_("1 to 99 visible ASCII characters"),
                        "type": "idempotency_key"}]
             raise ValidationFailedError("invalid input: header.idempotency-key", details=detail)
         user = _user(scope)

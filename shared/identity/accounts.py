@@ -18,6 +18,7 @@ from shared.core.errors import (
     PasswordNotSetError,
     UnauthorizedError,
 )
+from shared.core.i18n import N_
 from shared.core.observability import SIGN_UPS, count, logger
 from shared.core.settings import get_settings
 from shared.identity import passwords, ratelimit, recovery, security_log, sessions
@@ -63,9 +64,10 @@ def _conflict(exc: Exception) -> NoReturn:
     field = FIELD_BY_CONSTRAINT.get(getattr(getattr(exc, "diag", None), "constraint_name", None) or "")
     if field is None:
         raise exc
-    raise ConflictError(f"that {field} is already taken", code="already_exists",
-                        details=[{"field": f"body.{field}", "message": f"{field} already taken", "type": "unique"}]
-                        ) from exc
+    taken = {"username": N_("username already taken"), "email": N_("email already taken")}
+    raise ConflictError("that {field} is already taken", code="already_exists", params={"field": field},
+                        details=[{"field": f"body.{field}", "message": taken.get(field, N_("already taken")),
+                                  "type": "unique"}]) from exc
 
 
 def _no_password() -> PasswordNotSetError:
@@ -87,7 +89,7 @@ def register(body: UserCreate, device: sessions.Device | None = None) -> Registe
                                     password_hash=password_hash, display_name=body.display_name)
             if row is None:  # reserved by a deleted account
                 raise ConflictError("that username is already taken", code="already_exists", details=[
-                    {"field": "body.username", "message": "username already taken", "type": "unique"}])
+                    {"field": "body.username", "message": N_("username already taken"), "type": "unique"}])
             pair, family = sessions.begin(conn, row["id"], device)
             security_log.record(conn, row["id"], "sign_in", device, family)
     except psycopg.errors.UniqueViolation as exc:
@@ -151,7 +153,8 @@ def change_password(user_id: uuid.UUID, body: PasswordUpdate, client_ip: str,
         raise _no_password()
     if not passwords.verify_password(old_hash, body.current_password):
         raise ForbiddenError("the current password is incorrect", code="invalid_credentials",
-                             details=[{"field": "body.current_password", "message": "incorrect", "type": "invalid"}])
+                             details=[{"field": "body.current_password", "message": N_("incorrect"),
+                                       "type": "invalid"}])
     passwords.require_strong(body.new_password, username=account["username"], email=account["email"],
                             field="body.new_password")
     new_hash = passwords.hash_password(body.new_password)
@@ -183,7 +186,7 @@ def change_username(user_id: uuid.UUID, username: str, device: sessions.Device |
     import psycopg
 
     taken = ConflictError("that username is already taken", code="already_exists", details=[
-        {"field": "body.username", "message": "username already taken", "type": "unique"}])
+        {"field": "body.username", "message": N_("username already taken"), "type": "unique"}])
 
     def rename(conn: psycopg.Connection) -> dict | None:
         row = users.change_username(conn, user_id, username=username, reserve_s=get_settings().username_reserve_s)
@@ -201,7 +204,7 @@ def change_username(user_id: uuid.UUID, username: str, device: sessions.Device |
             raise UnauthorizedError("this account no longer exists")
         if current["username"] == username:
             raise ConflictError("that is already your username", code="unchanged", details=[
-                {"field": "body.username", "message": "unchanged", "type": "unchanged"}])
+                {"field": "body.username", "message": N_("unchanged"), "type": "unchanged"}])
         raise taken
     after_write(user_id, {**row["change"], "username": row["username"]})
     try:

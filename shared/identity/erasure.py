@@ -17,6 +17,7 @@ import uuid
 
 from shared.clients import db, s3
 from shared.clients.redis import get_redis
+from shared.core import i18n
 from shared.core.encoding import etag_of
 from shared.core.errors import (
     ConflictError,
@@ -85,6 +86,7 @@ def _after(gone: dict) -> None:
     if gone["suppressed"]:
         return
     try:
-        send(messages.account_deleted(gone["name"]), to=gone["email"], sender=get_settings().mail_from_email)
+        send(messages.account_deleted(gone["name"], locale=i18n.pick(gone.get("locale"))), to=gone["email"],
+             sender=get_settings().mail_from_email)
     except MailUnavailableError:
         logger.warning("deletion confirmation not mailed", extra={"user_id": str(gone["id"])})

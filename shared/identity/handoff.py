@@ -131,12 +131,12 @@ def read_import(user_id: uuid.UUID, key: str) -> bytes:
             answer = s3.get_object(Bucket=bucket, Key=key)
             if int(answer.get("ContentLength") or 0) > limit:
                 answer["Body"].close()
-                raise PayloadTooLargeError(f"the uploaded file is larger than {limit} bytes")
+                raise PayloadTooLargeError("the uploaded file is larger than {limit} bytes", params={"limit": limit})
             body = answer["Body"].read(limit + 1)
     except ClientError as exc:  # only the passing codes get here: the object is not there
         raise NotFoundError("no such upload") from exc
     if len(body) > limit:
-        raise PayloadTooLargeError(f"the uploaded file is larger than {limit} bytes")
+        raise PayloadTooLargeError("the uploaded file is larger than {limit} bytes", params={"limit": limit})
     return body
 
 

@@ -37,6 +37,7 @@ from shared.core.errors import (
     UsernameUnavailableError,
     ValidationFailedError,
 )
+from shared.core.i18n import N_
 from shared.core.observability import SIGN_UPS, count
 from shared.core.settings import get_settings
 from shared.identity import oauth, ratelimit, security_log, sessions
@@ -107,8 +108,8 @@ def _sign_in(profile: ExternalProfile) -> OAuthResultPublic:
             pair = _new_sign_in(conn, known["user_id"])
             return _result_in(conn, "signed_in", known, pair)
     if not profile.email:
-        raise ValidationFailedError(f"{profile.provider} did not share an e-mail address; allow it and try again",
-                                    code="email_required")
+        raise ValidationFailedError("{provider} did not share an e-mail address; allow it and try again",
+                                    code="email_required", params={"provider": profile.provider})
     existing = db.run(lambda conn: identities.account_by_email(conn, profile.email))
     if existing is not None:
         if not (profile.email_verified and existing["email_verified"]):
@@ -138,8 +139,8 @@ def _result_in(conn: psycopg.Connection, outcome: Outcome, row: dict, pair: Toke
 
 def _account_exists(profile: ExternalProfile) -> NoReturn:
     raise ConflictError(
-        f"an account with this e-mail already exists; sign in to it and link {profile.provider} from your settings",
-        code="account_exists")
+        "an account with this e-mail already exists; sign in to it and link {provider} from your settings",
+        code="account_exists", params={"provider": profile.provider})
 
 
 def _create(profile: ExternalProfile, username: str) -> OAuthResultPublic:
@@ -176,7 +177,8 @@ def _ask_username(profile: ExternalProfile, reason: str) -> NoReturn:
     token = secrets.token_urlsafe(32)
     get_redis().set(_signup_key(token), json.dumps(dataclasses.asdict(profile)), ex=get_settings().oauth_state_ttl_s)
     raise UsernameUnavailableError(
-        "choose a username: the one from your provider is " + ("already taken" if reason == "taken" else "not valid"),
+        "choose a username: the one from your provider is {why}",
+        params={"why": N_("already taken") if reason == "taken" else N_("not valid")},
         details={"signup_token": token, "reason": reason, "field": "body.username"})
 
 
@@ -200,14 +202,14 @@ def _link(user_id: uuid.UUID, profile: ExternalProfile) -> OAuthResultPublic:
             known = identities.touch(conn, **_fields(profile))
             if known is not None:
                 if known["user_id"] != user_id:
-                    raise ConflictError(f"this {profile.provider} account already signs in to another account",
-                                        code="identity_in_use")
+                    raise ConflictError("this {provider} account already signs in to another account",
+                                        code="identity_in_use", params={"provider": profile.provider})
                 return _result_in(conn, "linked", known, None)
             row = identities.insert(conn, user_id=user_id, **_fields(profile))
             return _result_in(conn, "linked", row, None)
     except psycopg.errors.UniqueViolation as exc:
-        raise ConflictError(f"this {profile.provider} account already signs in to another account",
-                            code="identity_in_use") from exc
+        raise ConflictError("this {provider} account already signs in to another account",
+                            code="identity_in_use", params={"provider": profile.provider}) from exc
     except psycopg.errors.ForeignKeyViolation as exc:  # deleted while the provider was asked
         raise UnauthorizedError("this account no longer exists") from exc
 

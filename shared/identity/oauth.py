@@ -35,6 +35,7 @@ from shared.clients import registry
 from shared.clients.redis import get_redis
 from shared.core.deadline import clamp, clamp_httpx_request
 from shared.core.errors import NotFoundError, OAuthFailedError, ServiceUnavailableError, ValidationFailedError
+from shared.core.i18n import N_
 from shared.core.observability import logger
 from shared.core.settings import get_settings
 
@@ -191,7 +192,8 @@ def providers() -> dict[str, Provider]:
 def get_provider(name: str) -> Provider:
     provider = providers().get(name)
     if provider is None:
-        raise NotFoundError(f"no sign-in provider called {name!r} is enabled", code="unknown_provider")
+        raise NotFoundError("no sign-in provider called {name} is enabled", code="unknown_provider",
+                            params={"name": repr(name)})
     return provider
 
 
@@ -232,7 +234,7 @@ def allowed_redirect_uri(redirect_uri: str | None) -> str:
         return allowed[0]
     if redirect_uri not in allowed:
         raise ValidationFailedError("redirect_uri is not on this stage's allow-list", code="redirect_uri_not_allowed",
-                                    details=[{"field": "query.redirect_uri", "message": "not allowed",
+                                    details=[{"field": "query.redirect_uri", "message": N_("not allowed"),
                                               "type": "redirect_uri_not_allowed"}])
     return redirect_uri
 
@@ -289,7 +291,7 @@ def complete(name: str, code: str, state: str) -> tuple[ExternalProfile, FlowSta
         raise OAuthFailedError("the provider refused the sign-in", code="code_rejected") from exc
     except (httpx.HTTPError, ValueError) as exc:
         logger.warning("oauth provider unreachable", extra={"provider": name, "error": type(exc).__name__})
-        raise ServiceUnavailableError(f"{name} could not be reached; try again shortly") from exc
+        raise ServiceUnavailableError("{name} could not be reached; try again shortly", params={"name": name}) from exc
     if not isinstance(data, dict):
         raise OAuthFailedError("the provider did not say who signed in", code="code_rejected")
     return PROFILES[provider.profile](name, data), flow
@@ -325,7 +327,8 @@ def _key_set(provider: Provider, kid: str | None) -> Any:
             cached = (now, response.json())
         except (httpx.HTTPError, ValueError) as exc:
             if cached is None:
-                raise ServiceUnavailableError(f"{provider.name}'s signing keys could not be fetched") from exc
+                raise ServiceUnavailableError("the signing keys of {name} could not be fetched",
+                                              params={"name": provider.name}) from exc
         _jwks[uri] = cached
     return KeySet.import_key_set(cached[1])
 

@@ -53,20 +53,29 @@ def weak_password_reason(password: str, *, username: str | None, email: str | No
     """
     from zxcvbn import zxcvbn
 
+    from shared.core.i18n import N_, Sentence, joined
+
     lowered = password.casefold()
     local = (email or "").split("@", 1)[0]
-    for label, value in (("your e-mail address", email), ("your username", username), ("your e-mail address", local)):
+    contains = {
+        "email": N_("it contains your e-mail address; choose a password that has nothing to do with your account"),
+        "username": N_("it contains your username; choose a password that has nothing to do with your account"),
+    }
+    for label, value in (("email", email), ("username", username), ("email", local)):
         if value and len(value) >= MIN_PART and value.casefold() in lowered:
-            return f"it contains {label}; choose a password that has nothing to do with your account"
+            return contains[label]
     inputs = [v for v in (username, email, local) if v]
     result = zxcvbn(password[:100], user_inputs=inputs)  # zxcvbn's cost grows fast with length; 100 is plenty
     if result["score"] >= MIN_SCORE:
         return None
+    # zxcvbn's feedback sentences are its own gettext msgids (zxcvbn/feedback.py): ``make messages``
+    # extracts that file too, so each has its Indonesian in our catalogue.
     feedback = result.get("feedback") or {}
-    hints = [feedback.get("warning") or "", *(feedback.get("suggestions") or [])]
-    hint = " ".join(h.strip() for h in hints if h and h.strip())
-    reason = "it is too easy to guess"
-    return f"{reason}. {hint}" if hint else f"{reason}: add more words or characters that belong together only for you"
+    said = (feedback.get("warning") or "", *(feedback.get("suggestions") or []))
+    hints = [h.strip() for h in said if h and h.strip()]
+    if hints:
+        return joined(N_("it is too easy to guess."), *(Sentence(h) for h in hints))
+    return N_("it is too easy to guess: add more words or characters that belong together only for you")
 
 
 def require_strong(password: str, *, username: str | None, email: str | None, field: str = "body.password") -> None:

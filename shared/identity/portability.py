@@ -26,7 +26,7 @@ from shared.sync.notify import after_write
 
 FORMAT, VERSION = "atribuo-export", 1
 PAGE_ROWS = 500
-SETTINGS = ("privacy_settings", "timezone", "digest_opt_out")
+SETTINGS = ("privacy_settings", "timezone", "digest_opt_out", "locale")
 CSV_COLUMNS = ("id", "created_at", "skill", "category", "previous_level", "new_level", "superseded", "note")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet would run these as formulas
 
@@ -185,7 +185,7 @@ def import_account(user_id: uuid.UUID, document: AccountImport) -> ImportPublic:
                                                        goal_reached_at=skill.goal.reached_at).change)
                 except ValidationFailedError as exc:  # an open goal the skill's level already meets
                     field = f"body.skills.{index}.goal.target_level"
-                    raise ValidationFailedError(f"invalid input: {field}", details=[
+                    raise ValidationFailedError("invalid input: {fields}", params={"fields": field}, details=[
                         {**detail, "field": field} for detail in exc.details or []]) from exc
         settings = {**document.profile.model_dump(exclude_none=True), **document.settings.model_dump(exclude_none=True)}
         if settings:
@@ -226,7 +226,7 @@ def import_uploaded(user_id: uuid.UUID, key: str) -> ImportPublic:
 
     from pydantic import ValidationError
 
-    from shared.core.errors import ValidationFailedError
+    from shared.core.i18n import N_
     from shared.identity import handoff
 
     raw = handoff.read_import(user_id, key)
@@ -238,7 +238,7 @@ def import_uploaded(user_id: uuid.UUID, key: str) -> ImportPublic:
         details = [{"field": "file." + ".".join(str(part) for part in error["loc"]), "message": error["msg"],
                     "type": error["type"]} for error in errors[:20]]
         raise ValidationFailedError("the uploaded file is not an Atribuo export this version can read",
-                                    details=details or [{"field": "file", "message": "not JSON", "type": "json"}]
+                                    details=details or [{"field": "file", "message": N_("not JSON"), "type": "json"}]
                                     ) from exc
     result = import_account(user_id, document)
     handoff.discard_import(key)

@@ -15,6 +15,7 @@ import uuid
 
 from shared.clients import db
 from shared.core.errors import ForbiddenError, PasswordNotSetError, ReauthenticationRequiredError, UnauthorizedError
+from shared.core.i18n import N_
 from shared.core.settings import get_settings
 from shared.identity import ratelimit
 from shared.identity.tokens import Principal
@@ -44,11 +45,11 @@ def confirm(principal: Principal, password: str | None, client_ip: str) -> dict:
         raise UnauthorizedError("this account no longer exists")
     if password is None:
         if not recently_signed_in(principal):
-            minutes = max(1, get_settings().reauth_window_s // 60)
             raise ReauthenticationRequiredError(
-                f"confirm it is you: send your password, or sign in again (with your password or the provider "
-                f"you use) and retry within {minutes} minutes",
-                details=[{"field": "body.password", "message": "required without a fresh sign-in",
+                "confirm it is you: send your password, or sign in again (with your password or the provider "
+                "you use) and retry within {minutes} minutes",
+                params={"minutes": max(1, get_settings().reauth_window_s // 60)},
+                details=[{"field": "body.password", "message": N_("required without a fresh sign-in"),
                           "type": "reauthentication_required"}])
         return account
     if account["password_hash"] is None:
@@ -58,5 +59,5 @@ def confirm(principal: Principal, password: str | None, client_ip: str) -> dict:
 
     if not passwords.verify_password(account["password_hash"], password):
         raise ForbiddenError("the password is incorrect", code="invalid_credentials",
-                             details=[{"field": "body.password", "message": "incorrect", "type": "invalid"}])
+                             details=[{"field": "body.password", "message": N_("incorrect"), "type": "invalid"}])
     return account

@@ -14,11 +14,13 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from shared.clients import aws, db
+from shared.core import i18n
 from shared.core.errors import (
     ConflictError,
     InvalidTokenError,
     MailUnavailableError,
 )
+from shared.core.i18n import N_
 from shared.core.observability import logger
 from shared.core.settings import get_settings
 from shared.identity import ratelimit, security_log, sessions
@@ -49,7 +51,8 @@ def send_verification(user_id: uuid.UUID, name: str) -> bool:
                                                      ttl_s=settings.verify_email_ttl_s))
     if email is None:
         return False
-    mail = messages.verify_email(name, _link("verify-email", token), hours=settings.verify_email_ttl_s // 3600)
+    mail = messages.verify_email(name, _link("verify-email", token), hours=settings.verify_email_ttl_s // 3600,
+                                 locale=i18n.current())  # the request's: the user's setting, else their browser's
     send(mail, to=email, sender=settings.mail_from_email)
     return True
 
@@ -74,13 +77,14 @@ def verify_email(token: str) -> ProfilePublic:
         row = db.run(verify)
     except psycopg.errors.UniqueViolation as exc:
         raise ConflictError("another account uses this address now", code="already_exists", details=[
-            {"field": "body.token", "message": "the new address is taken", "type": "unique"}]) from exc
+            {"field": "body.token", "message": N_("the new address is taken"), "type": "unique"}]) from exc
     if row is None:
         raise InvalidTokenError("this link is invalid, used or expired; ask for a new one")
     after_write(row["id"], {**row["change"], "username": row["username"]})
     if row["purpose"] == CHANGE:
         try:
-            send(messages.email_changed(row["name"], row["profile"]["email"]), to=row["old_email"],
+            send(messages.email_changed(row["name"], row["profile"]["email"], locale=i18n.pick(row["locale"])),
+                 to=row["old_email"],
                  sender=get_settings().mail_from_email)
         except MailUnavailableError:
             logger.warning("old address not told of the change", extra={"user_id": str(row["id"])})
@@ -96,14 +100,14 @@ def request_email_change(principal: Principal, password: str | None, new_email: 
     account = reauth.confirm(principal, password, client_ip)
     if new_email.lower() == account["email"].lower():
         raise ConflictError("that is already your address", code="unchanged",
-                            details=[{"field": "body.new_email", "message": "unchanged", "type": "unchanged"}])
+                            details=[{"field": "body.new_email", "message": N_("unchanged"), "type": "unchanged"}])
     settings = get_settings()
     token, digest = sessions.new_refresh_token()
 
     def issue(conn: psycopg.Connection) -> str | None:
         if account_tokens.email_in_use(conn, new_email):
             raise ConflictError("that email is already taken", code="already_exists", details=[
-                {"field": "body.new_email", "message": "email already taken", "type": "unique"}])
+                {"field": "body.new_email", "message": N_("email already taken"), "type": "unique"}])
         return account_tokens.issue_change(conn, user_id=user_id, email=new_email, token_hash=digest,
                                            ttl_s=settings.verify_email_ttl_s)
 
@@ -111,7 +115,7 @@ def request_email_change(principal: Principal, password: str | None, new_email: 
         raise ConflictError("mail to this address bounced or was marked as spam; use another address",
                             code="email_suppressed")
     mail = messages.confirm_new_email(account["username"], _link("verify-email", token),
-                                      hours=settings.verify_email_ttl_s // 3600)
+                                      hours=settings.verify_email_ttl_s // 3600, locale=i18n.current())
     send(mail, to=new_email, sender=settings.mail_from_email)
 
 
@@ -130,11 +134,12 @@ def request_reset(email: str, client_ip: str, device: sessions.Device | None = N
     if not url:  # a stage without the mail queue cannot recover accounts: say so, never 500
         raise MailUnavailableError("account recovery is not configured on this stage")
     device = device or sessions.Device()
-    body = {"v": 1, "kind": RESET, "email": email, "ip_prefix": device.ip_prefix, "device_name": device.name}
+    body = {"v": 1, "kind": RESET, "email": email, "ip_prefix": device.ip_prefix, "device_name": device.name,
+            "lang": i18n.current()}  # the asker's language, for an account that chose none
     aws.client("sqs").send_message(QueueUrl=url, MessageBody=json.dumps(body))
 
 
-def deliver_reset(email: str, requested_from: sessions.Device | None = None) -> bool:
+def deliver_reset(email: str, requested_from: sessions.Device | None = None, lang: str | None = None) -> bool:
     """The mail worker's half: mail a reset link if the address has an account; whether one was sent."""
     settings = get_settings()
     account = db.run(lambda conn: account_tokens.recoverable(conn, email))
@@ -152,7 +157,8 @@ def deliver_reset(email: str, requested_from: sessions.Device | None = None) -> 
     if to is None:
         return False
     mail = messages.reset_password(account["name"], _link("reset-password", token),
-                                   minutes=settings.reset_password_ttl_s // 60)
+                                   minutes=settings.reset_password_ttl_s // 60,
+                                   locale=i18n.pick(account.get("locale"), fallback=lang))
     send(mail, to=to, sender=settings.mail_from_email)
     return True
 
@@ -167,7 +173,7 @@ def handle_mail_message(body: str) -> bool:
         logger.warning("unknown mail message dropped", extra={"kind": message.get("kind")})
         return False
     device = sessions.Device(name=message.get("device_name"), ip_prefix=message.get("ip_prefix"))
-    return deliver_reset(message["email"], device)
+    return deliver_reset(message["email"], device, message.get("lang"))
 
 
 def invite_to_verify(user_id: uuid.UUID) -> bool:
@@ -200,5 +206,5 @@ def reset_password(token: str, new_password: str, device: sessions.Device) -> Si
     row = db.run(reset)
     if row is None:  # used by a concurrent request between the peek and now
         raise InvalidTokenError("this link is invalid, used or expired; ask for a new one")
-    pair = sessions.pair(row["id"], refresh, row["family_id"], signed_in=True)
+    pair = sessions.pair(row["id"], refresh, row["family_id"], row["profile"].get("locale"), signed_in=True)
     return SignedInPublic(user=ProfilePublic.model_validate(row["profile"]), **pair.model_dump())

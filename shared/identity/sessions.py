@@ -100,12 +100,14 @@ def ip_prefix(client_ip: str | None) -> str | None:
     return str(ipaddress.ip_network(f"{address}/{bits}", strict=False))
 
 
-def pair(user_id: uuid.UUID, refresh_token: str, family_id: uuid.UUID, *, signed_in: bool = False) -> TokenPublic:
-    """The access token (``sid`` = the family) and the refresh token of one sign-in. ``signed_in``:
-    the user proved who they are just now (a sign-in, not a refresh), so the token carries ``auth_time``."""
+def pair(user_id: uuid.UUID, refresh_token: str, family_id: uuid.UUID, locale: str | None = None, *,
+         signed_in: bool = False) -> TokenPublic:
+    """The access token (``sid`` = the family, ``lang`` = the user's language setting) and the refresh
+    token of one sign-in. ``signed_in``: the user proved who they are just now (a sign-in, not a
+    refresh), so the token carries ``auth_time``."""
     import time
 
-    access_token, ttl = issue_access_token(user_id, family_id, int(time.time()) if signed_in else None)
+    access_token, ttl = issue_access_token(user_id, family_id, locale, int(time.time()) if signed_in else None)
     return TokenPublic(access_token=access_token, refresh_token=refresh_token, expires_in=ttl)
 
 
@@ -113,10 +115,10 @@ def begin(conn: psycopg.Connection, user_id: uuid.UUID, device: Device | None = 
     """A new sign-in (new family) for ``user_id`` on ``device``: the pair and the family id."""
     token, digest = new_refresh_token()
     device = device or Device()
-    family = refresh_tokens.create_family(conn, user_id=user_id, token_hash=digest,
-                                          idle_s=get_settings().refresh_idle_ttl_s, device_name=device.name,
-                                          ip_prefix=device.ip_prefix)
-    return pair(user_id, token, family, signed_in=True), family
+    row = refresh_tokens.create_family(conn, user_id=user_id, token_hash=digest,
+                                       idle_s=get_settings().refresh_idle_ttl_s, device_name=device.name,
+                                       ip_prefix=device.ip_prefix)
+    return pair(user_id, token, row["family_id"], row["locale"], signed_in=True), row["family_id"]
 
 
 def start(conn: psycopg.Connection, user_id: uuid.UUID, device: Device | None = None) -> TokenPublic:
@@ -135,7 +137,7 @@ def refresh(conn: psycopg.Connection, presented: str) -> TokenPublic:
             logger.warning("refresh token reuse: family revoked",
                            extra={"family_id": str(row["family_id"]), "user_id": str(row["user_id"])})
         raise UnauthorizedError("invalid or expired refresh token", code="invalid_grant")
-    return pair(row["user_id"], token, row["family_id"])
+    return pair(row["user_id"], token, row["family_id"], row["locale"])
 
 
 def end(conn: psycopg.Connection, presented: str) -> None:
@@ -154,8 +156,8 @@ def restart_with_password(conn: psycopg.Connection, user_id: uuid.UUID, old_hash
     None if ``old_hash`` is stale."""
     token, digest = new_refresh_token()
     device = device or Device()
-    family = refresh_tokens.change_password(conn, user_id=user_id, old_hash=old_hash, new_hash=new_hash,
-                                            token_hash=digest, idle_s=get_settings().refresh_idle_ttl_s,
-                                            device_name=device.name, ip_prefix=device.ip_prefix)
-    return (pair(user_id, token, family, signed_in=True), family) if family else None
+    row = refresh_tokens.change_password(conn, user_id=user_id, old_hash=old_hash, new_hash=new_hash,
+                                         token_hash=digest, idle_s=get_settings().refresh_idle_ttl_s,
+                                         device_name=device.name, ip_prefix=device.ip_prefix)
+    return (pair(user_id, token, row["family_id"], row["locale"], signed_in=True), row["family_id"]) if row else None
 

@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from html import escape
 
+from shared.core.i18n import _
+
 BACKGROUND = "#020617"
 CARD = "#0f172a"
 BORDER = "#1e293b"
@@ -74,6 +76,7 @@ class Document:
     preheader: str = ""
     footer: Sequence[str] = field(default_factory=tuple)
     footer_link: tuple[str, str] | None = None  # (label, url): the digest's unsubscribe link
+    lang: str = "en"  # the language it is written in: <html lang>, and the button's fallback line
 
 
 def render(doc: Document) -> Email:
@@ -103,7 +106,7 @@ def _cell(content: str, padding: str = "0 32px 16px 32px") -> str:
             f'color:{TEXT};background-color:{CARD}" bgcolor="{CARD}">{content}</td></tr>')
 
 
-def _block_html(block: Block) -> str:
+def _block_html(block: Block, lang: str = "en") -> str:
     if isinstance(block, Paragraph):
         colour = MUTED if block.muted else TEXT
         return _cell(f'<p style="margin:0;color:{colour}">{escape(block.text)}</p>')
@@ -115,7 +118,7 @@ def _block_html(block: Block) -> str:
                   f'font-size:16px;font-weight:700;color:{CARD};text-decoration:none;border-radius:6px">'
                   f"{escape(block.label)}</a></td></tr></table>"
                   f'<p style="margin:12px 0 0 0;font-size:13px;line-height:18px;color:{MUTED};'
-                  f'word-break:break-all">Or paste this link into your browser: '
+                  f'word-break:break-all">{escape(_("Or paste this link into your browser:", lang))} '
                   f'<a href="{url}" style="color:{ACCENT}">{escape(block.url)}</a></p>')
         return _cell(button)
     if isinstance(block, Items):
@@ -140,13 +143,13 @@ def _html(doc: Document) -> str:
         label, url = doc.footer_link
         footer += (f'<p style="margin:0"><a href="{escape(url, quote=True)}" style="color:{MUTED};'
                    f'text-decoration:underline">{escape(label)}</a></p>')
-    body = "".join(_block_html(block) for block in doc.blocks)
+    body = "".join(_block_html(block, doc.lang) for block in doc.blocks)
     brand = _cell(f'<span style="font-size:14px;font-weight:700;letter-spacing:2px;color:{GOLD}">ATRIBUO</span>',
                   "24px 32px 8px 32px")
     heading = _cell(f'<h1 style="margin:0;font-size:24px;line-height:32px;color:{TEXT}">{escape(doc.heading)}</h1>',
                     "0 32px 24px 32px")
     return (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f'<!doctype html><html lang="{escape(doc.lang, quote=True)}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
         '<meta name="color-scheme" content="light dark"><meta name="supported-color-schemes" content="light dark">'
         f"<title>{escape(doc.subject)}</title></head>"

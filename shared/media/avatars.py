@@ -16,7 +16,9 @@ then deleted; a later re-upload to it only creates an object nothing references.
 Avatar sizes (issue 17): the checked copy is then decoded (``shared.media.images``: Pillow, defensively)
 into 64/128/256 px WebP variants stored beside it (``<served key stem>-<size>.webp``, immutable too);
 a file that passes the magic bytes but does not decode is refused like any bad upload (422, deleted).
-The API serves their URLs as ``avatar_urls``; the 128 px bytes also go into the user's row
+The API serves their URLs as ``avatar_urls``, and ``avatar_url`` is the 256 px one: the uploaded bytes
+are never served and are deleted once the sizes exist (a phone photo's EXIF can carry where it was
+taken; re-encoding drops every metadata block). The 128 px bytes also go into the user's row
 (``avatar_card``), which the card embeds. Replacing or removing an avatar deletes its variants with it;
 deleting the account deletes the whole prefix (``shared.identity.erasure``).
 """
@@ -106,13 +108,18 @@ def confirm_upload(user_id: uuid.UUID, key: str) -> tuple[str, dict[str, str]]:
         if problem:
             for doomed in filter(None, (key, served)):
                 s3.delete_object(Bucket=bucket, Key=doomed)
-            raise ValidationFailedError(f"the upload was rejected and deleted: {problem}", code="invalid_upload",
+            raise ValidationFailedError("the upload was rejected and deleted: {problem}", code="invalid_upload",
+                                        params={"problem": problem},
                                         details={"key": key, "reason": problem})
         assert served is not None and sized is not None
         for size, body in sized.items():
             s3.put_object(Bucket=bucket, Key=variant_key(served, size), Body=body, ContentType="image/webp",
                           CacheControl=SERVED_CACHING)
-    url, urls = public_url(served), {str(size): public_url(variant_key(served, size)) for size in sized}
+    # The uploaded bytes themselves are never served: they may carry EXIF (a phone's GPS position).
+    # ``avatar_url`` is the largest re-encoded size, and the original copy goes once the sizes exist
+    # (its key stays the avatar's name: the sizes' keys derive from it).
+    urls = {str(size): public_url(variant_key(served, size)) for size in sized}
+    url = urls[str(max(sized))]
     try:
         previous, change = db.run(lambda conn: repo.set_avatar(conn, user_id, url=url, key=served, urls=urls,
                                                                card=sized[CARD_SIZE]))
@@ -125,7 +132,7 @@ def confirm_upload(user_id: uuid.UUID, key: str) -> tuple[str, dict[str, str]]:
         after_write(user_id, change)
     if previous and previous != served:
         _delete_quietly(s3, bucket, *avatar_keys(previous))
-    _delete_quietly(s3, bucket, key)  # the upload key is never served; a re-upload to it changes nothing
+    _delete_quietly(s3, bucket, key, served)  # neither the upload key nor the original bytes are served
     return url, urls
 
 

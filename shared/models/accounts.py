@@ -175,7 +175,7 @@ class AccountExport(BaseModel):
     version: int
     exported_at: TimestampText
     profile: dict[str, Any] = Field(description="As GET /me/profile serves it")
-    settings: dict[str, Any] = Field(description="privacy_settings, timezone, digest_opt_out")
+    settings: dict[str, Any] = Field(description="privacy_settings, timezone, digest_opt_out, locale")
     skills: list[dict[str, Any]]
     history: list[dict[str, Any]] = Field(description="Every level change, superseded ones included")
     conflicts: list[dict[str, Any]]
@@ -235,6 +235,7 @@ class ImportedSettings(_Imported):
     privacy_settings: dict[str, Any] | None = None
     timezone: TimeZoneName | None = None
     digest_opt_out: bool | None = None
+    locale: Literal["en", "id"] | None = None
 
 
 class ImportedProfile(_Imported):

@@ -11,6 +11,8 @@ from typing import Annotated, Any
 
 from pydantic import WithJsonSchema
 
+from shared.core.i18n import N_
+
 # Response fields that hold text Postgres formatted (a uuid, an ISO 8601 timestamp): served as they
 # are, documented with their format so generated clients type them.
 UuidText = Annotated[str, WithJsonSchema({"type": "string", "format": "uuid"})]
@@ -24,14 +26,14 @@ def lower(value: Any) -> Any:
 def no_nul(value: str) -> str:
     """Postgres text cannot hold U+0000; refuse it here (422) instead of failing in the driver (500)."""
     if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
+        raise ValueError(N_("must not contain NUL characters"))
     return value
 
 
 def refuse_null(value: Any) -> Any:
     """For PATCH bodies: a non-nullable field may be omitted, but an explicit null is an error."""
     if value is None:
-        raise ValueError("may be omitted but not null")
+        raise ValueError(N_("may be omitted but not null"))
     return value
 
 

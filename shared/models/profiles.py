@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
+from shared.core.i18n import N_
 from shared.models.avatars import AvatarUrls
 from shared.models.categories import Category
 from shared.models.common import TimestampText, UuidText, omitted_not_null, refuse_null
@@ -36,6 +37,8 @@ class ProfilePublic(BaseModel):
     privacy_settings: dict[str, Any]
     timezone: str
     digest_opt_out: bool
+    locale: Literal["en", "id"] | None = Field(
+        default=None, description="Language of mails and error messages; null: each request's Accept-Language.")
     email_verified: bool
     created_at: TimestampText
     updated_at: TimestampText
@@ -56,7 +59,7 @@ class PrivacySettings(BaseModel):
     @model_validator(mode="after")
     def _one_at_least(self) -> PrivacySettings:
         if not self.model_fields_set:
-            raise ValueError("set profile_visibility, leaderboard or both")
+            raise ValueError(N_("set profile_visibility, leaderboard or both"))
         return self
 
 
@@ -72,6 +75,9 @@ class ProfileUpdate(BaseModel):
     timezone: TimeZoneName | None = Field(default=None,
                                           description="IANA name; weekly digests arrive Monday 08:00 there.")
     digest_opt_out: bool | None = Field(default=None, description="True: no weekly digest emails.")
+    locale: Literal["en", "id"] | None = Field(
+        default=None, description="en or id (Bahasa Indonesia): the language of mails and error messages; "
+                                  "null: follow each request's Accept-Language (English when it names neither).")
 
     _not_null = field_validator(*PROFILE_NOT_NULL, mode="before")(refuse_null)
 

@@ -23,6 +23,7 @@ from pydantic import (
     model_validator,
 )
 
+from shared.core.i18n import N_
 from shared.models.categories import Category
 from shared.models.common import TimestampText, UuidText, omitted_not_null, refuse_null
 
@@ -106,7 +107,7 @@ class SkillUpdate(BaseModel):
     @model_validator(mode="after")
     def _note_needs_level(self) -> SkillUpdate:
         if "note" in self.model_fields_set and self.note is not None and self.level is None:
-            raise ValueError("note describes a level change: send it together with level")
+            raise ValueError(N_("note describes a level change: send it together with level"))
         return self
 
     def changes(self) -> dict[str, Any]:

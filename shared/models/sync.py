@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, SkipValidation, StringConstraints
 
+from shared.core.i18n import N_
 from shared.models.common import UuidText
 from shared.models.profiles import ProfilePublic, ProfileUpdate
 from shared.models.skills import SkillCreate, SkillPublic, SkillUpdate
@@ -36,7 +37,7 @@ class SkillOperation(BaseModel):
         elif self.type == "skill.update":
             self.update_body()
         elif self.data:
-            raise ValueError("a delete carries no data")
+            raise ValueError(N_("a delete carries no data"))
 
     def create_body(self) -> SkillCreate:
         return SkillCreate.model_validate(self.data)

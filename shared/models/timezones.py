@@ -11,6 +11,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator
 
+from shared.core.i18n import N_
+
 
 @lru_cache(maxsize=1)
 def known_zones() -> frozenset[str]:
@@ -22,7 +24,7 @@ def known_zones() -> frozenset[str]:
 def validate_timezone(name: str) -> str:
     """``name`` if it is an IANA zone ("Asia/Tokyo"); ValueError otherwise (pydantic makes it a 422)."""
     if name not in known_zones():
-        raise ValueError("not an IANA time zone name, e.g. 'Europe/Lisbon'")
+        raise ValueError(N_("not an IANA time zone name, e.g. 'Europe/Lisbon'"))
     return name
 
 

@@ -37,7 +37,7 @@ RETURNING email
 
 # The recipient of a reset link, by the address typed into "forgot password" (exact, case-insensitive).
 SELECT_RECOVERABLE = """
-SELECT id, username, email, coalesce(display_name, username) AS name FROM users
+SELECT id, username, email, coalesce(display_name, username) AS name, locale FROM users
 WHERE lower(email) = lower(%(email)s)
   AND NOT EXISTS (SELECT 1 FROM email_suppressions s WHERE s.email = lower(%(email)s))
 """
@@ -53,7 +53,7 @@ WITH used AS (
       AND t.used_at IS NULL AND t.expires_at > now()
     RETURNING t.user_id, t.email, t.purpose
 ), before AS (
-    SELECT u.id, u.email AS old_email, coalesce(u.display_name, u.username) AS name
+    SELECT u.id, u.email AS old_email, coalesce(u.display_name, u.username) AS name, u.locale
     FROM users u JOIN used ON used.user_id = u.id
 ), upd AS (
     UPDATE users u
@@ -70,7 +70,7 @@ WITH used AS (
     {CHANGE_RETURNING}
 )
 SELECT upd.id, upd.username, {profile_json('upd')} AS profile, used.purpose, before.old_email, before.name,
-       (SELECT change FROM chg) AS change
+       before.locale, (SELECT change FROM chg) AS change
 FROM upd JOIN used ON used.user_id = upd.id JOIN before ON before.id = upd.id
 """
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from shared.core.errors import ValidationFailedError
+from shared.core.i18n import N_
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
@@ -36,17 +37,17 @@ def decode_cursor(cursor: str | None, sort: str, value_type: Callable[[Any], Any
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         kind, value, row_id = json.loads(raw)
     except (ValueError, TypeError) as exc:
-        raise _bad_cursor("is not a cursor this API issued") from exc
+        raise _bad_cursor(N_("is not a cursor this API issued")) from exc
     if kind != sort:
-        raise _bad_cursor("was issued for another sort order")
+        raise _bad_cursor(N_("was issued for another sort order"))
     try:
         return value_type(value), id_type(str(row_id))
     except (ValueError, TypeError, AttributeError) as exc:
-        raise _bad_cursor("is not a cursor this API issued") from exc
+        raise _bad_cursor(N_("is not a cursor this API issued")) from exc
 
 
 def _bad_cursor(reason: str) -> ValidationFailedError:
-    return ValidationFailedError(f"invalid input: query.cursor {reason}",
+    return ValidationFailedError("invalid input: query.cursor {reason}", params={"reason": reason},
                                  details=[{"field": "query.cursor", "message": reason, "type": "cursor"}])
 
 

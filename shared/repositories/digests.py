@@ -68,7 +68,7 @@ LIMIT %(limit)s
 # The rows returned are exactly the digests this caller now owns and must send.
 COMPUTE_AND_CLAIM = f"""
 WITH page AS (
-    SELECT id, email, username, coalesce(display_name, username) AS name,
+    SELECT id, email, username, coalesce(display_name, username) AS name, locale,
            privacy_settings->>'profile_visibility' = 'public' AS public_profile,
            (%(until)s::timestamptz AT TIME ZONE timezone)::date AS local_today FROM users
     WHERE id = ANY(%(user_ids)s::uuid[]) AND NOT digest_opt_out AND email_verified_at IS NOT NULL
@@ -134,7 +134,7 @@ categories AS (
     WHERE c.items IS NOT NULL
 ),
 active AS (
-    SELECT page.id AS user_id, page.email, page.username, page.name, page.public_profile,
+    SELECT page.id AS user_id, page.email, page.username, page.name, page.locale, page.public_profile,
            coalesce(levelled.items, '[]'::jsonb) AS levelled_up, coalesce(fresh.items, '[]'::jsonb) AS new_skills,
            coalesce(totals.level_change, 0) AS level_change,
            coalesce(categories.items, '[]'::jsonb) AS top_categories,

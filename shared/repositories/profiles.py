@@ -72,7 +72,7 @@ WHERE {PUBLIC}
 ORDER BY b.score DESC, b.username
 """
 
-PROFILE_FIELDS = ("display_name", "bio", "privacy_settings", "timezone", "digest_opt_out")
+PROFILE_FIELDS = ("display_name", "bio", "privacy_settings", "timezone", "digest_opt_out", "locale")
 
 
 def _wins(field: str) -> str:
@@ -85,13 +85,14 @@ def _wins(field: str) -> str:
 # The write's preconditions on the locked row (REST If-Match / If-Unmodified-Since), as for skills.
 _GUARD_OK = ("((%(guard)s::timestamptz IS NULL OR u.updated_at <= %(guard)s::timestamptz)"
              f" AND (%(if_match)s::text[] IS NULL OR {etag_sql(profile_json('u'))} = ANY(%(if_match)s::text[])))")
-_OLD = "(c.display_name, c.bio, c.privacy_settings, c.timezone, c.digest_opt_out)"
+_OLD = "(c.display_name, c.bio, c.privacy_settings, c.timezone, c.digest_opt_out, c.locale)"
 _NEW = """(
     CASE WHEN c.w_display_name THEN %(display_name)s::text ELSE c.display_name END,
     CASE WHEN c.w_bio THEN %(bio)s::text ELSE c.bio END,
     CASE WHEN c.w_privacy_settings THEN c.privacy_settings || %(privacy)s::jsonb ELSE c.privacy_settings END,
     CASE WHEN c.w_timezone THEN %(timezone)s::text ELSE c.timezone END,
-    CASE WHEN c.w_digest_opt_out THEN %(digest_opt_out)s::boolean ELSE c.digest_opt_out END)"""
+    CASE WHEN c.w_digest_opt_out THEN %(digest_opt_out)s::boolean ELSE c.digest_opt_out END,
+    CASE WHEN c.w_locale THEN %(locale)s::text ELSE c.locale END)"""
 _STAMPS = ("jsonb_strip_nulls(jsonb_build_object(" + ", ".join(
     f"'{f}', CASE WHEN c.w_{f} THEN {iso('COALESCE(%(at)s::timestamptz, now())')} END" for f in PROFILE_FIELDS) + "))")
 _LOST_FIELDS = ("array_remove(ARRAY[" + ", ".join(
@@ -109,7 +110,7 @@ c AS (
     FOR UPDATE
 ),
 upd AS (
-    UPDATE users u SET (display_name, bio, privacy_settings, timezone, digest_opt_out) = {_NEW},
+    UPDATE users u SET (display_name, bio, privacy_settings, timezone, digest_opt_out, locale) = {_NEW},
         profile_field_times = u.profile_field_times || {_STAMPS},
         sync_version = u.sync_version + 1,
         updated_at = CASE WHEN %(at)s::timestamptz IS NULL THEN now()
@@ -169,7 +170,7 @@ def update_profile(conn: psycopg.Connection, owner_id: uuid.UUID, changes: dict[
                    at: datetime | None = None, if_unmodified_since: datetime | None = None,
                    if_match: list[str] | None = None, record_conflict: bool = False,
                    op_id: str | None = None) -> WriteResult:
-    """Apply ``changes`` (display_name, bio, privacy_settings, timezone, digest_opt_out) in one statement.
+    """Apply ``changes`` (display_name, bio, privacy_settings, timezone, digest_opt_out, locale) in one statement.
 
     ``privacy_settings`` is merged into the stored object. Status ``applied`` or ``unchanged``; with
     a precondition (``if_unmodified_since``, ``if_match``) that fails, ``stale`` (recorded as a
@@ -181,7 +182,8 @@ def update_profile(conn: psycopg.Connection, owner_id: uuid.UUID, changes: dict[
 
     params = {"owner_id": owner_id, "display_name": changes.get("display_name"), "bio": changes.get("bio"),
               "privacy": Jsonb(changes.get("privacy_settings") or {}), "timezone": changes.get("timezone"),
-              "digest_opt_out": changes.get("digest_opt_out"), "at": at, "guard": if_unmodified_since,
+              "digest_opt_out": changes.get("digest_opt_out"), "locale": changes.get("locale"),
+              "at": at, "guard": if_unmodified_since,
               "if_match": if_match, "record_conflict": record_conflict, "attempt": Jsonb(changes),
               "op_id": op_id, "source": "rest" if op_id is None else "batch", **session_params(),
               **{f"set_{field}": field in changes for field in PROFILE_FIELDS}}

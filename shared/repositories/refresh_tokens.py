@@ -23,7 +23,7 @@ WITH family AS (
 )
 INSERT INTO refresh_tokens (token_hash, family_id, user_id, expires_at)
 SELECT %(token_hash)s, id, user_id, now() + make_interval(secs => %(idle_s)s) FROM family
-RETURNING family_id
+RETURNING family_id, (SELECT u.locale FROM users u WHERE u.id = %(user_id)s) AS locale
 """
 
 # One statement decides and acts. ``FOR UPDATE`` makes a concurrent refresh of the same token wait for
@@ -56,7 +56,7 @@ WITH presented AS (
     SELECT %(new_hash)s, family_id, user_id, token_hash, now() + make_interval(secs => %(idle_s)s)
     FROM verdict WHERE outcome IN ('rotated', 'grace')
 )
-SELECT outcome, user_id, family_id FROM verdict
+SELECT v.outcome, v.user_id, v.family_id, u.locale FROM verdict v LEFT JOIN users u ON u.id = v.user_id
 """
 
 REVOKE_FAMILY_OF = """
@@ -87,7 +87,7 @@ WITH changed AS (
 )
 INSERT INTO refresh_tokens (token_hash, family_id, user_id, expires_at)
 SELECT %(token_hash)s, id, user_id, now() + make_interval(secs => %(idle_s)s) FROM family
-RETURNING family_id
+RETURNING family_id, (SELECT u.locale FROM users u WHERE u.id = %(user_id)s) AS locale
 """
 
 # A token is dead when ROTATE could only ever answer 'invalid' for it, with no side effect: it expired
@@ -162,17 +162,18 @@ def revoke_session(conn: psycopg.Connection, user_id: uuid.UUID, family_id: uuid
 
 
 def create_family(conn: psycopg.Connection, *, user_id: uuid.UUID, token_hash: bytes, idle_s: int,
-                  device_name: str | None = None, ip_prefix: str | None = None) -> uuid.UUID:
-    """Start a sign-in: a new family (one device) holding its first token."""
+                  device_name: str | None = None, ip_prefix: str | None = None) -> Row:
+    """Start a sign-in: a new family (one device) holding its first token: ``{"family_id", "locale"}``
+    (the user's language, for the access token's ``lang`` claim)."""
     params = {"user_id": user_id, "token_hash": token_hash, "idle_s": idle_s, "device_name": device_name,
               "ip_prefix": ip_prefix}
     row = conn.execute(INSERT_FAMILY, params).fetchone()
     assert row is not None
-    return row["family_id"]
+    return row
 
 
 def rotate(conn: psycopg.Connection, *, token_hash: bytes, new_hash: bytes, grace_s: int, idle_s: int) -> Row | None:
-    """Use a refresh token: ``{"outcome", "user_id", "family_id"}``, or None for an unknown token.
+    """Use a refresh token: ``{"outcome", "user_id", "family_id", "locale"}``, or None for an unknown token.
 
     ``outcome`` is 'rotated' or 'grace' (``new_hash`` was stored in the family), 'reuse' (the family
     was revoked just now), or 'invalid' (expired, or the family was already revoked).
@@ -193,12 +194,12 @@ def revoke_all(conn: psycopg.Connection, user_id: uuid.UUID, reason: str = "logo
 
 def change_password(conn: psycopg.Connection, *, user_id: uuid.UUID, old_hash: str, new_hash: str,
                     token_hash: bytes, idle_s: int, device_name: str | None = None,
-                    ip_prefix: str | None = None) -> uuid.UUID | None:
-    """Swap the password hash, revoke every family, start a new one; None if ``old_hash`` was stale."""
+                    ip_prefix: str | None = None) -> Row | None:
+    """Swap the password hash, revoke every family, start a new one (``{"family_id", "locale"}``);
+    None if ``old_hash`` was stale."""
     params = {"user_id": user_id, "old_hash": old_hash, "new_hash": new_hash, "token_hash": token_hash,
               "idle_s": idle_s, "device_name": device_name, "ip_prefix": ip_prefix}
-    row = conn.execute(REHASH_AND_RESTART, params).fetchone()
-    return row["family_id"] if row else None
+    return conn.execute(REHASH_AND_RESTART, params).fetchone()
 
 
 def purge_dead(conn: psycopg.Connection, *, limit: int, margin_s: int, revoked_retention_s: int | None) -> Row:

@@ -22,6 +22,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from shared.core.errors import ConflictError, UnauthorizedError, ValidationFailedError
+from shared.core.i18n import N_
 from shared.repositories.conflicts import CONFLICT_CTES
 from shared.repositories.cursors import decode_cursor, page
 from shared.repositories.sql import (
@@ -320,8 +321,9 @@ def _write(conn: psycopg.Connection, statement: str, params: dict[str, Any]) -> 
     except psycopg.errors.CheckViolation as exc:
         if "skills_goal_above_level" not in str(exc):
             raise
-        message = "must be above the skill's level (a goal at or below it is already met)"
-        raise ValidationFailedError(f"invalid input: body.goal.target_level {message}", details=[
+        message = N_("must be above the skill's level (a goal at or below it is already met)")
+        raise ValidationFailedError("invalid input: {field} {reason}", params={
+            "field": "body.goal.target_level", "reason": message}, details=[
             {"field": "body.goal.target_level", "message": message, "type": "goal_not_above_level"}]) from exc
     if row is not None and row.get("id_owned") and row.get("live") and not params.get("existing_ok"):
         raise _duplicate("id")
@@ -329,8 +331,8 @@ def _write(conn: psycopg.Connection, statement: str, params: dict[str, Any]) -> 
 
 
 def _duplicate(field: str) -> ConflictError:
-    details = [{"field": f"body.{field}", "message": "already exists", "type": "unique"}]
-    return ConflictError(f"a skill with this {field} already exists", details=details)
+    details = [{"field": f"body.{field}", "message": N_("already exists"), "type": "unique"}]
+    return ConflictError("a skill with this {field} already exists", details=details, params={"field": field})
 
 
 def create_skill(conn: psycopg.Connection, owner_id: uuid.UUID, *, name: str, category: str, level: int,

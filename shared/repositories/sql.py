@@ -42,7 +42,8 @@ def profile_json(alias: str) -> str:
             f" 'display_name', {a}.display_name, 'avatar_url', {a}.avatar_url, 'avatar_urls', {a}.avatar_urls,"
             f" 'bio', {a}.bio,"
             f" 'privacy_settings', {a}.privacy_settings, 'timezone', {a}.timezone,"
-            f" 'digest_opt_out', {a}.digest_opt_out, 'email_verified', {a}.email_verified_at IS NOT NULL,"
+            f" 'digest_opt_out', {a}.digest_opt_out, 'locale', {a}.locale,"
+            f" 'email_verified', {a}.email_verified_at IS NOT NULL,"
             f" 'created_at', {iso(f'{a}.created_at')},"
             f" 'updated_at', {iso(f'{a}.updated_at')})")
 

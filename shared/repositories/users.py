@@ -33,14 +33,14 @@ RETURNING {PUBLIC_COLUMNS}
 DELETE_ACCOUNT = """
 WITH gone AS (
     DELETE FROM users WHERE id = %(id)s AND password_hash IS NOT DISTINCT FROM %(password_hash)s
-    RETURNING id, username, email, coalesce(display_name, username) AS name
+    RETURNING id, username, email, coalesce(display_name, username) AS name, locale
 ), tombstone AS (
     INSERT INTO username_tombstones (username, user_id, reserved_until)
     SELECT lower(username), id, now() + make_interval(secs => %(reserve_s)s) FROM gone
     ON CONFLICT (username) DO UPDATE
         SET user_id = EXCLUDED.user_id, deleted_at = now(), reserved_until = EXCLUDED.reserved_until
 )
-SELECT gone.id, gone.username, gone.email, gone.name,
+SELECT gone.id, gone.username, gone.email, gone.name, gone.locale,
        coalesce((SELECT array_agg(c.connection_id) FROM ws_connections c WHERE c.user_id = gone.id),
                 ARRAY[]::text[]) AS connections,
        EXISTS (SELECT 1 FROM email_suppressions s WHERE s.email = lower(gone.email)) AS suppressed

@@ -30,9 +30,10 @@ def read(user_id: uuid.UUID, since: int | None) -> SyncChangesPublic | SyncSnaps
         return SyncSnapshotPublic(version=version, skills=row["skills"], profile=row["profile"],
                                   conflicts=row["conflicts"])
     if since is not None and since > version:
-        raise ConflictError(f"since={since} is ahead of the server's version {version}; "
+        raise ConflictError("since={since} is ahead of the server's version {version}; "
                             "discard local state and fetch a snapshot (omit since)",
-                            code="version_ahead", details={"version": version},
+                            code="version_ahead", params={"since": since, "version": version},
+                            details={"version": version},
                             headers={"Cache-Control": headers.NO_STORE, headers.SYNC_VERSION: str(version)})
     changes = row["changes"]
     page, has_more = changes[:PAGE_SIZE], len(changes) > PAGE_SIZE

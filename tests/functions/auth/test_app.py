@@ -358,7 +358,7 @@ def test_me_needs_a_token_and_never_shows_the_hash():
     assert me.status == 200
     assert stored_hash("quester").encode() not in me.body
     assert set(me.json) == {"id", "username", "email", "display_name", "avatar_url", "avatar_urls", "bio",
-                            "privacy_settings", "timezone", "digest_opt_out", "email_verified", "created_at",
+                            "privacy_settings", "timezone", "digest_opt_out", "locale", "email_verified", "created_at",
                             "updated_at"}
 
 

@@ -51,7 +51,7 @@ def test_the_export_holds_everything_and_is_one_valid_document():
     assert document["format"] == "atribuo-export" and document["version"] == 1
     assert document["profile"]["username"] == "quester" and "password" not in response.body.decode()
     assert document["settings"] == {"privacy_settings": {"profile_visibility": "public"}, "timezone": "UTC",
-                                    "digest_opt_out": False}
+                                    "digest_opt_out": False, "locale": None}
     assert sorted(s["name"] for s in document["skills"]) == ["Guitar", "Python"]
     history = document["history"]
     assert [(h["skill"], h["new_level"], h["superseded"]) for h in history] == [

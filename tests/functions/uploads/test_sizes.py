@@ -19,7 +19,7 @@ from shared.clients import db
 from shared.identity import erasure
 from shared.media import avatars, images
 from shared.repositories.users import get_user
-from tests.functions.uploads.test_app import confirm, exists, put, served
+from tests.functions.uploads.test_app import confirm, exists, put
 from tests.support import http_event, invoke
 from tests.support.images import image_bytes, jpeg, png, png_bomb, webp
 from tests.support.skills import call
@@ -47,6 +47,15 @@ def key_of(url: str) -> str:
     return "avatars/" + url.split("/avatars/", 1)[1]
 
 
+def avatar_key(user: dict) -> str:
+    """The confirmed avatar's name: the key its checked copy had (deleted once its sizes exist)."""
+    return db.get_conn().execute("SELECT avatar_key FROM users WHERE id = %s", (user["id"],)).fetchone()["avatar_key"]
+
+
+def size_keys(user: dict) -> list[str]:
+    return [avatars.variant_key(avatar_key(user), size) for size in images.SIZES]
+
+
 def sideways_jpeg() -> bytes:
     """300 x 200, red left half and blue right half, with EXIF orientation 6 (shown rotated 90° clockwise:
     red on top) and a GPS tag that must not survive."""
@@ -70,9 +79,11 @@ def sideways_jpeg() -> bytes:
 def test_confirm_makes_square_webp_sizes_under_the_users_prefix(make_user, avatar_bucket, body, ext, content_type):
     user, headers = make_user()
     response = confirmed(user, headers, body, ext, content_type)
-    original = served(response)
+    original = avatar_key(user)
     urls = response.json["avatar_urls"]
     assert set(urls) == {"64", "128", "256"}
+    assert response.json["avatar_url"] == urls["256"]  # the re-encoded size: the upload's bytes never are
+    assert not exists(avatar_bucket, original)  # nor kept: they may carry EXIF (a GPS position)
     for size, url in urls.items():
         key = key_of(url)
         assert key == avatars.variant_key(original, int(size)) and key.startswith(f"avatars/{user['id']}/served/")
@@ -134,11 +145,11 @@ def test_a_different_format_behind_the_extension_is_not_decoded():
 
 def test_replacing_and_deleting_the_avatar_deletes_its_sizes(make_user, avatar_bucket):
     user, headers = make_user()
-    first = confirmed(user, headers, png())
-    first_keys = avatars.avatar_keys(served(first))
-    assert all(exists(avatar_bucket, key) for key in first_keys) and len(first_keys) == 4
-    second = confirmed(user, headers, webp(), "webp", "image/webp")
-    second_keys = avatars.avatar_keys(served(second))
+    assert confirmed(user, headers, png()).status == 200
+    first_keys = size_keys(user)
+    assert all(exists(avatar_bucket, key) for key in first_keys) and len(first_keys) == 3
+    assert confirmed(user, headers, webp(), "webp", "image/webp").status == 200
+    second_keys = size_keys(user)
     assert not any(exists(avatar_bucket, key) for key in first_keys)
     assert all(exists(avatar_bucket, key) for key in second_keys)
     assert invoke(handler, http_event("DELETE", "/api/v1/me/avatar", headers=headers)).status == 204
@@ -152,9 +163,10 @@ def test_deleting_the_account_deletes_the_sizes(make_user, avatar_bucket):
     """DELETE /me erases every object under the user's prefix (shared.identity.erasure.delete_files,
     the step the auth function runs): the sizes live under it, beside the avatar."""
     user, headers = make_user()
-    keys = avatars.avatar_keys(served(confirmed(user, headers, jpeg(), "jpg", "image/jpeg")))
+    assert confirmed(user, headers, jpeg(), "jpg", "image/jpeg").status == 200
+    keys = size_keys(user)
     assert all(exists(avatar_bucket, key) for key in keys)
-    assert erasure.delete_files(user["id"]) == 4
+    assert erasure.delete_files(user["id"]) == 3
     assert not any(exists(avatar_bucket, key) for key in keys)
 
 
@@ -162,7 +174,7 @@ def test_another_users_confirm_cannot_touch_my_avatar(make_user, avatar_bucket):
     me, mine = make_user("alice")
     _, mallory = make_user("mallory")
     response = confirmed(me, mine, png())
-    keys = avatars.avatar_keys(served(response))
+    keys = size_keys(me)
     pending = f"avatars/{me['id']}/{uuid.uuid4().hex}.png"
     put(avatar_bucket, pending, png_bomb(), "image/png")  # even my bad upload is not theirs to refuse
     for key in (pending, keys[0], keys[1], f"avatars/{me['id']}/served/{keys[0].rsplit('/', 1)[1]}"):

@@ -65,7 +65,7 @@ export type AccountExport = {
     /**
      * Settings
      *
-     * privacy_settings, timezone, digest_opt_out
+     * privacy_settings, timezone, digest_opt_out, locale
      */
     settings: {
         [key: string]: unknown;
@@ -920,6 +920,10 @@ export type ImportedSettings = {
      * Digest Opt Out
      */
     digest_opt_out?: boolean | null;
+    /**
+     * Locale
+     */
+    locale?: 'en' | 'id' | null;
 };
 
 /**
@@ -1457,6 +1461,12 @@ export type ProfilePublic = {
      */
     digest_opt_out: boolean;
     /**
+     * Locale
+     *
+     * Language of mails and error messages; null: each request's Accept-Language.
+     */
+    locale: 'en' | 'id' | null;
+    /**
      * Email Verified
      */
     email_verified: boolean;
@@ -1528,6 +1538,12 @@ export type ProfileUpdate = {
      * True: no weekly digest emails.
      */
     digest_opt_out?: boolean;
+    /**
+     * Locale
+     *
+     * en or id (Bahasa Indonesia): the language of mails and error messages; null: follow each request's Accept-Language (English when it names neither).
+     */
+    locale?: 'en' | 'id' | null;
 };
 
 /**

@@ -452,7 +452,8 @@ export const zImportedProfile = z.object({
 export const zImportedSettings = z.object({
     privacy_settings: z.record(z.string(), z.unknown()).nullish(),
     timezone: z.string().nullish(),
-    digest_opt_out: z.boolean().nullish()
+    digest_opt_out: z.boolean().nullish(),
+    locale: z.enum(['en', 'id']).nullish()
 });
 
 /**
@@ -722,6 +723,7 @@ export const zProfilePublic = z.object({
     privacy_settings: z.record(z.string(), z.unknown()),
     timezone: z.string(),
     digest_opt_out: z.boolean(),
+    locale: z.enum(['en', 'id']).nullable(),
     email_verified: z.boolean(),
     created_at: z.iso.datetime(),
     updated_at: z.iso.datetime()
@@ -770,7 +772,8 @@ export const zProfileUpdate = z.object({
     bio: z.string().max(2000).nullish(),
     privacy_settings: zPrivacySettings.optional(),
     timezone: z.string().optional(),
-    digest_opt_out: z.boolean().optional()
+    digest_opt_out: z.boolean().optional(),
+    locale: z.enum(['en', 'id']).nullish()
 });
 
 /**
