@@ -563,6 +563,7 @@ def test_the_public_cache_policies_honour_the_origin_and_key_only_what_their_rou
     headers = {h.lower() for h in key["HeadersConfig"].get("Headers", [])}
     assert key["HeadersConfig"]["HeaderBehavior"] == "whitelist" and "origin" in headers
     assert ("authorization" in headers) == (name == "EdgeOptionalAuthCachePolicy")
+    assert "accept-language" not in headers  # public bodies are language-neutral: one copy for everyone
     paths = [path for path in _public_operations() if _policy_for(path) == name]
     assert paths, name
     queries = {p["name"] for path in paths for p in _public_operations()[path].get("parameters", [])
@@ -576,6 +577,7 @@ def test_the_public_cache_policies_honour_the_origin_and_key_only_what_their_rou
 def test_the_public_routes_receive_the_viewer_address_and_no_error_is_kept():
     forwarded = transformed()["Resources"]["EdgePublicOriginRequestPolicy"]["Properties"]["OriginRequestPolicyConfig"]
     assert "CloudFront-Viewer-Address" in forwarded["HeadersConfig"]["Headers"]  # shared.http.viewer
+    assert "Accept-Language" in forwarded["HeadersConfig"]["Headers"]  # their errors speak it (shared.core.i18n)
     assert forwarded["CookiesConfig"] == {"CookieBehavior": "none"}
     errors = {e["ErrorCode"]: e for e in _edge()["CustomErrorResponses"]}  # no error outlives its cause
     assert set(errors) == {400, 403, 404, 405, 414, 416, 500, 501, 502, 503, 504}
