@@ -14,7 +14,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from local.deploy import avatar_bucket_cors
+from local.deploy import avatar_bucket_cors, handoff_lifecycle
 from shared.core.settings import get_settings, reset_settings
 
 DIGEST_QUEUE = "atribuo-digests"
@@ -58,6 +58,7 @@ def ensure_avatar_bucket() -> str:
     if settings.avatar_bucket not in {b["Name"] for b in s3.list_buckets().get("Buckets", [])}:
         s3.create_bucket(Bucket=settings.avatar_bucket)
     s3.put_bucket_cors(Bucket=settings.avatar_bucket, CORSConfiguration=avatar_bucket_cors(settings.origins))
+    s3.put_bucket_lifecycle_configuration(Bucket=settings.avatar_bucket, LifecycleConfiguration=handoff_lifecycle())
     return settings.avatar_bucket
 
 

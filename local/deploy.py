@@ -147,7 +147,25 @@ def bootstrap(stage: str, *, session: Any = None) -> dict[str, str]:
         # origins; set on every run, so the rules follow AllowedOrigins in samconfig.toml.
         origins = [o.strip() for o in overrides["AllowedOrigins"].split(",") if o.strip()]
         session.client("s3").put_bucket_cors(Bucket=bucket, CORSConfiguration=avatar_bucket_cors(origins))
+        # Issue 15: exports and uploaded imports are hand-offs, not storage: gone after a day.
+        session.client("s3").put_bucket_lifecycle_configuration(Bucket=bucket,
+                                                                LifecycleConfiguration=handoff_lifecycle())
     return report
+
+
+# Issue 15: the prefixes of shared.identity.handoff (a test keeps them equal).
+HANDOFF_PREFIXES = ("exports/", "imports/")
+
+
+def handoff_lifecycle() -> dict[str, Any]:
+    """The bucket's lifecycle rules: objects under the hand-off prefixes (exports linked for download,
+    imports uploaded for reading back) expire a day after they were written, and multipart uploads an
+    export run abandoned are aborted after a day. Avatars are untouched. ``bootstrap`` sets them on the
+    stage's S3 bucket, ``local.aws_resources`` on the local one; on R2, set the same rules in Cloudflare."""
+    return {"Rules": [{"ID": f"atribuo-{prefix.rstrip('/')}-after-a-day", "Filter": {"Prefix": prefix},
+                       "Status": "Enabled", "Expiration": {"Days": 1},
+                       "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1}}
+                      for prefix in HANDOFF_PREFIXES]}
 
 
 def avatar_bucket_cors(origins: list[str]) -> dict[str, Any]:

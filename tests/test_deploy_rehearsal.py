@@ -59,6 +59,14 @@ SETTINGS_SECRETS: dict[str, tuple[list[tuple[str, str]], list[str]]] = {
     "digest_signing_keys": ([(SECRET_READ, "atribuo/${Stage}/digest-signing-")], ["DIGEST_SIGNING_SECRET_ARN"]),
     "storage_credentials": ([(SECRET_READ, "atribuo/${Stage}/storage-")], ["STORAGE_CREDENTIALS_SECRET"]),
 }
+# Issue 15: code that writes or reads outside avatars/ (the bucket hand-off of exports and imports).
+REACHED_GRANTS: dict[str, list[tuple[str, str]]] = {
+    "store_export": [("s3:PutObject", "${BucketName}/exports/*"), ("s3:GetObject", "${BucketName}/exports/*"),
+                     ("s3:AbortMultipartUpload", "${BucketName}/exports/*")],
+    "read_import": [("s3:GetObject", "${BucketName}/imports/*")],
+    "discard_import": [("s3:DeleteObject", "${BucketName}/imports/*")],
+    "delete_files": [("s3:DeleteObject", "${BucketName}/exports/*"), ("s3:DeleteObject", "${BucketName}/imports/*")],
+}
 AWS_SERVICES: dict[str, tuple[list[tuple[str, str]], list[str]]] = {
     "sqs": ([("sqs:SendMessage", "Queue")], []),  # the digest queue, or the mail queue (issue 15)
     "ses": ([("ses:SendEmail", ":identity/*")], ["DIGEST_FROM_EMAIL"]),
@@ -220,6 +228,7 @@ def test_the_reach_analysis_sees_what_the_code_does():
     assert "jwt_key_set" in reachable(handler_module("SkillsFunction"))[0]
     assert "jwt_key_set" not in reachable(handler_module("HealthFunction"))[0]
     assert "storage_credentials" in reachable(handler_module("UploadsFunction"))[0]
+    assert {"store_export", "read_import", "delete_files"} <= reachable(handler_module("AuthFunction"))[0]
     assert "shared.http.viewer" in closure(handler_module("HealthFunction"))  # EdgeMiddleware's
     assert "shared.http.viewer" not in closure(handler_module("NotFoundFunction"))
 
@@ -265,6 +274,9 @@ def test_each_function_may_do_what_its_code_reaches(name):
         if method in names:
             needed += grants
             env += variables
+    for method, grants in REACHED_GRANTS.items():
+        if method in names:
+            needed += grants
     for service in services:
         needed += AWS_SERVICES[service][0]
         env += AWS_SERVICES[service][1]

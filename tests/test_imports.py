@@ -26,6 +26,7 @@ print(json.dumps({
     "boto3": "boto3" in sys.modules,
     "fastapi": fastapi,
     "argon2": "argon2" in sys.modules,
+    "lazy": sorted(m for m in ("zxcvbn", "ua_parser", "ua_parser_builtins") if m in sys.modules),
     "pillow": "PIL" in sys.modules,
     "db_open": db._conn is not None,
     "cache_open": cache._client is not None,
@@ -54,6 +55,8 @@ def test_importing_a_function_opens_nothing_and_skips_boto3(module):
         assert report["fastapi"] is False, f"{module} is a plain handler but imports FastAPI/Starlette"
     if module not in PASSWORD_HASHING:
         assert report["argon2"] is False, f"{module} imports password hashing it never uses"
+    # issue 15: the password estimator and the User-Agent parser load on first use, never at import
+    assert report["lazy"] == [], f"{module} imports {report['lazy']} at import time"
     assert report["pillow"] is False, f"{module} imports Pillow at import time (only avatar confirm may, lazily)"
 
 

@@ -4,7 +4,8 @@ Routes (all under /api/v1): POST auth/register, auth/login, auth/refresh, auth/l
 auth/logout-all, auth/password, auth/email/verify, auth/email/verify/resend, auth/password/forgot,
 auth/password/reset; GET auth/me; GET .well-known/jwks.json; GET me/sessions, DELETE me/sessions/{id},
 GET me/security-events; POST me/email; PUT me/username; DELETE me;
-GET me/export, GET me/export/history.csv, POST me/import. Sign-in with Google, Discord, Facebook
+GET me/export, GET me/export/history.csv, POST me/import; through the bucket: POST me/export,
+POST me/import/upload, POST me/import/uploaded. Sign-in with Google, Discord, Facebook
 (issue 16): GET auth/oauth/{provider}/start, POST auth/oauth/{provider}/callback, POST auth/oauth/signup;
 GET me/identities, DELETE me/identities/{identity_id}.
 Credential-handling routes pass the per-IP limit first; it fails closed (503) when Redis is unreachable.
@@ -33,6 +34,7 @@ from shared.identity import (
     accounts,
     devices,
     erasure,
+    handoff,
     identities,
     keys,
     portability,
@@ -48,7 +50,11 @@ from shared.models.accounts import (
     AccountImport,
     EmailChangeCreate,
     EmailVerifyCreate,
+    ExportCreate,
+    ExportLinkPublic,
     ImportPublic,
+    ImportUploadedCreate,
+    ImportUploadPublic,
     LoginCreate,
     PasswordForgotCreate,
     PasswordResetCreate,
@@ -161,19 +167,21 @@ async def me(user_id: CurrentUser) -> Response:
 
 
 @account_router.delete("", status_code=204, response_class=Response, **documented("account.delete", 403, 409))
-async def delete_account(body: AccountDelete, user_id: CurrentUser, ip: ClientIp) -> Response:
+async def delete_account(principal: CurrentPrincipal, ip: ClientIp, body: AccountDelete | None = None) -> Response:
     """Erase the account: everything in it, its files, its sessions and sockets; the username stays
-    reserved; a confirmation is mailed. Needs the password. Afterwards this token gets 401."""
-    erasure.delete_account(user_id, body.password, ip)
+    reserved; a confirmation is mailed. Needs the password, or a token from a sign-in of the last few
+    minutes (accounts without a password sign in again with their provider). Afterwards this token gets 401."""
+    erasure.delete_account(principal, body.password if body else None, ip)
     return no_content()
 
 
 @account_router.post("/email", status_code=202, response_model=AcceptedPublic,
                      **documented("account.changeEmail", 403, 409, status=202))
-async def change_email(body: EmailChangeCreate, user_id: CurrentUser, ip: ClientIp) -> Response:
-    """Move the account to another address: needs the password; a link goes to the new address and
-    the switch happens when it is used (POST /auth/email/verify); the old address is then told."""
-    recovery.request_email_change(user_id, body.password, str(body.new_email), ip)
+async def change_email(body: EmailChangeCreate, principal: CurrentPrincipal, ip: ClientIp) -> Response:
+    """Move the account to another address: needs the password or a fresh sign-in (as DELETE /me); a
+    link goes to the new address and the switch happens when it is used (POST /auth/email/verify); the
+    old address is then told."""
+    recovery.request_email_change(principal, body.password, str(body.new_email), ip)
     return no_store_json(AcceptedPublic(message="A link to confirm the new address is on its way to it."),
                          status=202)
 
@@ -184,11 +192,27 @@ async def change_username(body: UsernameUpdate, user_id: CurrentUser, this: This
     return no_store_json(accounts.change_username(user_id, body.username, this))
 
 
-@account_router.get("/export", response_model=AccountExport, **documented("account.export"))
+EXPORT_REDIRECT = {303: {"description": "Too large to answer inline: Location is a presigned link to the "
+                                         "document in the bucket (as POST /me/export gives)",
+                          "headers": {"Location": {"schema": {"type": "string"}}}}}
+
+
+@account_router.get("/export", response_model=AccountExport, **merged(documented("account.export"), EXPORT_REDIRECT))
 async def export_account(user_id: CurrentUser) -> Response:
-    """Everything the account holds as one JSON document, produced page by page (a download)."""
+    """Everything the account holds as one JSON document, produced page by page (a download). An
+    account whose document would not fit an API Gateway answer gets a 303 to it in the bucket."""
+    if not portability.inline_fits(user_id):
+        link = portability.export_to_storage(user_id, "json")
+        return Response(status_code=303, headers={"Location": link.url, "Cache-Control": "no-store"})
     username, chunks = portability.export_json(user_id)
     return StreamingResponse(chunks, media_type="application/json", headers=_download(f"atribuo-{username}.json"))
+
+
+@account_router.post("/export", response_model=ExportLinkPublic, **documented("account.exportToStorage"))
+async def export_to_storage(user_id: CurrentUser, body: ExportCreate | None = None) -> Response:
+    """Put the export (JSON, or the history CSV) in the bucket, whatever its size, and answer a
+    presigned link to download it for the next 15 minutes; the file is deleted after a day."""
+    return no_store_json(portability.export_to_storage(user_id, (body or ExportCreate()).format))
 
 
 @account_router.get("/export/history.csv", response_class=Response, **merged(documented("account.exportHistory"), {
@@ -206,6 +230,20 @@ async def import_account(body: AccountImport, user_id: CurrentUser) -> Response:
     """Put a ``GET /me/export`` document into this account (it must have no skills), through the same
     writes as the app (versions, change log, pushes). Running it again changes nothing."""
     return no_store_json(portability.import_account(user_id, body))
+
+
+@account_router.post("/import/upload", response_model=ImportUploadPublic, **documented("account.importUpload"))
+async def import_upload(user_id: CurrentUser) -> Response:
+    """Where to upload an export file too large for ``POST /me/import`` (the request body limit): then
+    ``POST /me/import/uploaded`` with the ``key``."""
+    return no_store_json(handoff.presign_import(user_id))
+
+
+@account_router.post("/import/uploaded", response_model=ImportPublic,
+                     **documented("account.importUploaded", 404, 409))
+async def import_uploaded(body: ImportUploadedCreate, user_id: CurrentUser) -> Response:
+    """Import the file uploaded to ``key`` (as ``POST /me/import`` does with a body); the file is deleted."""
+    return no_store_json(portability.import_uploaded(user_id, body.key))
 
 
 def _download(filename: str) -> dict[str, str]:

@@ -20,6 +20,8 @@ ErrorCode = Literal[
     "redirect_uri_not_allowed", "service_unavailable", "session_revoked", "unauthorized", "unchanged",
     "unknown_provider", "unsupported_media_type", "upload_changed", "username_unavailable",
     "validation_error", "version_ahead", "weak_password",
+    # issue 15, accounts (h-acct): step-up before erasing or moving an account
+    "reauthentication_required",
 ]
 ERROR_CODES: tuple[str, ...] = get_args(ErrorCode)
 
@@ -75,6 +77,8 @@ CODE_MESSAGES: dict[str, str] = {
     "validation_error": N_("the input is not valid"),
     "version_ahead": N_("the version is ahead of the server's; fetch a snapshot"),
     "weak_password": N_("the password is too weak"),
+    # issue 15, accounts (h-acct)
+    "reauthentication_required": N_("confirm it is you: send your password or sign in again"),
 }
 
 
@@ -216,6 +220,13 @@ class MailUnavailableError(ServiceUnavailableError):
     """SES (or the way to it) failed; the mail was not sent (issue 15)."""
 
     code = "mail_unavailable"
+
+
+class ReauthenticationRequiredError(ForbiddenError):
+    """A route that can take the account away (DELETE /me, POST /me/email) was called without the
+    password and with a token not minted by a recent sign-in (issue 15: ``shared.identity.reauth``)."""
+
+    code = "reauthentication_required"
 
 
 class InvalidTokenError(BadRequestError):

@@ -88,6 +88,20 @@ class Settings(BaseSettings):
     public_app_url: str = "http://localhost:5173"
     verify_email_ttl_s: int = 48 * 3600
     reset_password_ttl_s: int = 3600
+    # Step-up for DELETE /me and POST /me/email without a password: the access token's ``auth_time``
+    # (set at a sign-in, never by a refresh) must be at most this old. OAuth-only accounts re-sign-in.
+    reauth_window_s: int = 300
+    # Accounts older than e-mail verification (migration 019) are each sent one verification link by the
+    # daily maintenance, at most this many a run (SES sending quota and reputation: no burst to old lists).
+    verification_invites_per_run: int = 1000
+    # Exports and imports through the bucket (issue 15): API Gateway answers at most 6 MB and takes
+    # requests up to the body limit, so GET /me/export serves inline only what is estimated under
+    # export_inline_max_bytes (else 303 to a presigned link); the links live export_link_ttl_s; an import
+    # uploaded to the bucket may be import_upload_max_bytes. The bucket's lifecycle rule (local.deploy)
+    # deletes exports/ and imports/ objects after a day.
+    export_inline_max_bytes: int = 4_000_000
+    export_link_ttl_s: int = 900
+    import_upload_max_bytes: int = 16 * 1024 * 1024
     verify_resend_per_hour: int = 3
     forgot_per_email_per_hour: int = 3
     forgot_per_ip_per_hour: int = 20

@@ -1,12 +1,14 @@
 """Leaving (issue 15): ``DELETE /me`` erases the account and everything that hangs off it.
 
-Order matters for what a failure leaves behind. The password is checked first (throttled like a
-sign-in). Then the user's stored files go (every per-user S3 prefix), then one SQL statement deletes
-the user row (skills, history, change log, sessions, connections, tokens, security log: all cascade)
-and keeps a username tombstone; then the public cache entries are dropped, the open WebSockets
-closed, and a confirmation mailed. A failure before the statement leaves a working account (at
-worst without its avatar, which the user was deleting anyway); after it, only best-effort cleanup
-remains and is logged. A second ``DELETE /me`` with the same token is a 401: the account is gone.
+Order matters for what a failure leaves behind. The caller proves who they are first: the password
+(throttled like a sign-in) or a fresh sign-in (``shared.identity.reauth``; an account without a
+password signs in again with its provider). Then the user's stored files go (every per-user S3
+prefix), then one SQL statement deletes the user row (skills, history, change log, sessions,
+connections, tokens, security log: all cascade) and keeps a username tombstone; then the public
+cache entries are dropped, the open WebSockets closed, and a confirmation mailed. A failure before
+the statement leaves a working account (at worst without its avatar, which the user was deleting
+anyway); after it, only best-effort cleanup remains and is logged. A second ``DELETE /me`` with the
+same token is a 401: the account is gone.
 """
 
 from __future__ import annotations
@@ -19,35 +21,27 @@ from shared.core import i18n
 from shared.core.encoding import etag_of
 from shared.core.errors import (
     ConflictError,
-    ForbiddenError,
     MailUnavailableError,
     ServiceUnavailableError,
-    UnauthorizedError,
 )
-from shared.core.i18n import N_
 from shared.core.observability import logger
 from shared.core.settings import get_settings
-from shared.identity import passwords, ratelimit
+from shared.identity import reauth
+from shared.identity.tokens import Principal
 from shared.mail import messages
 from shared.mail.send import send
 from shared.public import cache
 from shared.repositories import users
 from shared.sync import fanout
 
-# Every prefix the user's files live under (shared.media.avatars.user_prefix; a test keeps them equal).
-USER_PREFIXES = ("avatars/{user_id}/",)
+# Every prefix the user's files live under (shared.media.avatars.user_prefix, and the exports and
+# imports of shared.identity.handoff; a test keeps them equal).
+USER_PREFIXES = ("avatars/{user_id}/", "exports/{user_id}/", "imports/{user_id}/")
 
 
-def delete_account(user_id: uuid.UUID, password: str, client_ip: str) -> None:
-    from shared.identity.accounts import login_rule  # the sign-in limit: a password check is a guess
-
-    ratelimit.check(login_rule(), ratelimit.hashed(str(user_id), client_ip))
-    account = db.run(lambda conn: users.get_account(conn, user_id))
-    if account is None:
-        raise UnauthorizedError("this account no longer exists")
-    if not passwords.verify_password(account["password_hash"], password):
-        raise ForbiddenError("the password is incorrect", code="invalid_credentials",
-                             details=[{"field": "body.password", "message": N_("incorrect"), "type": "invalid"}])
+def delete_account(principal: Principal, password: str | None, client_ip: str) -> None:
+    user_id = principal.user_id
+    account = reauth.confirm(principal, password, client_ip)
     delete_files(user_id)
     gone = db.run(lambda conn: users.delete_account(conn, user_id, password_hash=account["password_hash"],
                                                     reserve_s=get_settings().username_reserve_s))

@@ -17,10 +17,8 @@ from shared.clients import aws, db
 from shared.core import i18n
 from shared.core.errors import (
     ConflictError,
-    ForbiddenError,
     InvalidTokenError,
     MailUnavailableError,
-    UnauthorizedError,
 )
 from shared.core.i18n import N_
 from shared.core.observability import logger
@@ -30,11 +28,13 @@ from shared.mail import messages
 from shared.mail.send import send
 from shared.models.accounts import SignedInPublic
 from shared.models.profiles import ProfilePublic
-from shared.repositories import account_tokens, users
+from shared.repositories import account_tokens
 from shared.sync.notify import after_write
 
 if TYPE_CHECKING:
     import psycopg
+
+    from shared.identity.tokens import Principal
 
 VERIFY, RESET, CHANGE = "verify_email", "reset_password", "change_email"
 
@@ -91,19 +91,13 @@ def verify_email(token: str) -> ProfilePublic:
     return ProfilePublic.model_validate(row["profile"])
 
 
-def request_email_change(user_id: uuid.UUID, password: str, new_email: str, client_ip: str) -> None:
-    """Check the password (throttled like a sign-in), then mail a link to the new address; the
-    address switches only when that link is used (``verify_email``)."""
-    from shared.identity import passwords
-    from shared.identity.accounts import login_rule
+def request_email_change(principal: Principal, password: str | None, new_email: str, client_ip: str) -> None:
+    """Confirm it is the user (the password, or a fresh sign-in: ``shared.identity.reauth``), then mail
+    a link to the new address; the address switches only when that link is used (``verify_email``)."""
+    from shared.identity import reauth
 
-    ratelimit.check(login_rule(), ratelimit.hashed(str(user_id), client_ip))
-    account = db.run(lambda conn: users.get_account(conn, user_id))
-    if account is None:
-        raise UnauthorizedError("this account no longer exists")
-    if not passwords.verify_password(account["password_hash"], password):
-        raise ForbiddenError("the password is incorrect", code="invalid_credentials",
-                             details=[{"field": "body.password", "message": N_("incorrect"), "type": "invalid"}])
+    user_id = principal.user_id
+    account = reauth.confirm(principal, password, client_ip)
     if new_email.lower() == account["email"].lower():
         raise ConflictError("that is already your address", code="unchanged",
                             details=[{"field": "body.new_email", "message": N_("unchanged"), "type": "unchanged"}])
@@ -170,13 +164,23 @@ def deliver_reset(email: str, requested_from: sessions.Device | None = None, lan
 
 
 def handle_mail_message(body: str) -> bool:
-    """One mail-queue record (``{"v": 1, "kind": "reset_password", "email"}``)."""
+    """One mail-queue record: ``{"v": 1, "kind": "reset_password", "email"}``, or (issue 15, migration
+    019) ``{"v": 1, "kind": "verify_email", "user_id"}``, maintenance's one invitation to verify."""
     message: dict[str, Any] = json.loads(body)
+    if message.get("v") == 1 and message.get("kind") == VERIFY and isinstance(message.get("user_id"), str):
+        return invite_to_verify(uuid.UUID(message["user_id"]))
     if message.get("v") != 1 or message.get("kind") != RESET or not isinstance(message.get("email"), str):
         logger.warning("unknown mail message dropped", extra={"kind": message.get("kind")})
         return False
     device = sessions.Device(name=message.get("device_name"), ip_prefix=message.get("ip_prefix"))
     return deliver_reset(message["email"], device, message.get("lang"))
+
+
+def invite_to_verify(user_id: uuid.UUID) -> bool:
+    """Mail a verification link to an account that predates verification, unless it was verified (or
+    deleted) meanwhile or its address is suppressed; whether one was sent."""
+    account = db.run(lambda conn: account_tokens.invitee(conn, user_id))
+    return account is not None and send_verification(user_id, account["name"])
 
 
 def reset_password(token: str, new_password: str, device: sessions.Device) -> SignedInPublic:
@@ -202,5 +206,5 @@ def reset_password(token: str, new_password: str, device: sessions.Device) -> Si
     row = db.run(reset)
     if row is None:  # used by a concurrent request between the peek and now
         raise InvalidTokenError("this link is invalid, used or expired; ask for a new one")
-    pair = sessions.pair(row["id"], refresh, row["family_id"], row["profile"].get("locale"))
+    pair = sessions.pair(row["id"], refresh, row["family_id"], row["profile"].get("locale"), signed_in=True)
     return SignedInPublic(user=ProfilePublic.model_validate(row["profile"]), **pair.model_dump())

@@ -32,14 +32,18 @@ class Principal:
     token_id: str
     session_id: uuid.UUID | None = None  # the ``sid`` claim; None only for tokens minted outside a sign-in
     locale: str | None = None  # the ``lang`` claim: the user's language setting when the token was minted
+    auth_time: int | None = None  # when the user proved who they are (sign-in); None on refreshed tokens
 
 
 def issue_access_token(user_id: uuid.UUID | str, session_id: uuid.UUID | str | None = None,
-                       locale: str | None = None) -> tuple[str, int]:
+                       locale: str | None = None, auth_time: int | None = None) -> tuple[str, int]:
     """A signed access token for ``user_id`` and its lifetime in seconds.
 
     ``session_id`` (claim ``sid``) is the refresh-token family id of the sign-in that minted the token,
-    so a request knows which device it comes from ("this device" in GET /me/sessions).
+    so a request knows which device it comes from ("this device" in GET /me/sessions). ``auth_time``
+    (OIDC's claim name: when the user authenticated) is given only by a sign-in — password, provider,
+    reset link — and never by a refresh, so "signed in a moment ago" can stand in for the password
+    on the routes that ask for one (``shared.identity.reauth``).
     """
     import jwt
 
@@ -59,6 +63,8 @@ def issue_access_token(user_id: uuid.UUID | str, session_id: uuid.UUID | str | N
         claims["sid"] = str(session_id)
     if locale is not None:  # issue 17: the user's language (users.locale) as of this token; none: not chosen
         claims["lang"] = locale
+    if auth_time is not None:
+        claims["auth_time"] = int(auth_time)
     token = jwt.encode(claims, key.private_key, algorithm="RS256", headers={"kid": key.kid})
     return token, settings.access_token_ttl_s
 
@@ -119,8 +125,11 @@ def _verify(token: str, key_set: dict[str, Any]) -> tuple[Principal, float]:
             raise invalid
         sid = claims.get("sid")
         lang = claims.get("lang")
-        principal = Principal(uuid.UUID(str(claims["sub"])), str(claims["jti"]), uuid.UUID(str(sid)) if sid else None,
-                              lang if isinstance(lang, str) else None)
+        auth_time = claims.get("auth_time")
+        auth_time = auth_time if isinstance(auth_time, int) and not isinstance(auth_time, bool) else None
+        principal = Principal(uuid.UUID(str(claims["sub"])), str(claims["jti"]),
+                              uuid.UUID(str(sid)) if sid else None, lang if isinstance(lang, str) else None,
+                              auth_time)
         return principal, float(claims["exp"]) + settings.jwt_leeway_s
     except (jwt.PyJWTError, ValueError, TypeError) as exc:
         raise invalid from exc

@@ -22,7 +22,7 @@ from pydantic import (
 
 from shared.models.categories import Category
 from shared.models.common import TimestampText, UuidText, lower, no_nul
-from shared.models.profiles import ProfilePublic
+from shared.models.profiles import Bio, DisplayName, ProfilePublic
 from shared.models.skills import Description, Level, Name, Note, TargetDate
 from shared.models.timezones import TimeZoneName
 
@@ -32,6 +32,8 @@ Username = Annotated[str, BeforeValidator(lower), StringConstraints(pattern=r"^[
 NewPassword = Annotated[str, Field(min_length=8, max_length=128)]
 # A presented password is only length-capped (so argon2 is never fed a megabyte); rules apply on creation.
 AnyPassword = Annotated[str, Field(min_length=1, max_length=128)]
+REAUTH = ("The current password. May be left out when the access token comes from a sign-in (password, "
+          "provider or reset link; not a refresh) of the last 5 minutes: 403 reauthentication_required otherwise")
 RefreshToken = Annotated[str, Field(min_length=16, max_length=256)]
 MailToken = Annotated[str, Field(min_length=16, max_length=256, pattern=r"^[A-Za-z0-9_-]+$")]
 DeviceName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
@@ -151,15 +153,18 @@ class SecurityEventsPublic(BaseModel):
 
 
 class AccountDelete(_Body):
-    """``DELETE /me``: the current password, so a stolen access token alone cannot erase an account."""
+    """``DELETE /me``: the current password — or nothing, with an access token from a sign-in of the last
+    few minutes (an account without a password signs in again with its provider) — so a stolen access
+    token alone cannot erase an account."""
 
-    password: AnyPassword
+    password: AnyPassword | None = Field(default=None, description=REAUTH)
 
 
 class EmailChangeCreate(_Body):
-    """``POST /me/email``: the password, and the new address (it switches once its link is used)."""
+    """``POST /me/email``: the password (or a fresh sign-in, as for ``DELETE /me``), and the new address
+    (it switches once its link is used)."""
 
-    password: AnyPassword
+    password: AnyPassword | None = Field(default=None, description=REAUTH)
     new_email: Annotated[EmailStr, Field(max_length=320)]
 
 
@@ -209,6 +214,21 @@ class ImportedLevel(_Imported):
     new_level: Level
     note: Note | None = None
     superseded: bool = False
+    created_at: AwareDatetime | None = Field(default=None, description="Kept: the history keeps its dates")
+
+
+class ImportedConflict(_Imported):
+    """A sync conflict of the old account: imported resolved and acknowledged (its devices are gone)."""
+
+    entity: Literal["skill", "profile"]
+    entity_id: uuid.UUID
+    op_id: Annotated[str, Field(max_length=200)] | None = None
+    source: Literal["batch", "rest"] = "batch"
+    resolution: Literal["incoming_won", "stored_won"]
+    winner: dict[str, Any] | None = None
+    loser: dict[str, Any] | None = None
+    created_at: AwareDatetime | None = None
+    acked_at: AwareDatetime | None = None
 
 
 class ImportedSettings(_Imported):
@@ -218,18 +238,69 @@ class ImportedSettings(_Imported):
     locale: Literal["en", "id"] | None = None
 
 
+class ImportedProfile(_Imported):
+    """What of the old profile comes along: how the user presents themselves (not the username, the
+    e-mail or the avatar file, which belong to the old account)."""
+
+    display_name: DisplayName | None = None
+    bio: Bio | None = None
+
+
 class AccountImport(_Imported):
-    """``POST /me/import``: a ``GET /me/export`` document (its profile, sessions and conflicts are not
-    imported: they belong to the old account)."""
+    """``POST /me/import``: a ``GET /me/export`` document. Skills, the whole level history (superseded
+    levels included, with their dates), settings, and conflicts (as acknowledged records) come in; the
+    profile's identity (username, e-mail) and the sessions do not: sessions are the old account's signed-in
+    devices, and a device signs in to the new account itself."""
 
     format: Literal["atribuo-export"]
     version: Literal[1]
+    profile: ImportedProfile = Field(default_factory=ImportedProfile)
     settings: ImportedSettings = Field(default_factory=ImportedSettings)
     skills: list[ImportedSkill] = Field(max_length=1000)
     history: list[ImportedLevel] = Field(default_factory=list, max_length=20000)
+    conflicts: list[ImportedConflict] = Field(default_factory=list, max_length=20000)
 
 
 class ImportPublic(BaseModel):
     imported: bool = Field(description="False: this document was already imported (nothing changed)")
     skills: int
     levels: int
+
+
+
+# --- through the bucket (issue 15): exports and imports larger than an API Gateway message ---------
+
+class ExportCreate(_Body):
+    """``POST /me/export``: which document to put in the bucket."""
+
+    format: Literal["json", "history_csv"] = Field(default="json", description="json: GET /me/export's "
+                                                   "document; history_csv: GET /me/export/history.csv's")
+
+
+class ExportLinkPublic(BaseModel):
+    """Where to download an export from: a presigned GET on the bucket, valid ``expires_in`` seconds
+    (the object itself is deleted a day later)."""
+
+    url: str
+    expires_in: int
+    bytes: int
+    format: Literal["json", "history_csv"]
+
+
+class ImportUploadPublic(BaseModel):
+    """How to upload an export file for ``POST /me/import/uploaded``: like an avatar upload."""
+
+    method: Literal["POST", "PUT"] = Field(description="POST: multipart form with `fields` then the file; "
+                                                       "PUT: the raw bytes with `headers`.")
+    url: str
+    fields: dict[str, str]
+    headers: dict[str, str]
+    key: str
+    expires_in: int
+    max_bytes: int
+
+
+class ImportUploadedCreate(_Body):
+    """``POST /me/import/uploaded``: the ``key`` ``POST /me/import/upload`` gave."""
+
+    key: str = Field(min_length=1, max_length=200)

@@ -9,6 +9,8 @@ What goes (windows and their reasons in ``shared.core.settings``):
 * ``applied_operations``, ``sync_conflicts`` and ``digest_sends`` older than their windows.
 * expired mailed links (``account_tokens``) and username tombstones, and ``security_events`` past
   their retention (issue 15).
+Not a purge: accounts that predate e-mail verification are sent one verification link each, a
+bounded number per run (``_invitations``, migration 019).
 Not purges, but daily aggregates and one-off jobs that need the same budget (issue 17): achievement
 rarity (``achievement_rarity``), and the backfill of achievements for users from before them.
 Kept for good: users' own data (skills, their level history including superseded levels).
@@ -25,7 +27,7 @@ import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from shared.clients import db
+from shared.clients import aws, db
 from shared.core.observability import logger
 from shared.core.settings import Settings, get_settings
 from shared.repositories import (
@@ -124,10 +126,43 @@ def _batches(s: Settings) -> list[tuple[str, Batch]]:
         ("username_tombstones", single("username_tombstones", users.purge_tombstones)),
         ("security_events", single("security_events", security_events.purge_old,
                                    retention_s=s.security_event_retention_s)),
+        ("verification_invites", _invitations(s)),
         ("achievement_rarity", _rarity),
         ("achievement_backfill", _backfill(s.achievement_backfill_users)),
         ("changes", _compaction(s.sync_log_keep_versions, limit)),
     ]
+
+
+SQS_BATCH = 10  # SendMessageBatch's maximum
+
+
+def _invitations(s: Settings) -> Batch:
+    """Issue 15 / migration 019: enqueue one verification invitation per account that predates
+    verification (unverified, never sent a link, still wanting digests), at most
+    ``verification_invites_per_run`` a run; the mail worker mails them. Enqueued first, stamped after:
+    a crash in between can mail someone twice, never skip them. A stage without the mail queue skips."""
+    import json
+
+    after, sent = FIRST_ID, 0
+
+    def batch(conn: psycopg.Connection) -> tuple[Counts, bool]:
+        nonlocal after, sent
+        want = min(SQS_BATCH, s.verification_invites_per_run - sent)
+        if want <= 0 or not s.mail_queue_url:
+            return {}, False
+        ids = account_tokens.uninvited(conn, after=after, limit=want)
+        if not ids:
+            return {"verification_invites": 0}, False
+        entries = [{"Id": str(n), "MessageBody": json.dumps({"v": 1, "kind": "verify_email", "user_id": str(i)})}
+                   for n, i in enumerate(ids)]
+        answer = aws.client("sqs").send_message_batch(QueueUrl=s.mail_queue_url, Entries=entries)
+        queued = [ids[int(entry["Id"])] for entry in answer.get("Successful", [])]
+        stamped = account_tokens.mark_invited(conn, queued) if queued else 0
+        after, sent = ids[-1], sent + len(queued)
+        if answer.get("Failed"):  # the queue refused some: stop here, the next run asks again
+            logger.warning("verification invitations not queued", extra={"failed": len(answer["Failed"])})
+            return {"verification_invites": stamped}, False
+        return {"verification_invites": stamped}, len(ids) == want
 
 
 def _rarity(conn: psycopg.Connection) -> tuple[Counts, bool]:

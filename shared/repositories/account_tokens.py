@@ -22,6 +22,10 @@ ISSUE = """
 WITH superseded AS (
     UPDATE account_tokens SET used_at = now()
     WHERE user_id = %(user_id)s AND purpose = %(purpose)s AND used_at IS NULL
+), sent AS (  -- 019: the address has been sent a verification link (the invitation skips it)
+    UPDATE users SET verification_sent_at = coalesce(verification_sent_at, now())
+    WHERE id = %(user_id)s AND %(purpose)s = 'verify_email'
+      AND NOT EXISTS (SELECT 1 FROM email_suppressions s WHERE s.email = lower(users.email))
 )
 INSERT INTO account_tokens (token_hash, user_id, purpose, email, expires_at)
 SELECT %(token_hash)s, u.id, %(purpose)s, u.email, now() + make_interval(secs => %(ttl_s)s)
@@ -183,3 +187,35 @@ def suppress(conn: psycopg.Connection, *, email: str, reason: str, feedback_id: 
 
 def purge_expired(conn: psycopg.Connection, *, limit: int) -> int:
     return conn.execute(PURGE_EXPIRED, {"limit": limit}).rowcount
+
+
+# The one-time invitation to verify (migration 019): unverified accounts never sent a link that still
+# want digests, in id order over a partial index; then the ones enqueued are stamped.
+UNINVITED = """
+SELECT u.id FROM users u
+WHERE u.email_verified_at IS NULL AND u.verification_sent_at IS NULL AND u.id > %(after)s
+  AND NOT u.digest_opt_out
+  AND NOT EXISTS (SELECT 1 FROM email_suppressions s WHERE s.email = lower(u.email))
+ORDER BY u.id LIMIT %(limit)s
+"""
+MARK_INVITED = """
+UPDATE users SET verification_sent_at = now()
+WHERE id = ANY(%(ids)s) AND verification_sent_at IS NULL AND email_verified_at IS NULL
+"""
+# The mail worker's check before it mails an invitation: still unverified (and the address unsuppressed).
+INVITEE = """
+SELECT u.id, coalesce(u.display_name, u.username) AS name FROM users u
+WHERE u.id = %(id)s AND u.email_verified_at IS NULL
+"""
+
+
+def uninvited(conn: psycopg.Connection, *, after: uuid.UUID, limit: int) -> list[uuid.UUID]:
+    return [row["id"] for row in conn.execute(UNINVITED, {"after": after, "limit": limit}).fetchall()]
+
+
+def mark_invited(conn: psycopg.Connection, ids: list[uuid.UUID]) -> int:
+    return conn.execute(MARK_INVITED, {"ids": ids}).rowcount
+
+
+def invitee(conn: psycopg.Connection, user_id: uuid.UUID) -> Row | None:
+    return conn.execute(INVITEE, {"id": user_id}).fetchone()

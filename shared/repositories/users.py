@@ -32,7 +32,7 @@ RETURNING {PUBLIC_COLUMNS}
 # connections (read from the statement's snapshot, before the cascade), the address and the name.
 DELETE_ACCOUNT = """
 WITH gone AS (
-    DELETE FROM users WHERE id = %(id)s AND password_hash = %(password_hash)s
+    DELETE FROM users WHERE id = %(id)s AND password_hash IS NOT DISTINCT FROM %(password_hash)s
     RETURNING id, username, email, coalesce(display_name, username) AS name, locale
 ), tombstone AS (
     INSERT INTO username_tombstones (username, user_id, reserved_until)
@@ -98,7 +98,8 @@ def create_user(conn: psycopg.Connection, *, username: str, email: str, password
     return conn.execute(INSERT_USER, params).fetchone()
 
 
-def delete_account(conn: psycopg.Connection, user_id: uuid.UUID, *, password_hash: str, reserve_s: int) -> Row | None:
+def delete_account(conn: psycopg.Connection, user_id: uuid.UUID, *, password_hash: str | None,
+                   reserve_s: int) -> Row | None:
     """Delete the user (if ``password_hash`` is still theirs) and tombstone the username:
     ``{"id", "username", "email", "name", "connections", "suppressed"}``, or None."""
     params = {"id": user_id, "password_hash": password_hash, "reserve_s": reserve_s}

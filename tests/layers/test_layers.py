@@ -24,12 +24,15 @@ from tests.support.users import TEST_PASSWORD
 
 # The functions that sign/verify tokens or hash passwords (shared.identity: tokens, keys, passwords).
 CRYPTO = {"AuthFunction", "SkillsFunction", "ProfilesFunction", "RealtimeFunction", "UploadsFunction"}
+# Issue 15: the functions that check password strength and name devices (zxcvbn, ua-parser: the OAuthLayer).
+PASSWORD_POLICY = {"AuthFunction"}
 
 IMPORT_PROBE = """
 import gc, importlib, importlib.util, json, sys
 importlib.import_module(sys.argv[1])
 gc_enabled = gc.isenabled()
-names = ("cryptography", "jwt", "argon2", "zxcvbn", "dns", "cffi", "pycparser", "boto3", "pydantic")
+names = ("cryptography", "jwt", "argon2", "zxcvbn", "ua_parser", "ua_parser_builtins", "dns", "cffi", "pycparser",
+         "boto3", "pydantic")
 report = {
     "gc_enabled": gc_enabled,
     "imported_crypto": sorted(m for m in ("cryptography", "jwt", "argon2", "_cffi_backend") if m in sys.modules),
@@ -49,6 +52,9 @@ if report["present"]["cryptography"]:
 if report["present"]["zxcvbn"]:
     from zxcvbn import zxcvbn
     report["zxcvbn"] = [zxcvbn(pw)["score"] for pw in ("password", "correct horse battery staple")]
+if report["present"]["ua_parser"]:
+    from shared.identity.sessions import device_name
+    report["device"] = device_name("Mozilla/5.0 (Android 14; Mobile; rv:128.0) Gecko/128.0 Firefox/128.0")
 print(json.dumps(report))
 """
 
@@ -120,8 +126,12 @@ def test_each_function_imports_with_only_its_own_layers(function):
     assert not any(pruned.values()), pruned
     if function in CRYPTO:
         assert report["has_crypto"] and report["rs256"] and report["argon2"], report
+    if function in PASSWORD_POLICY:
         assert report["zxcvbn"] == [0, 4], report  # the password policy's estimator, with its dictionaries
-    else:
+        assert report["device"] == "Firefox on Android", report  # ua-parser with its rules
+    else:  # issue 15: neither ships to a function that never checks a password or names a device
+        assert not (present["zxcvbn"] or present["ua_parser"] or present["ua_parser_builtins"]), present
+    if function not in CRYPTO:
         assert report["imported_crypto"] == [], f"{function} imports {report['imported_crypto']}"
         assert not (present["cryptography"] or present["jwt"] or present["argon2"] or present["zxcvbn"]), present
     if function_layers(function):

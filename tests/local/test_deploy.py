@@ -61,6 +61,9 @@ def test_bootstrap_creates_every_secret_and_the_private_bucket_once(aws, monkeyp
     assert all(block.values())
     rules = s3.get_bucket_cors(Bucket="atribuo-prod-avatars")["CORSRules"]
     assert [(r["AllowedOrigins"], r["AllowedMethods"]) for r in rules] == [(["https://atribuo.app"], ["POST", "PUT"])]
+    lifecycle = s3.get_bucket_lifecycle_configuration(Bucket="atribuo-prod-avatars")["Rules"]
+    assert {(r["Filter"]["Prefix"], r["Expiration"]["Days"], r["Status"]) for r in lifecycle} == {
+        ("exports/", 1, "Enabled"), ("imports/", 1, "Enabled")}  # issue 15: hand-offs go after a day
 
     again = deploy.bootstrap("prod", session=aws)
     assert set(again.values()) == {"exists"}
@@ -135,6 +138,15 @@ def test_an_r2_stage_gets_its_storage_token_secret_and_no_s3_bucket(aws, monkeyp
     assert json.loads(stored) == {"access_key_id": "r2-id", "secret_access_key": "r2-secret"}
     assert report["r2://atribuo-staging-avatars"].startswith("not managed here")
     assert aws.client("s3").list_buckets()["Buckets"] == []
+
+
+def test_the_lifecycle_rules_cover_exactly_the_hand_off_prefixes():
+    """Issue 15: what handoff writes expires; avatars (no rule) stay."""
+    from shared.identity import handoff
+
+    prefixes = [p.format(user_id="").rstrip("/") + "/" for p in (handoff.EXPORT_PREFIX, handoff.IMPORT_PREFIX)]
+    assert sorted(prefixes) == sorted(deploy.HANDOFF_PREFIXES)
+    assert not any(r["Filter"]["Prefix"].startswith("avatars") for r in deploy.handoff_lifecycle()["Rules"])
 
 
 # --- issue 11, the edge ------------------------------------------------------------------------------

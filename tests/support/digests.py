@@ -35,14 +35,12 @@ def avatar_bucket(stack) -> str:
 
 @pytest.fixture
 def digest_queue(stack) -> Iterator[str]:
-    """A fresh digest queue (+ DLQ, + verified SES sender) for this test; its URL is in the settings."""
-    import boto3
+    """A fresh digest queue (+ DLQ, + verified SES sender) for this test; its URL is in the settings
+    (until the test ends: ``tests.support.mail.fresh_resources``)."""
+    from tests.support.mail import fresh_resources
 
-    env = res.ensure_resources(suffix="-" + uuid.uuid4().hex[:12])
-    yield env["DIGEST_QUEUE_URL"]
-    sqs = boto3.client("sqs")
-    for url in (env["DIGEST_QUEUE_URL"], env["DIGEST_DLQ_URL"]):
-        sqs.delete_queue(QueueUrl=url)
+    with fresh_resources() as env:
+        yield env["DIGEST_QUEUE_URL"]
 
 
 class Mailbox:

@@ -3,9 +3,11 @@ mailbox, and the mail worker driven with the SQS events AWS would deliver."""
 
 from __future__ import annotations
 
+import os
 import re
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -14,16 +16,37 @@ from local import aws_resources as res
 from local.lambda_context import LambdaContext
 
 
+@contextmanager
+def fresh_resources() -> Iterator[dict[str, str]]:
+    """``ensure_resources`` with queues of this test's own, and their URLs taken out of the environment
+    again afterwards: a later test must not enqueue to a queue that is gone (or was another test's) —
+    maintenance enqueues verification invitations whenever MAIL_QUEUE_URL is set (issue 15)."""
+    import boto3
+
+    from shared.core.settings import reset_settings
+
+    keys = ("DIGEST_QUEUE_URL", "DIGEST_DLQ_URL", "MAIL_QUEUE_URL")
+    before = {key: os.environ.get(key) for key in keys}
+    env = res.ensure_resources(suffix="-" + uuid.uuid4().hex[:12])
+    try:
+        yield env
+    finally:
+        for key, value in before.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        reset_settings()
+        sqs = boto3.client("sqs")
+        for key in keys:
+            sqs.delete_queue(QueueUrl=env[key])
+
+
 @pytest.fixture
 def mail_queue(stack) -> Iterator[str]:
     """Fresh digest + mail queues for this test (and verified SES senders); the mail queue's URL."""
-    import boto3
-
-    env = res.ensure_resources(suffix="-" + uuid.uuid4().hex[:12])
-    yield env["MAIL_QUEUE_URL"]
-    sqs = boto3.client("sqs")
-    for url in (env["DIGEST_QUEUE_URL"], env["DIGEST_DLQ_URL"], env["MAIL_QUEUE_URL"]):
-        sqs.delete_queue(QueueUrl=url)
+    with fresh_resources() as env:
+        yield env["MAIL_QUEUE_URL"]
 
 
 class Mailbox:

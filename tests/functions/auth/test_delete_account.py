@@ -48,8 +48,13 @@ def rows_of(user_id: uuid.UUID) -> dict[str, int]:
 
 
 def test_the_user_prefixes_are_the_ones_media_writes_under():
+    """Avatars, and (issue 15) the exports and uploaded imports of the bucket hand-off."""
+    from shared.identity import handoff
+
     user_id = uuid.uuid4()
-    assert [p.format(user_id=user_id) for p in erasure.USER_PREFIXES] == [avatars.user_prefix(user_id)]
+    assert [p.format(user_id=user_id) for p in erasure.USER_PREFIXES] == [
+        avatars.user_prefix(user_id), handoff.EXPORT_PREFIX.format(user_id=user_id),
+        handoff.IMPORT_PREFIX.format(user_id=user_id)]
 
 
 def test_delete_me_erases_rows_files_cache_and_sockets_and_leaves_a_tombstone(avatar_bucket):  # noqa: F811

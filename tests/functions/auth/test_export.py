@@ -147,3 +147,53 @@ def test_import_refuses_an_account_with_other_skills_and_bad_documents():
     for bad in ({**document, "format": "other"}, {**document, "skills": [{"name": "x"}]}, {}):
         assert invoke(handler, http_event("POST", "/api/v1/me/import", body=bad,
                                           headers=bearer(target))).status == 422
+
+
+def without_ids(document: dict) -> dict:
+    """An export without what differs between two accounts holding the same data: ids, the account's
+    identity and its own timestamps, when it was exported and acknowledged, its devices."""
+    def drop(item: dict | None, *keys: str) -> dict | None:
+        return None if item is None else {k: v for k, v in item.items() if k not in keys}
+
+    mine = ("id", "username", "email", "email_verified", "avatar_url", "created_at", "updated_at")
+    return {
+        "profile": drop(document["profile"], *mine), "settings": document["settings"],
+        "skills": sorted((drop(s, "id", "created_at", "updated_at") for s in document["skills"]),
+                         key=lambda s: s["name"]),
+        "history": [drop(h, "id", "skill_id") for h in document["history"]],
+        "conflicts": [{**drop(c, "id", "entity_id", "acked_at"), "winner": drop(c["winner"], "id"),
+                       "loser": drop(c["loser"], "id")} for c in document["conflicts"]],
+    }
+
+
+def test_the_export_of_an_import_is_the_original_export_superseded_levels_and_conflicts_included():
+    """The whole history round-trips (superseded levels and their dates too), conflicts come in as
+    acknowledged records (no device of the new account is asked about them), sessions never do."""
+    from functions.realtime.app import handler as realtime_handler
+
+    source = register("source")
+    seed(source)
+    python = next(s for s in json.loads(export(source).body)["skills"] if s["name"] == "Python")
+    conn = db.get_conn()
+    conn.execute("UPDATE skill_progress SET created_at = created_at - make_interval(days => id::int)"
+                 " WHERE owner_id = %s", (source["user"]["id"],))  # distinct dates, in order
+    conn.execute("INSERT INTO sync_conflicts (owner_id, entity, entity_id, op_id, source, resolution, winner, loser)"
+                 " VALUES (%s, 'skill', %s, 'op-2', 'rest', 'incoming_won', %s, '{\"level\": 4}')",
+                 (source["user"]["id"], python["id"], json.dumps({**python, "level": 5})))
+    assert call_function(profiles_handler, "PATCH", "/api/v1/me/profile", bearer(source),
+                         {"display_name": "The Source", "bio": "plays guitar"}).status == 200
+    original = json.loads(export(source).body)
+    assert len(original["conflicts"]) == 2 and original["conflicts"][1]["winner"]["id"] == python["id"]
+    target = register("target")
+    imported = invoke(handler, http_event("POST", "/api/v1/me/import", body=original, headers=bearer(target)))
+    assert imported.status == 200 and imported.json["imported"] is True, imported
+    again = json.loads(export(target).body)
+    assert without_ids(again) == without_ids(original)
+    assert [h["superseded"] for h in again["history"]].count(True) == 1
+    assert again["conflicts"][1]["winner"]["id"] == next(s["id"] for s in again["skills"] if s["name"] == "Python")
+    assert all(c["acked_at"] for c in again["conflicts"])  # resolved records, not questions
+    inbox = invoke(realtime_handler, http_event("GET", "/api/v1/sync/conflicts", headers=bearer(target)))
+    assert inbox.status == 200 and inbox.json["items"] == [], inbox
+    assert [s["id"] for s in again["sessions"]] != [s["id"] for s in original["sessions"]]
+    assert len(again["sessions"]) == 1  # the target's own sign-in only: sessions are never imported
+    assert comparable(sync_snapshot(target)) == comparable(sync_snapshot(source))

@@ -4,8 +4,8 @@ import * as z from 'zod';
 
 import { client } from './client.gen.js';
 import { type Client, type Options as Options2, type TDataShape, urlSearchParamsBodySerializer } from './client/index.js';
-import type { AccountChangeEmailData, AccountChangeEmailErrors, AccountChangeEmailResponses, AccountChangeUsernameData, AccountChangeUsernameErrors, AccountChangeUsernameResponses, AccountDeleteData, AccountDeleteErrors, AccountDeleteResponses, AccountExportData, AccountExportErrors, AccountExportHistoryData, AccountExportHistoryErrors, AccountExportHistoryResponses, AccountExportResponses, AccountImportData, AccountImportErrors, AccountImportResponses, AccountSecurityEventsData, AccountSecurityEventsErrors, AccountSecurityEventsResponses, AccountSessionsData, AccountSessionsErrors, AccountSessionsResponses, AccountSignOutDeviceData, AccountSignOutDeviceErrors, AccountSignOutDeviceResponses, AchievementsListData, AchievementsListErrors, AchievementsListResponses, AuthChangePasswordData, AuthChangePasswordErrors, AuthChangePasswordResponses, AuthForgotPasswordData, AuthForgotPasswordErrors, AuthForgotPasswordResponses, AuthJwksData, AuthJwksErrors, AuthJwksResponses, AuthLoginData, AuthLoginErrors, AuthLoginResponses, AuthLogoutAllData, AuthLogoutAllErrors, AuthLogoutAllResponses, AuthLogoutData, AuthLogoutErrors, AuthLogoutResponses, AuthMeData, AuthMeErrors, AuthMeResponses, AuthOauthCallbackData, AuthOauthCallbackErrors, AuthOauthCallbackResponses, AuthOauthSignupData, AuthOauthSignupErrors, AuthOauthSignupResponses, AuthOauthStartData, AuthOauthStartErrors, AuthOauthStartResponses, AuthRefreshData, AuthRefreshErrors, AuthRefreshResponses, AuthRegisterData, AuthRegisterErrors, AuthRegisterResponses, AuthResendVerificationData, AuthResendVerificationErrors, AuthResendVerificationResponses, AuthResetPasswordData, AuthResetPasswordErrors, AuthResetPasswordResponses, AuthVerifyEmailData, AuthVerifyEmailErrors, AuthVerifyEmailResponses, AvatarConfirmData, AvatarConfirmErrors, AvatarConfirmResponses, AvatarDeleteData, AvatarDeleteErrors, AvatarDeleteResponses, AvatarUploadData, AvatarUploadErrors, AvatarUploadResponses, DigestUnsubscribeConfirmData, DigestUnsubscribeConfirmErrors, DigestUnsubscribeConfirmResponses, DigestUnsubscribeData, DigestUnsubscribeErrors, DigestUnsubscribeResponses, GoalsListData, GoalsListErrors, GoalsListResponses, HealthGetData, HealthGetErrors, HealthGetResponses, IdentitiesDeleteData, IdentitiesDeleteErrors, IdentitiesDeleteResponses, IdentitiesListData, IdentitiesListErrors, IdentitiesListResponses, LeaderboardDistributionData, LeaderboardDistributionErrors, LeaderboardDistributionResponses, LeaderboardGetData, LeaderboardGetErrors, LeaderboardGetResponses, LeaderboardMeData, LeaderboardMeErrors, LeaderboardMeResponses, ProfileGetData, ProfileGetErrors, ProfileGetResponses, ProfileStatsData, ProfileStatsErrors, ProfileStatsResponses, ProfileStatsSeriesData, ProfileStatsSeriesErrors, ProfileStatsSeriesResponses, ProfileUpdateData, ProfileUpdateErrors, ProfileUpdateResponses, ProgressListData, ProgressListErrors, ProgressListResponses, RealtimeTicketData, RealtimeTicketErrors, RealtimeTicketResponses, SkillsCreateData, SkillsCreateErrors, SkillsCreateResponses, SkillsDeleteData, SkillsDeleteErrors, SkillsDeleteResponses, SkillsGetData, SkillsGetErrors, SkillsGetResponses, SkillsListData, SkillsListErrors, SkillsListResponses, SkillsProgressData, SkillsProgressErrors, SkillsProgressResponses, SkillsUpdateData, SkillsUpdateErrors, SkillsUpdateResponses, SyncAckConflictData, SyncAckConflictErrors, SyncAckConflictResponses, SyncBatchData, SyncBatchErrors, SyncBatchResponses, SyncConflictsData, SyncConflictsErrors, SyncConflictsResponses, SyncGetData, SyncGetErrors, SyncGetResponses, UsersCardData, UsersCardErrors, UsersCardPngData, UsersCardPngErrors, UsersCardPngResponses, UsersCardResponses, UsersGetData, UsersGetErrors, UsersGetResponses, UsersSearchData, UsersSearchErrors, UsersSearchResponses } from './types.gen.js';
-import { zAccountChangeEmailBody, zAccountChangeEmailHeaders, zAccountChangeEmailResponse, zAccountChangeUsernameBody, zAccountChangeUsernameHeaders, zAccountChangeUsernameResponse, zAccountDeleteBody, zAccountDeleteHeaders, zAccountDeleteResponse, zAccountExportHistoryResponse, zAccountExportResponse, zAccountImportBody, zAccountImportHeaders, zAccountImportResponse, zAccountSecurityEventsQuery, zAccountSecurityEventsResponse, zAccountSessionsResponse, zAccountSignOutDeviceHeaders, zAccountSignOutDevicePath, zAccountSignOutDeviceResponse, zAchievementsListHeaders, zAchievementsListResponse, zAuthChangePasswordBody, zAuthChangePasswordHeaders, zAuthChangePasswordResponse, zAuthForgotPasswordBody, zAuthForgotPasswordHeaders, zAuthForgotPasswordResponse, zAuthJwksHeaders, zAuthLoginBody, zAuthLoginHeaders, zAuthLoginResponse, zAuthLogoutAllHeaders, zAuthLogoutAllResponse, zAuthLogoutBody, zAuthLogoutResponse, zAuthMeResponse, zAuthOauthCallbackBody, zAuthOauthCallbackHeaders, zAuthOauthCallbackPath, zAuthOauthCallbackResponse, zAuthOauthSignupBody, zAuthOauthSignupResponse, zAuthOauthStartPath, zAuthOauthStartQuery, zAuthOauthStartResponse, zAuthRefreshBody, zAuthRefreshResponse, zAuthRegisterBody, zAuthRegisterHeaders, zAuthRegisterResponse, zAuthResendVerificationHeaders, zAuthResendVerificationResponse, zAuthResetPasswordBody, zAuthResetPasswordHeaders, zAuthResetPasswordResponse, zAuthVerifyEmailBody, zAuthVerifyEmailResponse, zAvatarConfirmBody, zAvatarConfirmHeaders, zAvatarConfirmResponse, zAvatarDeleteHeaders, zAvatarDeleteResponse, zAvatarUploadBody, zAvatarUploadHeaders, zAvatarUploadResponse, zDigestUnsubscribeConfirmBody, zDigestUnsubscribeConfirmHeaders, zDigestUnsubscribeConfirmQuery, zDigestUnsubscribeConfirmResponse, zDigestUnsubscribeHeaders, zDigestUnsubscribeQuery, zDigestUnsubscribeResponse, zGoalsListHeaders, zGoalsListQuery, zGoalsListResponse, zHealthGetResponse, zIdentitiesDeleteHeaders, zIdentitiesDeletePath, zIdentitiesDeleteResponse, zIdentitiesListResponse, zLeaderboardDistributionHeaders, zLeaderboardDistributionResponse, zLeaderboardGetHeaders, zLeaderboardGetQuery, zLeaderboardGetResponse, zLeaderboardMeHeaders, zLeaderboardMeResponse, zProfileGetHeaders, zProfileGetResponse, zProfileStatsHeaders, zProfileStatsQuery, zProfileStatsResponse, zProfileStatsSeriesHeaders, zProfileStatsSeriesQuery, zProfileStatsSeriesResponse, zProfileUpdateBody, zProfileUpdateHeaders, zProfileUpdateResponse, zProgressListHeaders, zProgressListQuery, zProgressListResponse, zRealtimeTicketHeaders, zRealtimeTicketResponse, zSkillsCreateBody, zSkillsCreateHeaders, zSkillsCreateResponse, zSkillsDeleteHeaders, zSkillsDeletePath, zSkillsDeleteResponse, zSkillsGetHeaders, zSkillsGetPath, zSkillsGetResponse, zSkillsListHeaders, zSkillsListQuery, zSkillsListResponse, zSkillsProgressHeaders, zSkillsProgressPath, zSkillsProgressQuery, zSkillsProgressResponse, zSkillsUpdateBody, zSkillsUpdateHeaders, zSkillsUpdatePath, zSkillsUpdateResponse, zSyncAckConflictHeaders, zSyncAckConflictPath, zSyncAckConflictResponse, zSyncBatchBody, zSyncBatchHeaders, zSyncBatchResponse, zSyncConflictsQuery, zSyncConflictsResponse, zSyncGetQuery, zSyncGetResponse, zUsersCardHeaders, zUsersCardPath, zUsersCardPngHeaders, zUsersCardPngPath, zUsersCardResponse, zUsersGetHeaders, zUsersGetPath, zUsersGetResponse, zUsersSearchQuery, zUsersSearchResponse } from './zod.gen.js';
+import type { AccountChangeEmailData, AccountChangeEmailErrors, AccountChangeEmailResponses, AccountChangeUsernameData, AccountChangeUsernameErrors, AccountChangeUsernameResponses, AccountDeleteData, AccountDeleteErrors, AccountDeleteResponses, AccountExportData, AccountExportErrors, AccountExportHistoryData, AccountExportHistoryErrors, AccountExportHistoryResponses, AccountExportResponses, AccountExportToStorageData, AccountExportToStorageErrors, AccountExportToStorageResponses, AccountImportData, AccountImportErrors, AccountImportResponses, AccountImportUploadData, AccountImportUploadedData, AccountImportUploadedErrors, AccountImportUploadedResponses, AccountImportUploadErrors, AccountImportUploadResponses, AccountSecurityEventsData, AccountSecurityEventsErrors, AccountSecurityEventsResponses, AccountSessionsData, AccountSessionsErrors, AccountSessionsResponses, AccountSignOutDeviceData, AccountSignOutDeviceErrors, AccountSignOutDeviceResponses, AchievementsListData, AchievementsListErrors, AchievementsListResponses, AuthChangePasswordData, AuthChangePasswordErrors, AuthChangePasswordResponses, AuthForgotPasswordData, AuthForgotPasswordErrors, AuthForgotPasswordResponses, AuthJwksData, AuthJwksErrors, AuthJwksResponses, AuthLoginData, AuthLoginErrors, AuthLoginResponses, AuthLogoutAllData, AuthLogoutAllErrors, AuthLogoutAllResponses, AuthLogoutData, AuthLogoutErrors, AuthLogoutResponses, AuthMeData, AuthMeErrors, AuthMeResponses, AuthOauthCallbackData, AuthOauthCallbackErrors, AuthOauthCallbackResponses, AuthOauthSignupData, AuthOauthSignupErrors, AuthOauthSignupResponses, AuthOauthStartData, AuthOauthStartErrors, AuthOauthStartResponses, AuthRefreshData, AuthRefreshErrors, AuthRefreshResponses, AuthRegisterData, AuthRegisterErrors, AuthRegisterResponses, AuthResendVerificationData, AuthResendVerificationErrors, AuthResendVerificationResponses, AuthResetPasswordData, AuthResetPasswordErrors, AuthResetPasswordResponses, AuthVerifyEmailData, AuthVerifyEmailErrors, AuthVerifyEmailResponses, AvatarConfirmData, AvatarConfirmErrors, AvatarConfirmResponses, AvatarDeleteData, AvatarDeleteErrors, AvatarDeleteResponses, AvatarUploadData, AvatarUploadErrors, AvatarUploadResponses, DigestUnsubscribeConfirmData, DigestUnsubscribeConfirmErrors, DigestUnsubscribeConfirmResponses, DigestUnsubscribeData, DigestUnsubscribeErrors, DigestUnsubscribeResponses, GoalsListData, GoalsListErrors, GoalsListResponses, HealthGetData, HealthGetErrors, HealthGetResponses, IdentitiesDeleteData, IdentitiesDeleteErrors, IdentitiesDeleteResponses, IdentitiesListData, IdentitiesListErrors, IdentitiesListResponses, LeaderboardDistributionData, LeaderboardDistributionErrors, LeaderboardDistributionResponses, LeaderboardGetData, LeaderboardGetErrors, LeaderboardGetResponses, LeaderboardMeData, LeaderboardMeErrors, LeaderboardMeResponses, ProfileGetData, ProfileGetErrors, ProfileGetResponses, ProfileStatsData, ProfileStatsErrors, ProfileStatsResponses, ProfileStatsSeriesData, ProfileStatsSeriesErrors, ProfileStatsSeriesResponses, ProfileUpdateData, ProfileUpdateErrors, ProfileUpdateResponses, ProgressListData, ProgressListErrors, ProgressListResponses, RealtimeTicketData, RealtimeTicketErrors, RealtimeTicketResponses, SkillsCreateData, SkillsCreateErrors, SkillsCreateResponses, SkillsDeleteData, SkillsDeleteErrors, SkillsDeleteResponses, SkillsGetData, SkillsGetErrors, SkillsGetResponses, SkillsListData, SkillsListErrors, SkillsListResponses, SkillsProgressData, SkillsProgressErrors, SkillsProgressResponses, SkillsUpdateData, SkillsUpdateErrors, SkillsUpdateResponses, SyncAckConflictData, SyncAckConflictErrors, SyncAckConflictResponses, SyncBatchData, SyncBatchErrors, SyncBatchResponses, SyncConflictsData, SyncConflictsErrors, SyncConflictsResponses, SyncGetData, SyncGetErrors, SyncGetResponses, UsersCardData, UsersCardErrors, UsersCardPngData, UsersCardPngErrors, UsersCardPngResponses, UsersCardResponses, UsersGetData, UsersGetErrors, UsersGetResponses, UsersSearchData, UsersSearchErrors, UsersSearchResponses } from './types.gen.js';
+import { zAccountChangeEmailBody, zAccountChangeEmailHeaders, zAccountChangeEmailResponse, zAccountChangeUsernameBody, zAccountChangeUsernameHeaders, zAccountChangeUsernameResponse, zAccountDeleteBody, zAccountDeleteHeaders, zAccountDeleteResponse, zAccountExportHistoryResponse, zAccountExportResponse, zAccountExportToStorageBody, zAccountExportToStorageHeaders, zAccountExportToStorageResponse, zAccountImportBody, zAccountImportHeaders, zAccountImportResponse, zAccountImportUploadedBody, zAccountImportUploadedHeaders, zAccountImportUploadedResponse, zAccountImportUploadHeaders, zAccountImportUploadResponse, zAccountSecurityEventsQuery, zAccountSecurityEventsResponse, zAccountSessionsResponse, zAccountSignOutDeviceHeaders, zAccountSignOutDevicePath, zAccountSignOutDeviceResponse, zAchievementsListHeaders, zAchievementsListResponse, zAuthChangePasswordBody, zAuthChangePasswordHeaders, zAuthChangePasswordResponse, zAuthForgotPasswordBody, zAuthForgotPasswordHeaders, zAuthForgotPasswordResponse, zAuthJwksHeaders, zAuthLoginBody, zAuthLoginHeaders, zAuthLoginResponse, zAuthLogoutAllHeaders, zAuthLogoutAllResponse, zAuthLogoutBody, zAuthLogoutResponse, zAuthMeResponse, zAuthOauthCallbackBody, zAuthOauthCallbackHeaders, zAuthOauthCallbackPath, zAuthOauthCallbackResponse, zAuthOauthSignupBody, zAuthOauthSignupResponse, zAuthOauthStartPath, zAuthOauthStartQuery, zAuthOauthStartResponse, zAuthRefreshBody, zAuthRefreshResponse, zAuthRegisterBody, zAuthRegisterHeaders, zAuthRegisterResponse, zAuthResendVerificationHeaders, zAuthResendVerificationResponse, zAuthResetPasswordBody, zAuthResetPasswordHeaders, zAuthResetPasswordResponse, zAuthVerifyEmailBody, zAuthVerifyEmailResponse, zAvatarConfirmBody, zAvatarConfirmHeaders, zAvatarConfirmResponse, zAvatarDeleteHeaders, zAvatarDeleteResponse, zAvatarUploadBody, zAvatarUploadHeaders, zAvatarUploadResponse, zDigestUnsubscribeConfirmBody, zDigestUnsubscribeConfirmHeaders, zDigestUnsubscribeConfirmQuery, zDigestUnsubscribeConfirmResponse, zDigestUnsubscribeHeaders, zDigestUnsubscribeQuery, zDigestUnsubscribeResponse, zGoalsListHeaders, zGoalsListQuery, zGoalsListResponse, zHealthGetResponse, zIdentitiesDeleteHeaders, zIdentitiesDeletePath, zIdentitiesDeleteResponse, zIdentitiesListResponse, zLeaderboardDistributionHeaders, zLeaderboardDistributionResponse, zLeaderboardGetHeaders, zLeaderboardGetQuery, zLeaderboardGetResponse, zLeaderboardMeHeaders, zLeaderboardMeResponse, zProfileGetHeaders, zProfileGetResponse, zProfileStatsHeaders, zProfileStatsQuery, zProfileStatsResponse, zProfileStatsSeriesHeaders, zProfileStatsSeriesQuery, zProfileStatsSeriesResponse, zProfileUpdateBody, zProfileUpdateHeaders, zProfileUpdateResponse, zProgressListHeaders, zProgressListQuery, zProgressListResponse, zRealtimeTicketHeaders, zRealtimeTicketResponse, zSkillsCreateBody, zSkillsCreateHeaders, zSkillsCreateResponse, zSkillsDeleteHeaders, zSkillsDeletePath, zSkillsDeleteResponse, zSkillsGetHeaders, zSkillsGetPath, zSkillsGetResponse, zSkillsListHeaders, zSkillsListQuery, zSkillsListResponse, zSkillsProgressHeaders, zSkillsProgressPath, zSkillsProgressQuery, zSkillsProgressResponse, zSkillsUpdateBody, zSkillsUpdateHeaders, zSkillsUpdatePath, zSkillsUpdateResponse, zSyncAckConflictHeaders, zSyncAckConflictPath, zSyncAckConflictResponse, zSyncBatchBody, zSyncBatchHeaders, zSyncBatchResponse, zSyncConflictsQuery, zSyncConflictsResponse, zSyncGetQuery, zSyncGetResponse, zUsersCardHeaders, zUsersCardPath, zUsersCardPngHeaders, zUsersCardPngPath, zUsersCardResponse, zUsersGetHeaders, zUsersGetPath, zUsersGetResponse, zUsersSearchQuery, zUsersSearchResponse } from './zod.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -426,11 +426,12 @@ export const leaderboardMe = <ThrowOnError extends boolean = false>(options?: Op
  * Delete Account
  *
  * Erase the account: everything in it, its files, its sessions and sockets; the username stays
- * reserved; a confirmation is mailed. Needs the password. Afterwards this token gets 401.
+ * reserved; a confirmation is mailed. Needs the password, or a token from a sign-in of the last few
+ * minutes (accounts without a password sign in again with their provider). Afterwards this token gets 401.
  */
-export const accountDelete = <ThrowOnError extends boolean = false>(options: Options<AccountDeleteData, ThrowOnError>) => (options.client ?? client).delete<AccountDeleteResponses, AccountDeleteErrors, ThrowOnError>({
+export const accountDelete = <ThrowOnError extends boolean = false>(options?: Options<AccountDeleteData, ThrowOnError>) => (options?.client ?? client).delete<AccountDeleteResponses, AccountDeleteErrors, ThrowOnError>({
     requestValidator: async (data) => await z.object({
-        body: zAccountDeleteBody,
+        body: zAccountDeleteBody.optional(),
         headers: zAccountDeleteHeaders.optional(),
         path: z.never().optional(),
         query: z.never().optional()
@@ -441,7 +442,7 @@ export const accountDelete = <ThrowOnError extends boolean = false>(options: Opt
     ...options,
     headers: {
         'Content-Type': 'application/json',
-        ...options.headers
+        ...options?.headers
     }
 });
 
@@ -530,8 +531,9 @@ export const avatarUpload = <ThrowOnError extends boolean = false>(options: Opti
 /**
  * Change Email
  *
- * Move the account to another address: needs the password; a link goes to the new address and
- * the switch happens when it is used (POST /auth/email/verify); the old address is then told.
+ * Move the account to another address: needs the password or a fresh sign-in (as DELETE /me); a
+ * link goes to the new address and the switch happens when it is used (POST /auth/email/verify); the
+ * old address is then told.
  */
 export const accountChangeEmail = <ThrowOnError extends boolean = false>(options: Options<AccountChangeEmailData, ThrowOnError>) => (options.client ?? client).post<AccountChangeEmailResponses, AccountChangeEmailErrors, ThrowOnError>({
     requestValidator: async (data) => await z.object({
@@ -553,7 +555,8 @@ export const accountChangeEmail = <ThrowOnError extends boolean = false>(options
 /**
  * Export Account
  *
- * Everything the account holds as one JSON document, produced page by page (a download).
+ * Everything the account holds as one JSON document, produced page by page (a download). An
+ * account whose document would not fit an API Gateway answer gets a 303 to it in the bucket.
  */
 export const accountExport = <ThrowOnError extends boolean = false>(options?: Options<AccountExportData, ThrowOnError>) => (options?.client ?? client).get<AccountExportResponses, AccountExportErrors, ThrowOnError>({
     requestValidator: async (data) => await z.object({
@@ -565,6 +568,29 @@ export const accountExport = <ThrowOnError extends boolean = false>(options?: Op
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/v1/me/export',
     ...options
+});
+
+/**
+ * Export To Storage
+ *
+ * Put the export (JSON, or the history CSV) in the bucket, whatever its size, and answer a
+ * presigned link to download it for the next 15 minutes; the file is deleted after a day.
+ */
+export const accountExportToStorage = <ThrowOnError extends boolean = false>(options?: Options<AccountExportToStorageData, ThrowOnError>) => (options?.client ?? client).post<AccountExportToStorageResponses, AccountExportToStorageErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: zAccountExportToStorageBody.optional(),
+        headers: zAccountExportToStorageHeaders.optional(),
+        path: z.never().optional(),
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zAccountExportToStorageResponse.parseAsync(data),
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/me/export',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options?.headers
+    }
 });
 
 /**
@@ -654,6 +680,47 @@ export const accountImport = <ThrowOnError extends boolean = false>(options: Opt
     responseValidator: async (data) => await zAccountImportResponse.parseAsync(data),
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/v1/me/import',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Import Upload
+ *
+ * Where to upload an export file too large for ``POST /me/import`` (the request body limit): then
+ * ``POST /me/import/uploaded`` with the ``key``.
+ */
+export const accountImportUpload = <ThrowOnError extends boolean = false>(options?: Options<AccountImportUploadData, ThrowOnError>) => (options?.client ?? client).post<AccountImportUploadResponses, AccountImportUploadErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        headers: zAccountImportUploadHeaders.optional(),
+        path: z.never().optional(),
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zAccountImportUploadResponse.parseAsync(data),
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/me/import/upload',
+    ...options
+});
+
+/**
+ * Import Uploaded
+ *
+ * Import the file uploaded to ``key`` (as ``POST /me/import`` does with a body); the file is deleted.
+ */
+export const accountImportUploaded = <ThrowOnError extends boolean = false>(options: Options<AccountImportUploadedData, ThrowOnError>) => (options.client ?? client).post<AccountImportUploadedResponses, AccountImportUploadedErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: zAccountImportUploadedBody,
+        headers: zAccountImportUploadedHeaders.optional(),
+        path: z.never().optional(),
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zAccountImportUploadedResponse.parseAsync(data),
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/me/import/uploaded',
     ...options,
     headers: {
         'Content-Type': 'application/json',

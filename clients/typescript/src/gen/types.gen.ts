@@ -23,13 +23,17 @@ export type AcceptedPublic = {
 /**
  * AccountDelete
  *
- * ``DELETE /me``: the current password, so a stolen access token alone cannot erase an account.
+ * ``DELETE /me``: the current password — or nothing, with an access token from a sign-in of the last
+ * few minutes (an account without a password signs in again with its provider) — so a stolen access
+ * token alone cannot erase an account.
  */
 export type AccountDelete = {
     /**
      * Password
+     *
+     * The current password. May be left out when the access token comes from a sign-in (password, provider or reset link; not a refresh) of the last 5 minutes: 403 reauthentication_required otherwise
      */
-    password: string;
+    password?: string | null;
 };
 
 /**
@@ -97,8 +101,10 @@ export type AccountExport = {
 /**
  * AccountImport
  *
- * ``POST /me/import``: a ``GET /me/export`` document (its profile, sessions and conflicts are not
- * imported: they belong to the old account).
+ * ``POST /me/import``: a ``GET /me/export`` document. Skills, the whole level history (superseded
+ * levels included, with their dates), settings, and conflicts (as acknowledged records) come in; the
+ * profile's identity (username, e-mail) and the sessions do not: sessions are the old account's signed-in
+ * devices, and a device signs in to the new account itself.
  */
 export type AccountImport = {
     /**
@@ -109,6 +115,7 @@ export type AccountImport = {
      * Version
      */
     version: 1;
+    profile?: ImportedProfile;
     settings?: ImportedSettings;
     /**
      * Skills
@@ -118,6 +125,10 @@ export type AccountImport = {
      * History
      */
     history?: Array<ImportedLevel>;
+    /**
+     * Conflicts
+     */
+    conflicts?: Array<ImportedConflict>;
 };
 
 /**
@@ -459,13 +470,16 @@ export type ConflictPublic = {
 /**
  * EmailChangeCreate
  *
- * ``POST /me/email``: the password, and the new address (it switches once its link is used).
+ * ``POST /me/email``: the password (or a fresh sign-in, as for ``DELETE /me``), and the new address
+ * (it switches once its link is used).
  */
 export type EmailChangeCreate = {
     /**
      * Password
+     *
+     * The current password. May be left out when the access token comes from a sign-in (password, provider or reset link; not a refresh) of the last 5 minutes: 403 reauthentication_required otherwise
      */
-    password: string;
+    password?: string | null;
     /**
      * New Email
      */
@@ -493,7 +507,7 @@ export type ErrorBody = {
      *
      * Stable and machine-readable: switch on this, never on the message
      */
-    code: 'account_exists' | 'account_not_empty' | 'already_exists' | 'already_verified' | 'bad_request' | 'cache_unavailable' | 'code_rejected' | 'conflict' | 'email_required' | 'email_suppressed' | 'forbidden' | 'http_error' | 'idempotency_in_flight' | 'idempotency_key_reused' | 'identity_in_use' | 'internal_error' | 'invalid_credentials' | 'invalid_grant' | 'invalid_id_token' | 'invalid_json' | 'invalid_state' | 'invalid_token' | 'invalid_upload' | 'invalid_value' | 'last_sign_in_method' | 'link_user_mismatch' | 'mail_unavailable' | 'method_not_allowed' | 'not_found' | 'nul_character' | 'oauth_failed' | 'outcome_unknown' | 'password_not_set' | 'payload_too_large' | 'precondition_failed' | 'rate_limited' | 'redirect_uri_not_allowed' | 'service_unavailable' | 'session_revoked' | 'unauthorized' | 'unchanged' | 'unknown_provider' | 'unsupported_media_type' | 'upload_changed' | 'username_unavailable' | 'validation_error' | 'version_ahead' | 'weak_password';
+    code: 'account_exists' | 'account_not_empty' | 'already_exists' | 'already_verified' | 'bad_request' | 'cache_unavailable' | 'code_rejected' | 'conflict' | 'email_required' | 'email_suppressed' | 'forbidden' | 'http_error' | 'idempotency_in_flight' | 'idempotency_key_reused' | 'identity_in_use' | 'internal_error' | 'invalid_credentials' | 'invalid_grant' | 'invalid_id_token' | 'invalid_json' | 'invalid_state' | 'invalid_token' | 'invalid_upload' | 'invalid_value' | 'last_sign_in_method' | 'link_user_mismatch' | 'mail_unavailable' | 'method_not_allowed' | 'not_found' | 'nul_character' | 'oauth_failed' | 'outcome_unknown' | 'password_not_set' | 'payload_too_large' | 'precondition_failed' | 'rate_limited' | 'redirect_uri_not_allowed' | 'service_unavailable' | 'session_revoked' | 'unauthorized' | 'unchanged' | 'unknown_provider' | 'unsupported_media_type' | 'upload_changed' | 'username_unavailable' | 'validation_error' | 'version_ahead' | 'weak_password' | 'reauthentication_required';
     /**
      * Message
      *
@@ -515,6 +529,45 @@ export type ErrorBody = {
  */
 export type ErrorEnvelope = {
     error: ErrorBody;
+};
+
+/**
+ * ExportCreate
+ *
+ * ``POST /me/export``: which document to put in the bucket.
+ */
+export type ExportCreate = {
+    /**
+     * Format
+     *
+     * json: GET /me/export's document; history_csv: GET /me/export/history.csv's
+     */
+    format?: 'json' | 'history_csv';
+};
+
+/**
+ * ExportLinkPublic
+ *
+ * Where to download an export from: a presigned GET on the bucket, valid ``expires_in`` seconds
+ * (the object itself is deleted a day later).
+ */
+export type ExportLinkPublic = {
+    /**
+     * Url
+     */
+    url: string;
+    /**
+     * Expires In
+     */
+    expires_in: number;
+    /**
+     * Bytes
+     */
+    bytes: number;
+    /**
+     * Format
+     */
+    format: 'json' | 'history_csv';
 };
 
 /**
@@ -739,6 +792,108 @@ export type ImportPublic = {
 };
 
 /**
+ * ImportUploadPublic
+ *
+ * How to upload an export file for ``POST /me/import/uploaded``: like an avatar upload.
+ */
+export type ImportUploadPublic = {
+    /**
+     * Method
+     *
+     * POST: multipart form with `fields` then the file; PUT: the raw bytes with `headers`.
+     */
+    method: 'POST' | 'PUT';
+    /**
+     * Url
+     */
+    url: string;
+    /**
+     * Fields
+     */
+    fields: {
+        [key: string]: string;
+    };
+    /**
+     * Headers
+     */
+    headers: {
+        [key: string]: string;
+    };
+    /**
+     * Key
+     */
+    key: string;
+    /**
+     * Expires In
+     */
+    expires_in: number;
+    /**
+     * Max Bytes
+     */
+    max_bytes: number;
+};
+
+/**
+ * ImportUploadedCreate
+ *
+ * ``POST /me/import/uploaded``: the ``key`` ``POST /me/import/upload`` gave.
+ */
+export type ImportUploadedCreate = {
+    /**
+     * Key
+     */
+    key: string;
+};
+
+/**
+ * ImportedConflict
+ *
+ * A sync conflict of the old account: imported resolved and acknowledged (its devices are gone).
+ */
+export type ImportedConflict = {
+    /**
+     * Entity
+     */
+    entity: 'skill' | 'profile';
+    /**
+     * Entity Id
+     */
+    entity_id: string;
+    /**
+     * Op Id
+     */
+    op_id?: string | null;
+    /**
+     * Source
+     */
+    source?: 'batch' | 'rest';
+    /**
+     * Resolution
+     */
+    resolution: 'incoming_won' | 'stored_won';
+    /**
+     * Winner
+     */
+    winner?: {
+        [key: string]: unknown;
+    } | null;
+    /**
+     * Loser
+     */
+    loser?: {
+        [key: string]: unknown;
+    } | null;
+    /**
+     * Created At
+     */
+    created_at?: string | null;
+    /**
+     * Acked At
+     */
+    acked_at?: string | null;
+};
+
+/**
  * ImportedGoal
  */
 export type ImportedGoal = {
@@ -780,6 +935,29 @@ export type ImportedLevel = {
      * Superseded
      */
     superseded?: boolean;
+    /**
+     * Created At
+     *
+     * Kept: the history keeps its dates
+     */
+    created_at?: string | null;
+};
+
+/**
+ * ImportedProfile
+ *
+ * What of the old profile comes along: how the user presents themselves (not the username, the
+ * e-mail or the avatar file, which belong to the old account).
+ */
+export type ImportedProfile = {
+    /**
+     * Display Name
+     */
+    display_name?: string | null;
+    /**
+     * Bio
+     */
+    bio?: string | null;
 };
 
 /**
@@ -3300,7 +3478,10 @@ export type LeaderboardMeResponses = {
 export type LeaderboardMeResponse = LeaderboardMeResponses[keyof LeaderboardMeResponses];
 
 export type AccountDeleteData = {
-    body: AccountDelete;
+    /**
+     * Body
+     */
+    body?: AccountDelete | null;
     headers?: {
         /**
          * Makes a retry safe: the first answer is stored and replayed (with Idempotent-Replayed: true); the same key on another request is a 422
@@ -3734,6 +3915,72 @@ export type AccountExportResponses = {
 
 export type AccountExportResponse = AccountExportResponses[keyof AccountExportResponses];
 
+export type AccountExportToStorageData = {
+    /**
+     * Body
+     */
+    body?: ExportCreate | null;
+    headers?: {
+        /**
+         * Makes a retry safe: the first answer is stored and replayed (with Idempotent-Replayed: true); the same key on another request is a 422
+         */
+        'Idempotency-Key'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/me/export';
+};
+
+export type AccountExportToStorageErrors = {
+    /**
+     * Malformed request
+     */
+    400: ErrorEnvelope;
+    /**
+     * Missing, expired or invalid access token (or, for login/refresh, bad credentials)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Not found
+     */
+    404: ErrorEnvelope;
+    /**
+     * Conflicts with the current state (details say with what)
+     */
+    409: ErrorEnvelope;
+    /**
+     * Body too large
+     */
+    413: ErrorEnvelope;
+    /**
+     * Body is not JSON
+     */
+    415: ErrorEnvelope;
+    /**
+     * Validation failed (details name the fields)
+     */
+    422: ErrorEnvelope;
+    /**
+     * Rate limited
+     */
+    429: ErrorEnvelope;
+    /**
+     * A dependency is unavailable
+     */
+    503: ErrorEnvelope;
+};
+
+export type AccountExportToStorageError = AccountExportToStorageErrors[keyof AccountExportToStorageErrors];
+
+export type AccountExportToStorageResponses = {
+    /**
+     * Successful Response
+     */
+    200: ExportLinkPublic;
+};
+
+export type AccountExportToStorageResponse = AccountExportToStorageResponses[keyof AccountExportToStorageResponses];
+
 export type AccountExportHistoryData = {
     body?: never;
     path?: never;
@@ -4042,6 +4289,132 @@ export type AccountImportResponses = {
 };
 
 export type AccountImportResponse = AccountImportResponses[keyof AccountImportResponses];
+
+export type AccountImportUploadData = {
+    body?: never;
+    headers?: {
+        /**
+         * Makes a retry safe: the first answer is stored and replayed (with Idempotent-Replayed: true); the same key on another request is a 422
+         */
+        'Idempotency-Key'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/me/import/upload';
+};
+
+export type AccountImportUploadErrors = {
+    /**
+     * Malformed request
+     */
+    400: ErrorEnvelope;
+    /**
+     * Missing, expired or invalid access token (or, for login/refresh, bad credentials)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Not found
+     */
+    404: ErrorEnvelope;
+    /**
+     * Conflicts with the current state (details say with what)
+     */
+    409: ErrorEnvelope;
+    /**
+     * Body too large
+     */
+    413: ErrorEnvelope;
+    /**
+     * Body is not JSON
+     */
+    415: ErrorEnvelope;
+    /**
+     * Validation failed (details name the fields)
+     */
+    422: ErrorEnvelope;
+    /**
+     * Rate limited
+     */
+    429: ErrorEnvelope;
+    /**
+     * A dependency is unavailable
+     */
+    503: ErrorEnvelope;
+};
+
+export type AccountImportUploadError = AccountImportUploadErrors[keyof AccountImportUploadErrors];
+
+export type AccountImportUploadResponses = {
+    /**
+     * Successful Response
+     */
+    200: ImportUploadPublic;
+};
+
+export type AccountImportUploadResponse = AccountImportUploadResponses[keyof AccountImportUploadResponses];
+
+export type AccountImportUploadedData = {
+    body: ImportUploadedCreate;
+    headers?: {
+        /**
+         * Makes a retry safe: the first answer is stored and replayed (with Idempotent-Replayed: true); the same key on another request is a 422
+         */
+        'Idempotency-Key'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/me/import/uploaded';
+};
+
+export type AccountImportUploadedErrors = {
+    /**
+     * Malformed request
+     */
+    400: ErrorEnvelope;
+    /**
+     * Missing, expired or invalid access token (or, for login/refresh, bad credentials)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Not found
+     */
+    404: ErrorEnvelope;
+    /**
+     * Conflicts with the current state (details say with what)
+     */
+    409: ErrorEnvelope;
+    /**
+     * Body too large
+     */
+    413: ErrorEnvelope;
+    /**
+     * Body is not JSON
+     */
+    415: ErrorEnvelope;
+    /**
+     * Validation failed (details name the fields)
+     */
+    422: ErrorEnvelope;
+    /**
+     * Rate limited
+     */
+    429: ErrorEnvelope;
+    /**
+     * A dependency is unavailable
+     */
+    503: ErrorEnvelope;
+};
+
+export type AccountImportUploadedError = AccountImportUploadedErrors[keyof AccountImportUploadedErrors];
+
+export type AccountImportUploadedResponses = {
+    /**
+     * Successful Response
+     */
+    200: ImportPublic;
+};
+
+export type AccountImportUploadedResponse = AccountImportUploadedResponses[keyof AccountImportUploadedResponses];
 
 export type ProfileGetData = {
     body?: never;

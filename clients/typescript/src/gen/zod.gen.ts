@@ -15,10 +15,12 @@ export const zAcceptedPublic = z.object({
 /**
  * AccountDelete
  *
- * ``DELETE /me``: the current password, so a stolen access token alone cannot erase an account.
+ * ``DELETE /me``: the current password — or nothing, with an access token from a sign-in of the last
+ * few minutes (an account without a password signs in again with its provider) — so a stolen access
+ * token alone cannot erase an account.
  */
 export const zAccountDelete = z.object({
-    password: z.string().min(1).max(128)
+    password: z.string().min(1).max(128).nullish()
 });
 
 /**
@@ -187,10 +189,11 @@ export const zConflictPage = z.object({
 /**
  * EmailChangeCreate
  *
- * ``POST /me/email``: the password, and the new address (it switches once its link is used).
+ * ``POST /me/email``: the password (or a fresh sign-in, as for ``DELETE /me``), and the new address
+ * (it switches once its link is used).
  */
 export const zEmailChangeCreate = z.object({
-    password: z.string().min(1).max(128),
+    password: z.string().min(1).max(128).nullish(),
     new_email: z.email().max(320)
 });
 
@@ -255,7 +258,8 @@ export const zErrorBody = z.object({
         'username_unavailable',
         'validation_error',
         'version_ahead',
-        'weak_password'
+        'weak_password',
+        'reauthentication_required'
     ]),
     message: z.string(),
     details: z.unknown()
@@ -268,6 +272,28 @@ export const zErrorBody = z.object({
  */
 export const zErrorEnvelope = z.object({
     error: zErrorBody
+});
+
+/**
+ * ExportCreate
+ *
+ * ``POST /me/export``: which document to put in the bucket.
+ */
+export const zExportCreate = z.object({
+    format: z.enum(['json', 'history_csv']).optional()
+});
+
+/**
+ * ExportLinkPublic
+ *
+ * Where to download an export from: a presigned GET on the bucket, valid ``expires_in`` seconds
+ * (the object itself is deleted a day later).
+ */
+export const zExportLinkPublic = z.object({
+    url: z.string(),
+    expires_in: z.int(),
+    bytes: z.int(),
+    format: z.enum(['json', 'history_csv'])
 });
 
 /**
@@ -371,6 +397,47 @@ export const zImportPublic = z.object({
 });
 
 /**
+ * ImportUploadPublic
+ *
+ * How to upload an export file for ``POST /me/import/uploaded``: like an avatar upload.
+ */
+export const zImportUploadPublic = z.object({
+    method: z.enum(['POST', 'PUT']),
+    url: z.string(),
+    fields: z.record(z.string(), z.string()),
+    headers: z.record(z.string(), z.string()),
+    key: z.string(),
+    expires_in: z.int(),
+    max_bytes: z.int()
+});
+
+/**
+ * ImportUploadedCreate
+ *
+ * ``POST /me/import/uploaded``: the ``key`` ``POST /me/import/upload`` gave.
+ */
+export const zImportUploadedCreate = z.object({
+    key: z.string().min(1).max(200)
+});
+
+/**
+ * ImportedConflict
+ *
+ * A sync conflict of the old account: imported resolved and acknowledged (its devices are gone).
+ */
+export const zImportedConflict = z.object({
+    entity: z.enum(['skill', 'profile']),
+    entity_id: z.uuid(),
+    op_id: z.string().max(200).nullish(),
+    source: z.enum(['batch', 'rest']).optional(),
+    resolution: z.enum(['incoming_won', 'stored_won']),
+    winner: z.record(z.string(), z.unknown()).nullish(),
+    loser: z.record(z.string(), z.unknown()).nullish(),
+    created_at: z.iso.datetime().nullish(),
+    acked_at: z.iso.datetime().nullish()
+});
+
+/**
  * ImportedGoal
  */
 export const zImportedGoal = z.object({
@@ -387,7 +454,19 @@ export const zImportedLevel = z.object({
     previous_level: z.int().gte(1).lte(10).nullish(),
     new_level: z.int().gte(1).lte(10),
     note: z.string().max(500).nullish(),
-    superseded: z.boolean().optional().default(false)
+    superseded: z.boolean().optional().default(false),
+    created_at: z.iso.datetime().nullish()
+});
+
+/**
+ * ImportedProfile
+ *
+ * What of the old profile comes along: how the user presents themselves (not the username, the
+ * e-mail or the avatar file, which belong to the old account).
+ */
+export const zImportedProfile = z.object({
+    display_name: z.string().max(100).nullish(),
+    bio: z.string().max(2000).nullish()
 });
 
 /**
@@ -415,15 +494,19 @@ export const zImportedSkill = z.object({
 /**
  * AccountImport
  *
- * ``POST /me/import``: a ``GET /me/export`` document (its profile, sessions and conflicts are not
- * imported: they belong to the old account).
+ * ``POST /me/import``: a ``GET /me/export`` document. Skills, the whole level history (superseded
+ * levels included, with their dates), settings, and conflicts (as acknowledged records) come in; the
+ * profile's identity (username, e-mail) and the sessions do not: sessions are the old account's signed-in
+ * devices, and a device signs in to the new account itself.
  */
 export const zAccountImport = z.object({
     format: z.literal('atribuo-export'),
     version: z.literal(1),
+    profile: zImportedProfile.optional(),
     settings: zImportedSettings.optional(),
     skills: z.array(zImportedSkill).max(1000),
-    history: z.array(zImportedLevel).max(20000).optional()
+    history: z.array(zImportedLevel).max(20000).optional(),
+    conflicts: z.array(zImportedConflict).max(20000).optional()
 });
 
 /**
@@ -1248,7 +1331,10 @@ export const zLeaderboardMeHeaders = z.object({
  */
 export const zLeaderboardMeResponse = zMyRank;
 
-export const zAccountDeleteBody = zAccountDelete;
+/**
+ * Body
+ */
+export const zAccountDeleteBody = zAccountDelete.nullable();
 
 export const zAccountDeleteHeaders = z.object({
     'Idempotency-Key': z.string().regex(/^[\x21-\x7e]{1,99}$/).optional()
@@ -1316,6 +1402,20 @@ export const zAccountChangeEmailResponse = zAcceptedPublic;
 export const zAccountExportResponse = zAccountExport;
 
 /**
+ * Body
+ */
+export const zAccountExportToStorageBody = zExportCreate.nullable();
+
+export const zAccountExportToStorageHeaders = z.object({
+    'Idempotency-Key': z.string().regex(/^[\x21-\x7e]{1,99}$/).optional()
+});
+
+/**
+ * Successful Response
+ */
+export const zAccountExportToStorageResponse = zExportLinkPublic;
+
+/**
  * One row per level change (superseded ones marked)
  */
 export const zAccountExportHistoryResponse = z.string();
@@ -1362,6 +1462,26 @@ export const zAccountImportHeaders = z.object({
  * Successful Response
  */
 export const zAccountImportResponse = zImportPublic;
+
+export const zAccountImportUploadHeaders = z.object({
+    'Idempotency-Key': z.string().regex(/^[\x21-\x7e]{1,99}$/).optional()
+});
+
+/**
+ * Successful Response
+ */
+export const zAccountImportUploadResponse = zImportUploadPublic;
+
+export const zAccountImportUploadedBody = zImportUploadedCreate;
+
+export const zAccountImportUploadedHeaders = z.object({
+    'Idempotency-Key': z.string().regex(/^[\x21-\x7e]{1,99}$/).optional()
+});
+
+/**
+ * Successful Response
+ */
+export const zAccountImportUploadedResponse = zImportPublic;
 
 export const zProfileGetHeaders = z.object({
     'If-None-Match': z.string().optional()

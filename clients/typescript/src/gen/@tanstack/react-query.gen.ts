@@ -3,8 +3,8 @@
 import { type InfiniteData, infiniteQueryOptions, queryOptions, type UseMutationOptions } from '@tanstack/react-query';
 
 import { client } from '../client.gen.js';
-import { accountChangeEmail, accountChangeUsername, accountDelete, accountExport, accountExportHistory, accountImport, accountSecurityEvents, accountSessions, accountSignOutDevice, achievementsList, authChangePassword, authForgotPassword, authJwks, authLogin, authLogout, authLogoutAll, authMe, authOauthCallback, authOauthSignup, authOauthStart, authRefresh, authRegister, authResendVerification, authResetPassword, authVerifyEmail, avatarConfirm, avatarDelete, avatarUpload, digestUnsubscribe, digestUnsubscribeConfirm, goalsList, healthGet, identitiesDelete, identitiesList, leaderboardDistribution, leaderboardGet, leaderboardMe, type Options, profileGet, profileStats, profileStatsSeries, profileUpdate, progressList, realtimeTicket, skillsCreate, skillsDelete, skillsGet, skillsList, skillsProgress, skillsUpdate, syncAckConflict, syncBatch, syncConflicts, syncGet, usersCard, usersCardPng, usersGet, usersSearch } from '../sdk.gen.js';
-import type { AccountChangeEmailData, AccountChangeEmailError, AccountChangeEmailResponse, AccountChangeUsernameData, AccountChangeUsernameError, AccountChangeUsernameResponse, AccountDeleteData, AccountDeleteError, AccountDeleteResponse, AccountExportData, AccountExportError, AccountExportHistoryData, AccountExportHistoryError, AccountExportHistoryResponse, AccountExportResponse, AccountImportData, AccountImportError, AccountImportResponse, AccountSecurityEventsData, AccountSecurityEventsError, AccountSecurityEventsResponse, AccountSessionsData, AccountSessionsError, AccountSessionsResponse, AccountSignOutDeviceData, AccountSignOutDeviceError, AccountSignOutDeviceResponse, AchievementsListData, AchievementsListError, AchievementsListResponse, AuthChangePasswordData, AuthChangePasswordError, AuthChangePasswordResponse, AuthForgotPasswordData, AuthForgotPasswordError, AuthForgotPasswordResponse, AuthJwksData, AuthJwksError, AuthLoginData, AuthLoginError, AuthLoginResponse, AuthLogoutAllData, AuthLogoutAllError, AuthLogoutAllResponse, AuthLogoutData, AuthLogoutError, AuthLogoutResponse, AuthMeData, AuthMeError, AuthMeResponse, AuthOauthCallbackData, AuthOauthCallbackError, AuthOauthCallbackResponse, AuthOauthSignupData, AuthOauthSignupError, AuthOauthSignupResponse, AuthOauthStartData, AuthOauthStartError, AuthOauthStartResponse, AuthRefreshData, AuthRefreshError, AuthRefreshResponse, AuthRegisterData, AuthRegisterError, AuthRegisterResponse, AuthResendVerificationData, AuthResendVerificationError, AuthResendVerificationResponse, AuthResetPasswordData, AuthResetPasswordError, AuthResetPasswordResponse, AuthVerifyEmailData, AuthVerifyEmailError, AuthVerifyEmailResponse, AvatarConfirmData, AvatarConfirmError, AvatarConfirmResponse, AvatarDeleteData, AvatarDeleteError, AvatarDeleteResponse, AvatarUploadData, AvatarUploadError, AvatarUploadResponse, DigestUnsubscribeConfirmData, DigestUnsubscribeConfirmError, DigestUnsubscribeConfirmResponse, DigestUnsubscribeData, DigestUnsubscribeError, DigestUnsubscribeResponse, GoalsListData, GoalsListError, GoalsListResponse, HealthGetData, HealthGetError, HealthGetResponse, IdentitiesDeleteData, IdentitiesDeleteError, IdentitiesDeleteResponse, IdentitiesListData, IdentitiesListError, IdentitiesListResponse, LeaderboardDistributionData, LeaderboardDistributionError, LeaderboardDistributionResponse, LeaderboardGetData, LeaderboardGetError, LeaderboardGetResponse, LeaderboardMeData, LeaderboardMeError, LeaderboardMeResponse, ProfileGetData, ProfileGetError, ProfileGetResponse, ProfileStatsData, ProfileStatsError, ProfileStatsResponse, ProfileStatsSeriesData, ProfileStatsSeriesError, ProfileStatsSeriesResponse, ProfileUpdateData, ProfileUpdateError, ProfileUpdateResponse, ProgressListData, ProgressListError, ProgressListResponse, RealtimeTicketData, RealtimeTicketError, RealtimeTicketResponse, SkillsCreateData, SkillsCreateError, SkillsCreateResponse, SkillsDeleteData, SkillsDeleteError, SkillsDeleteResponse, SkillsGetData, SkillsGetError, SkillsGetResponse, SkillsListData, SkillsListError, SkillsListResponse, SkillsProgressData, SkillsProgressError, SkillsProgressResponse, SkillsUpdateData, SkillsUpdateError, SkillsUpdateResponse, SyncAckConflictData, SyncAckConflictError, SyncAckConflictResponse, SyncBatchData, SyncBatchError, SyncBatchResponse, SyncConflictsData, SyncConflictsError, SyncConflictsResponse, SyncGetData, SyncGetError, SyncGetResponse, UsersCardData, UsersCardError, UsersCardPngData, UsersCardPngError, UsersCardResponse, UsersGetData, UsersGetError, UsersGetResponse, UsersSearchData, UsersSearchError, UsersSearchResponse } from '../types.gen.js';
+import { accountChangeEmail, accountChangeUsername, accountDelete, accountExport, accountExportHistory, accountExportToStorage, accountImport, accountImportUpload, accountImportUploaded, accountSecurityEvents, accountSessions, accountSignOutDevice, achievementsList, authChangePassword, authForgotPassword, authJwks, authLogin, authLogout, authLogoutAll, authMe, authOauthCallback, authOauthSignup, authOauthStart, authRefresh, authRegister, authResendVerification, authResetPassword, authVerifyEmail, avatarConfirm, avatarDelete, avatarUpload, digestUnsubscribe, digestUnsubscribeConfirm, goalsList, healthGet, identitiesDelete, identitiesList, leaderboardDistribution, leaderboardGet, leaderboardMe, type Options, profileGet, profileStats, profileStatsSeries, profileUpdate, progressList, realtimeTicket, skillsCreate, skillsDelete, skillsGet, skillsList, skillsProgress, skillsUpdate, syncAckConflict, syncBatch, syncConflicts, syncGet, usersCard, usersCardPng, usersGet, usersSearch } from '../sdk.gen.js';
+import type { AccountChangeEmailData, AccountChangeEmailError, AccountChangeEmailResponse, AccountChangeUsernameData, AccountChangeUsernameError, AccountChangeUsernameResponse, AccountDeleteData, AccountDeleteError, AccountDeleteResponse, AccountExportData, AccountExportError, AccountExportHistoryData, AccountExportHistoryError, AccountExportHistoryResponse, AccountExportResponse, AccountExportToStorageData, AccountExportToStorageError, AccountExportToStorageResponse, AccountImportData, AccountImportError, AccountImportResponse, AccountImportUploadData, AccountImportUploadedData, AccountImportUploadedError, AccountImportUploadedResponse, AccountImportUploadError, AccountImportUploadResponse, AccountSecurityEventsData, AccountSecurityEventsError, AccountSecurityEventsResponse, AccountSessionsData, AccountSessionsError, AccountSessionsResponse, AccountSignOutDeviceData, AccountSignOutDeviceError, AccountSignOutDeviceResponse, AchievementsListData, AchievementsListError, AchievementsListResponse, AuthChangePasswordData, AuthChangePasswordError, AuthChangePasswordResponse, AuthForgotPasswordData, AuthForgotPasswordError, AuthForgotPasswordResponse, AuthJwksData, AuthJwksError, AuthLoginData, AuthLoginError, AuthLoginResponse, AuthLogoutAllData, AuthLogoutAllError, AuthLogoutAllResponse, AuthLogoutData, AuthLogoutError, AuthLogoutResponse, AuthMeData, AuthMeError, AuthMeResponse, AuthOauthCallbackData, AuthOauthCallbackError, AuthOauthCallbackResponse, AuthOauthSignupData, AuthOauthSignupError, AuthOauthSignupResponse, AuthOauthStartData, AuthOauthStartError, AuthOauthStartResponse, AuthRefreshData, AuthRefreshError, AuthRefreshResponse, AuthRegisterData, AuthRegisterError, AuthRegisterResponse, AuthResendVerificationData, AuthResendVerificationError, AuthResendVerificationResponse, AuthResetPasswordData, AuthResetPasswordError, AuthResetPasswordResponse, AuthVerifyEmailData, AuthVerifyEmailError, AuthVerifyEmailResponse, AvatarConfirmData, AvatarConfirmError, AvatarConfirmResponse, AvatarDeleteData, AvatarDeleteError, AvatarDeleteResponse, AvatarUploadData, AvatarUploadError, AvatarUploadResponse, DigestUnsubscribeConfirmData, DigestUnsubscribeConfirmError, DigestUnsubscribeConfirmResponse, DigestUnsubscribeData, DigestUnsubscribeError, DigestUnsubscribeResponse, GoalsListData, GoalsListError, GoalsListResponse, HealthGetData, HealthGetError, HealthGetResponse, IdentitiesDeleteData, IdentitiesDeleteError, IdentitiesDeleteResponse, IdentitiesListData, IdentitiesListError, IdentitiesListResponse, LeaderboardDistributionData, LeaderboardDistributionError, LeaderboardDistributionResponse, LeaderboardGetData, LeaderboardGetError, LeaderboardGetResponse, LeaderboardMeData, LeaderboardMeError, LeaderboardMeResponse, ProfileGetData, ProfileGetError, ProfileGetResponse, ProfileStatsData, ProfileStatsError, ProfileStatsResponse, ProfileStatsSeriesData, ProfileStatsSeriesError, ProfileStatsSeriesResponse, ProfileUpdateData, ProfileUpdateError, ProfileUpdateResponse, ProgressListData, ProgressListError, ProgressListResponse, RealtimeTicketData, RealtimeTicketError, RealtimeTicketResponse, SkillsCreateData, SkillsCreateError, SkillsCreateResponse, SkillsDeleteData, SkillsDeleteError, SkillsDeleteResponse, SkillsGetData, SkillsGetError, SkillsGetResponse, SkillsListData, SkillsListError, SkillsListResponse, SkillsProgressData, SkillsProgressError, SkillsProgressResponse, SkillsUpdateData, SkillsUpdateError, SkillsUpdateResponse, SyncAckConflictData, SyncAckConflictError, SyncAckConflictResponse, SyncBatchData, SyncBatchError, SyncBatchResponse, SyncConflictsData, SyncConflictsError, SyncConflictsResponse, SyncGetData, SyncGetError, SyncGetResponse, UsersCardData, UsersCardError, UsersCardPngData, UsersCardPngError, UsersCardResponse, UsersGetData, UsersGetError, UsersGetResponse, UsersSearchData, UsersSearchError, UsersSearchResponse } from '../types.gen.js';
 
 export type QueryKey<TOptions extends Options> = [
     Pick<TOptions, 'baseUrl' | 'body' | 'headers' | 'path' | 'query'> & {
@@ -509,7 +509,8 @@ export const leaderboardMeOptions = (options?: Options<LeaderboardMeData>) => qu
  * Delete Account
  *
  * Erase the account: everything in it, its files, its sessions and sockets; the username stays
- * reserved; a confirmation is mailed. Needs the password. Afterwards this token gets 401.
+ * reserved; a confirmation is mailed. Needs the password, or a token from a sign-in of the last few
+ * minutes (accounts without a password sign in again with their provider). Afterwards this token gets 401.
  */
 export const accountDeleteMutation = (options?: Partial<Options<AccountDeleteData>>): UseMutationOptions<AccountDeleteResponse, AccountDeleteError, Options<AccountDeleteData>> => {
     const mutationOptions: UseMutationOptions<AccountDeleteResponse, AccountDeleteError, Options<AccountDeleteData>> = {
@@ -607,8 +608,9 @@ export const avatarUploadMutation = (options?: Partial<Options<AvatarUploadData>
 /**
  * Change Email
  *
- * Move the account to another address: needs the password; a link goes to the new address and
- * the switch happens when it is used (POST /auth/email/verify); the old address is then told.
+ * Move the account to another address: needs the password or a fresh sign-in (as DELETE /me); a
+ * link goes to the new address and the switch happens when it is used (POST /auth/email/verify); the
+ * old address is then told.
  */
 export const accountChangeEmailMutation = (options?: Partial<Options<AccountChangeEmailData>>): UseMutationOptions<AccountChangeEmailResponse, AccountChangeEmailError, Options<AccountChangeEmailData>> => {
     const mutationOptions: UseMutationOptions<AccountChangeEmailResponse, AccountChangeEmailError, Options<AccountChangeEmailData>> = {
@@ -629,7 +631,8 @@ export const accountExportQueryKey = (options?: Options<AccountExportData>) => c
 /**
  * Export Account
  *
- * Everything the account holds as one JSON document, produced page by page (a download).
+ * Everything the account holds as one JSON document, produced page by page (a download). An
+ * account whose document would not fit an API Gateway answer gets a 303 to it in the bucket.
  */
 export const accountExportOptions = (options?: Options<AccountExportData>) => queryOptions<AccountExportResponse, AccountExportError, AccountExportResponse, ReturnType<typeof accountExportQueryKey>>({
     queryFn: async ({ queryKey, signal }) => {
@@ -643,6 +646,26 @@ export const accountExportOptions = (options?: Options<AccountExportData>) => qu
     },
     queryKey: accountExportQueryKey(options)
 });
+
+/**
+ * Export To Storage
+ *
+ * Put the export (JSON, or the history CSV) in the bucket, whatever its size, and answer a
+ * presigned link to download it for the next 15 minutes; the file is deleted after a day.
+ */
+export const accountExportToStorageMutation = (options?: Partial<Options<AccountExportToStorageData>>): UseMutationOptions<AccountExportToStorageResponse, AccountExportToStorageError, Options<AccountExportToStorageData>> => {
+    const mutationOptions: UseMutationOptions<AccountExportToStorageResponse, AccountExportToStorageError, Options<AccountExportToStorageData>> = {
+        mutationFn: async (fnOptions) => {
+            const { data } = await accountExportToStorage({
+                ...options,
+                ...fnOptions,
+                throwOnError: true
+            });
+            return data;
+        }
+    };
+    return mutationOptions;
+};
 
 export const accountExportHistoryQueryKey = (options?: Options<AccountExportHistoryData>) => createQueryKey('accountExportHistory', options);
 
@@ -766,6 +789,45 @@ export const accountImportMutation = (options?: Partial<Options<AccountImportDat
     const mutationOptions: UseMutationOptions<AccountImportResponse, AccountImportError, Options<AccountImportData>> = {
         mutationFn: async (fnOptions) => {
             const { data } = await accountImport({
+                ...options,
+                ...fnOptions,
+                throwOnError: true
+            });
+            return data;
+        }
+    };
+    return mutationOptions;
+};
+
+/**
+ * Import Upload
+ *
+ * Where to upload an export file too large for ``POST /me/import`` (the request body limit): then
+ * ``POST /me/import/uploaded`` with the ``key``.
+ */
+export const accountImportUploadMutation = (options?: Partial<Options<AccountImportUploadData>>): UseMutationOptions<AccountImportUploadResponse, AccountImportUploadError, Options<AccountImportUploadData>> => {
+    const mutationOptions: UseMutationOptions<AccountImportUploadResponse, AccountImportUploadError, Options<AccountImportUploadData>> = {
+        mutationFn: async (fnOptions) => {
+            const { data } = await accountImportUpload({
+                ...options,
+                ...fnOptions,
+                throwOnError: true
+            });
+            return data;
+        }
+    };
+    return mutationOptions;
+};
+
+/**
+ * Import Uploaded
+ *
+ * Import the file uploaded to ``key`` (as ``POST /me/import`` does with a body); the file is deleted.
+ */
+export const accountImportUploadedMutation = (options?: Partial<Options<AccountImportUploadedData>>): UseMutationOptions<AccountImportUploadedResponse, AccountImportUploadedError, Options<AccountImportUploadedData>> => {
+    const mutationOptions: UseMutationOptions<AccountImportUploadedResponse, AccountImportUploadedError, Options<AccountImportUploadedData>> = {
+        mutationFn: async (fnOptions) => {
+            const { data } = await accountImportUploaded({
                 ...options,
                 ...fnOptions,
                 throwOnError: true
