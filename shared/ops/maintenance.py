@@ -164,6 +164,8 @@ def _invitations(s: Settings) -> Batch:
             return {"verification_invites": stamped}, False
         return {"verification_invites": stamped}, len(ids) == want
 
+    return batch
+
 
 def _rarity(conn: psycopg.Connection) -> tuple[Counts, bool]:
     """Rarity of every achievement: one aggregate over the awards' code index and the users count
