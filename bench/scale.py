@@ -95,9 +95,10 @@ def statements(conn: Any, users: int) -> dict[str, Statement]:
 
 
 def rank_statements(conn: Any) -> dict[str, Statement]:
-    """Rank depth (issue 17): my rank counts the listed entries ahead of me (O(rank), by design), so
-    it is measured at a fixed rank (#1,000: the same work at every size), mid-board and last; the
-    window and a page at mid-board; the distribution reads the whole overall board (O(listed))."""
+    """Rank depth (issue 17): my rank sums the rank histogram (migration 021) over the scores above
+    mine (O(distinct scores), not O(rank)); it is measured at #1,000, mid-board and last to show
+    that; the window and a page at mid-board; the distribution reads the whole overall board
+    (O(listed))."""
     from shared.repositories import ranks
 
     listed = conn.execute("SELECT count(*) AS n FROM skill_scores WHERE category = '' AND public").fetchone()["n"]

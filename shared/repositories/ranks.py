@@ -7,11 +7,12 @@ are in no count, window, page or distribution taken from it.
 
 Ranks follow the board (``profiles.LEADERBOARD``): the order is ``score DESC, username`` and the
 rank is competition style, ``1 + the number of listed users with a strictly higher score`` (ties
-share a rank; among ties the username decides only the order). A B-tree cannot tell how many
-entries precede a key without walking them, so each rank is an index-only range count over the
-board index (``category = c AND score > s``): it reads the entries ahead and nothing else (no
-heap, no other board, no private user). Windows and pages need two such counts for their first
-entry, whatever their length; every other rank in them follows from the order.
+share a rank; among ties the username decides only the order). My rank (``MY_RANKS``) sums the
+rank histogram of migration 021 (``skill_score_counts``: listed users per board, score and shard,
+kept by triggers on skill_scores) over the scores above mine: a range over distinct scores, not
+over users. Windows and pages still take an index-only range count over the board index
+(``category = c AND score > s``) for their first entry, whatever their length; every other rank
+in them follows from the order.
 
 Keyset walks use the board order, which mixes directions (score DESC, username ASC), so "after
 (s, u)" is two index ranges in order: ``score = s AND username > u`` then ``score < s``; each is a
@@ -104,13 +105,16 @@ AROUND = _ranked(f"""
         ) x ORDER BY score DESC, username LIMIT {_NEAR})
     SELECT * FROM above UNION ALL SELECT * FROM me UNION ALL SELECT * FROM below""")
 
-# My score on every board I have one on, with my rank where I am listed: one index-only range count
-# per board (at most 1 + the number of categories).
+# My score on every board I have one on, with my rank where I am listed: per board (at most 1 + the
+# number of categories), the sum of the rank histogram (migration 021) over the scores above mine, a
+# primary-key range of skill_score_counts bounded by the distinct scores above me (times its four
+# shards), whatever the number of users ahead. The histogram counts exactly the board index's entries
+# (skill_scores.public), so the rank is the same "1 + listed users with a strictly higher score".
 MY_RANKS = f"""
 SELECT u.sync_version, u.privacy_settings, {LISTED} AS listed, s.category, s.score, s.skill_count,
        CASE WHEN s.public AND {LISTED} THEN
-           1 + (SELECT count(*)::int FROM skill_scores b
-                WHERE b.category = s.category AND b.public AND b.score > s.score) END AS rank
+           1 + (SELECT coalesce(sum(h.users), 0)::int FROM skill_score_counts h
+                WHERE h.category = s.category AND h.score > s.score) END AS rank
 FROM users u
 LEFT JOIN skill_scores s ON s.owner_id = u.id
 WHERE u.id = %(owner_id)s

@@ -3,7 +3,8 @@
 The store is the scale benchmark's 10,000 users (ANALYZEd, ``enable_seqscan`` ON), so a plan
 without an index path is the planner's real choice. Every count of "users ahead" must be an
 Index Only Scan of ``skill_scores_board_idx`` with the board and the score in its Index Cond (a
-range of one board, not the whole index); windows and pages are bounded index scans of it.
+range of one board, not the whole index); windows and pages are bounded index scans of it. My rank
+reads the rank histogram (migration 021) instead: a range of distinct scores, not of users.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from shared.repositories import ranks
 from tests.shared.repositories.test_plans import USERS, seq_scans
 
 BOARD_INDEX = "skill_scores_board_idx"
+HISTOGRAM_INDEX = "skill_score_counts_pkey"
 
 
 def walk(plan: dict[str, Any]) -> list[dict[str, Any]]:
@@ -47,6 +49,7 @@ def seeded() -> Any:
         # What autovacuum does to a table this size soon after a load: sets the visibility map, which
         # is what lets a count read the index alone (without it the same range is read through the heap).
         conn.execute("VACUUM (ANALYZE) skill_scores")
+        conn.execute("VACUUM (ANALYZE) skill_score_counts")
     return db.get_conn().execute(
         "SELECT owner_id, score, username FROM skill_scores WHERE category = '' AND public"
         " ORDER BY score DESC, username OFFSET %s LIMIT 1", (USERS // 3,)).fetchone()
@@ -54,6 +57,22 @@ def seeded() -> Any:
 
 def board_reads(plan: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [n for n in plan if n.get("Index Name") == BOARD_INDEX]
+
+
+def own_rows_only(plan: list[dict[str, Any]]) -> bool:
+    """skill_scores is read only through its primary key, by owner (my own rows), if at all."""
+    scans = [n for n in plan if n.get("Relation Name") == "skill_scores"
+             or (n.get("Index Name") or "").startswith("skill_scores")]
+    return bool(scans) and all(
+        "owner_id" in (n.get("Index Cond", "") + n.get("Recheck Cond", ""))
+        and n.get("Index Name") in (None, "skill_scores_pkey") and n["Node Type"] != "Seq Scan" for n in scans)
+
+
+def histogram_ranges(plan: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Index scans of the rank histogram (migration 021) bounded by a board and a score from below."""
+    return [n for n in plan if n["Node Type"] in ("Index Scan", "Index Only Scan", "Bitmap Index Scan")
+            and n.get("Index Name") == HISTOGRAM_INDEX
+            and "category" in n.get("Index Cond", "") and "score >" in n.get("Index Cond", "")]
 
 
 def test_rank_statements_are_index_range_reads(seeded):
@@ -75,28 +94,38 @@ def test_rank_statements_are_index_range_reads(seeded):
     plan = explain(ranks.MY_RANKS, {"owner_id": middle["owner_id"]})
     assert not seq_scans(triples(plan)), triples(plan)
     assert ("Index Scan", "users", "users_pkey") in triples(plan), triples(plan)
-    assert len(range_counts(plan)) == 1, triples(plan)  # one correlated count, run once per board I am on
+    # My rank reads the histogram (one score range of one board), never the board index, and
+    # skill_scores only through its primary key on my own rows.
+    assert not board_reads(plan), triples(plan)
+    assert len(histogram_ranges(plan)) == 1, triples(plan)  # one correlated sum, run once per board I am on
+    assert own_rows_only(plan), triples(plan)
 
     plan = explain(ranks.DISTRIBUTION, {})
     assert not seq_scans(triples(plan)), triples(plan)
     assert ("Index Only Scan", "skill_scores", BOARD_INDEX) in triples(plan), triples(plan)
 
 
-def test_my_rank_counts_read_exactly_the_entries_ahead(seeded):
-    """EXPLAIN ANALYZE of my rank: per board I am on, the count reads the board index from its top
-    to my score and stops (the entries it reads are exactly the users ahead of me), without touching
-    the heap: an index range count, not a scan of all users."""
+def test_my_rank_reads_distinct_scores_not_the_users_ahead(seeded):
+    """EXPLAIN ANALYZE of my rank: per board I am on, one range of the rank histogram from my score
+    up (its rows are distinct scores x shards, far fewer than the users ahead of me), and of
+    skill_scores only my own rows: the cost is bounded by the score range, not by my rank."""
     middle = seeded
     conn = db.get_conn()
     row = conn.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + ranks.MY_RANKS, {"owner_id": middle["owner_id"]}).fetchone()
-    counts = board_reads(walk(row["QUERY PLAN"][0]["Plan"]))
-    assert [n["Node Type"] for n in counts] == ["Index Only Scan"]
-    ahead = conn.execute(
-        """SELECT sum((SELECT count(*) FROM skill_scores b WHERE b.category = s.category AND b.public
-                       AND b.score > s.score))::int AS n, count(*)::int AS boards
+    plan = walk(row["QUERY PLAN"][0]["Plan"])
+    assert not board_reads(plan), triples(plan)
+    [sums] = histogram_ranges(plan)
+    mine = conn.execute(
+        """SELECT count(*)::int AS boards,
+                  sum((SELECT count(*) FROM skill_scores b WHERE b.category = s.category AND b.public
+                       AND b.score > s.score))::int AS ahead,
+                  sum((SELECT count(*) FROM skill_score_counts h WHERE h.category = s.category
+                       AND h.score > s.score))::int AS buckets
            FROM skill_scores s WHERE s.owner_id = %s""", (middle["owner_id"],)).fetchone()
-    listed = conn.execute("SELECT count(*)::int AS n FROM skill_scores WHERE public").fetchone()["n"]
-    assert counts[0]["Actual Loops"] == ahead["boards"] > 1
-    read = counts[0]["Actual Rows"] * counts[0]["Actual Loops"]  # EXPLAIN rounds rows to a per-loop mean
-    assert abs(read - ahead["n"]) < counts[0]["Actual Loops"] and ahead["n"] < listed / 2
-    assert counts[0]["Heap Fetches"] == 0
+    assert sums["Actual Loops"] == mine["boards"] > 1
+    read = sums["Actual Rows"] * sums["Actual Loops"]  # EXPLAIN rounds rows to a per-loop mean
+    assert abs(read - mine["buckets"]) < sums["Actual Loops"]
+    assert mine["buckets"] * 5 < mine["ahead"], mine  # a histogram row stands for many users ahead
+    assert own_rows_only(plan), triples(plan)
+    scores = [n for n in plan if n.get("Relation Name") == "skill_scores"]
+    assert sum(n["Actual Rows"] * n["Actual Loops"] for n in scores) == mine["boards"], triples(plan)
