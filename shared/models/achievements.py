@@ -48,7 +48,8 @@ CATALOGUE: tuple[Achievement, ...] = (
     Achievement("busy_week", N_("Busy week"), N_("Level up 5 times in one week."), "best_week_level_ups", 5, 2),
     Achievement("streak_4_weeks", N_("On a roll"), N_("Make progress 4 weeks in a row."), "week_streak", 4, 2),
     Achievement("streak_12_weeks", N_("Unstoppable"), N_("Make progress 12 weeks in a row."), "week_streak", 12, 3),
-    Achievement("goal_reached", N_("Goal getter"), N_("Reach the target level you set for a skill."), "goals_reached", 1, 2),
+    Achievement("goal_reached", N_("Goal getter"), N_("Reach the target level you set for a skill."),
+                "goals_reached", 1, 2),
 )
 BY_CODE: dict[str, Achievement] = {a.code: a for a in CATALOGUE}
 ORDER: dict[str, int] = {a.code: i for i, a in enumerate(CATALOGUE)}
