@@ -27,6 +27,7 @@ from shared.core.observability import observed
 from shared.core.settings import get_settings
 from shared.http.app import api_router, create_app
 from shared.http.auth import BearerIfSent, CurrentUser, RankClientIp, SearchClientIp, client_ip, user_of
+from shared.http.errors import language_headers
 from shared.http.openapi import documented, merged
 from shared.http.preconditions import Precondition, entity_json, precondition_failed
 from shared.http.responses import no_store_json, private_json, respond
@@ -104,7 +105,8 @@ async def my_achievements(request: Request, user: CurrentUser) -> Response:
     row = db.run(lambda conn: achievements.mine(conn, user, min_holders=min_holders))
     if row is None:
         raise UnauthorizedError("the account behind this token no longer exists")
-    return private_json(request, public_achievements.my_achievements(row), row["sync_version"])
+    return private_json(request, public_achievements.my_achievements(row), row["sync_version"],
+                        headers=language_headers())  # names and descriptions in the caller's language
 
 
 @router.get("/me/stats", response_model=CharacterStats, **documented("profile.stats", conditional=True, sync=True))

@@ -76,7 +76,8 @@ def render_digest(digest: dict[str, Any], *, unsubscribe_url: str, profile_url: 
                 level=g["level"], target=g["target_level"], day=_day(g["target_date"], lang))) for g in due]))
     earned = [BY_CODE[code] for code in digest.get("achievements") or () if code in BY_CODE]
     if earned:
-        blocks.append(Items(_("New achievements", lang), [(a.name, f": {a.description}") for a in earned]))
+        items = [(_(a.name, lang), f": {_(a.description, lang)}") for a in earned]
+        blocks.append(Items(_("New achievements", lang), items))
     summary = _("Total level change: {change}.", lang).format(change=f"{change:+d}")
     if cats:
         summary += " " + _("Top categories: {categories}.", lang).format(

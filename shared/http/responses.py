@@ -47,16 +47,17 @@ def respond(request: Request, body: bytes, *, status: int = 200, media_type: str
     ``If-None-Match`` already has it."""
     etag = etag or etag_of(body)
     all_headers = {"ETag": etag, "Cache-Control": cache_control, **sync_headers(sync_version), **(headers or {})}
-    if cache_control.startswith("private"):
-        all_headers["Vary"] = "Authorization"
+    if cache_control.startswith("private"):  # per user; a localized body also names Accept-Language
+        all_headers["Vary"] = ", ".join(filter(None, ("Authorization", (headers or {}).get("Vary"))))
     if request.method in ("GET", "HEAD") and status == 200 and matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=all_headers)
     return Response(body, status_code=status, media_type=media_type, headers=all_headers)
 
 
-def private_json(request: Request, value: Any, sync_version: int, status: int = 200) -> Response:
+def private_json(request: Request, value: Any, sync_version: int, status: int = 200,
+                 headers: dict[str, str] | None = None) -> Response:
     """An authenticated JSON response: per-user caching rules and the caller's ``X-Sync-Version``."""
-    return respond(request, json_bytes(_plain(value)), status=status, sync_version=sync_version)
+    return respond(request, json_bytes(_plain(value)), status=status, sync_version=sync_version, headers=headers)
 
 
 def no_store(body: bytes, *, status: int = 200, media_type: str = "application/json",

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, Field
 
+from shared.core.i18n import N_
 from shared.models.categories import CATEGORIES
 from shared.models.common import TimestampText, UuidText
 
@@ -26,7 +27,7 @@ class Achievement:
     """One catalogue entry. ``tier`` (1 bronze … 3 gold) orders the card's "top achievements"."""
 
     code: str
-    name: str
+    name: str  # English, marked for translation: shown through shared.core.i18n._ in the reader's language
     description: str
     fact: str
     threshold: int
@@ -34,20 +35,21 @@ class Achievement:
 
 
 CATALOGUE: tuple[Achievement, ...] = (
-    Achievement("first_skill", "First step", "Add your first skill.", "skills", 1),
-    Achievement("five_skills", "Collector", "Track five skills.", "skills", 5),
-    Achievement("first_level_up", "Level up!", "Raise a skill by a level for the first time.", "level_ups", 1),
-    Achievement("level_ups_25", "Dedicated", "Level up 25 times.", "level_ups", 25, 2),
-    Achievement("skill_level_5", "Adept", "Reach level 5 in a skill.", "top_level", 5),
-    Achievement("skill_level_10", "Master", "Reach level 10 in a skill.", "top_level", 10, 3),
-    Achievement("all_categories", "Renaissance", f"Have a skill in every one of the {len(CATEGORIES)} categories.",
+    Achievement("first_skill", N_("First step"), N_("Add your first skill."), "skills", 1),
+    Achievement("five_skills", N_("Collector"), N_("Track five skills."), "skills", 5),
+    Achievement("first_level_up", N_("Level up!"), N_("Raise a skill by a level for the first time."), "level_ups", 1),
+    Achievement("level_ups_25", N_("Dedicated"), N_("Level up 25 times."), "level_ups", 25, 2),
+    Achievement("skill_level_5", N_("Adept"), N_("Reach level 5 in a skill."), "top_level", 5),
+    Achievement("skill_level_10", N_("Master"), N_("Reach level 10 in a skill."), "top_level", 10, 3),
+    Achievement("all_categories", N_("Renaissance"), N_("Have a skill in every category."),
                 "categories", len(CATEGORIES), 3),
-    Achievement("character_level_5", "Seasoned", "Reach character level 5.", "character_level", 5, 2),
-    Achievement("character_level_10", "Legend", "Reach character level 10.", "character_level", 10, 3),
-    Achievement("busy_week", "Busy week", "Level up 5 times in one week.", "best_week_level_ups", 5, 2),
-    Achievement("streak_4_weeks", "On a roll", "Make progress 4 weeks in a row.", "week_streak", 4, 2),
-    Achievement("streak_12_weeks", "Unstoppable", "Make progress 12 weeks in a row.", "week_streak", 12, 3),
-    Achievement("goal_reached", "Goal getter", "Reach the target level you set for a skill.", "goals_reached", 1, 2),
+    Achievement("character_level_5", N_("Seasoned"), N_("Reach character level 5."), "character_level", 5, 2),
+    Achievement("character_level_10", N_("Legend"), N_("Reach character level 10."), "character_level", 10, 3),
+    Achievement("busy_week", N_("Busy week"), N_("Level up 5 times in one week."), "best_week_level_ups", 5, 2),
+    Achievement("streak_4_weeks", N_("On a roll"), N_("Make progress 4 weeks in a row."), "week_streak", 4, 2),
+    Achievement("streak_12_weeks", N_("Unstoppable"), N_("Make progress 12 weeks in a row."), "week_streak", 12, 3),
+    Achievement("goal_reached", N_("Goal getter"), N_("Reach the target level you set for a skill."),
+                "goals_reached", 1, 2),
 )
 BY_CODE: dict[str, Achievement] = {a.code: a for a in CATALOGUE}
 ORDER: dict[str, int] = {a.code: i for i, a in enumerate(CATALOGUE)}

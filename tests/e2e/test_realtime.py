@@ -99,8 +99,14 @@ def test_a_patch_from_device_a_reaches_device_b_and_cleans_up_a_dead_socket_of_a
         assert patch.status_code == 200, patch.text
 
         pushed = recv_json(device_b, timeout=1.0)
-        assert pushed["type"] == "change" and pushed["entity_id"] == skill["id"]
-        assert pushed["data"]["level"] == 5 and pushed["version"] == int(patch.headers["x-sync-version"])
+        assert pushed["type"] == "change" and pushed["entity_id"] == skill["id"] and pushed["data"]["level"] == 5
+        # then the achievements this level-up earned (first level-up, level 5), each its own version;
+        # the response's X-Sync-Version is the last of them
+        awards = [recv_json(device_b, timeout=1.0) for _ in range(2)]
+        assert [(a["entity"], a["data"]["code"]) for a in awards] == [
+            ("achievement", "first_level_up"), ("achievement", "skill_level_5")]
+        assert [pushed["version"], *(a["version"] for a in awards)] == list(
+            range(pushed["version"], int(patch.headers["x-sync-version"]) + 1))
         assert old_id not in connection_ids(alice["id"]), "the dead socket is removed on this fan-out"
         assert a_id in connection_ids(alice["id"])
         for sock in (device_a, bobs):  # the writer's device and the other user got nothing

@@ -84,3 +84,21 @@ def test_public_profile_and_card_show_earned_achievements_private_ones_show_noth
     for path in ("/api/v1/users/alice", "/api/v1/users/alice/card.svg"):
         hidden = call(handler, "GET", path)
         assert hidden.status == 404 and b"skill_level" not in hidden.body
+
+
+def test_the_catalogue_speaks_the_callers_language_and_says_so(make_user):
+    """Names and descriptions follow the caller's language (issue 17, two languages); codes do not.
+    The answer is per user AND per language, so both are in its Vary."""
+    _, headers = make_user("alice")
+    add(headers, "Go", "programming", 3)
+    english = mine(headers)
+    indonesian = call(handler, "GET", "/api/v1/me/achievements", {**headers, "accept-language": "id-ID, en;q=0.5"})
+    assert indonesian.status == 200 and indonesian.headers["content-language"] == "id"
+    assert indonesian.headers["vary"] == "Authorization, Accept-Language"
+    first = indonesian.json["catalogue"][0]
+    assert (first["code"], first["name"], first["description"]) == (
+        "first_skill", "Langkah pertama", "Tambahkan keahlian pertamamu.")
+    assert [c["code"] for c in indonesian.json["catalogue"]] == [c["code"] for c in english.json["catalogue"]]
+    assert all(i["name"] != e["name"] for i, e in zip(indonesian.json["catalogue"], english.json["catalogue"],
+                                                       strict=True))  # every name has its Indonesian
+    assert english.headers["etag"] != indonesian.headers["etag"]
