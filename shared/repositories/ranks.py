@@ -10,9 +10,8 @@ rank is competition style, ``1 + the number of listed users with a strictly high
 share a rank; among ties the username decides only the order). My rank (``MY_RANKS``) sums the
 rank histogram of migration 021 (``skill_score_counts``: listed users per board, score and shard,
 kept by triggers on skill_scores) over the scores above mine: a range over distinct scores, not
-over users. Windows and pages still take an index-only range count over the board index
-(``category = c AND score > s``) for their first entry, whatever their length; every other rank
-in them follows from the order.
+over users. Windows and pages rank their entries the same way (once per distinct score in them), and
+the distribution sums the same histogram: no statement here counts users.
 
 Keyset walks use the board order, which mixes directions (score DESC, username ASC), so "after
 (s, u)" is two index ranges in order: ``score = s AND username > u`` then ``score < s``; each is a
@@ -50,22 +49,19 @@ def _ranked(window: str) -> str:
     """Entries of ``window`` (a board-ordered set of skill_scores rows: owner_id, score, skill_count,
     username) with their board-wide ranks and the fields of a board entry.
 
-    With f the window's first entry, ``ahead`` = listed entries scoring above f and ``tied`` = those
-    tied with f but ordered before it: f's position is ahead + tied + 1. An entry tied with f shares
-    its rank (ahead + 1); any other entry is the first of its score within the window or tied with
-    one that is, so its rank is f's position plus its rank() within the window, less one.
+    An entry's rank is 1 + the listed users scoring strictly above it (ties share a rank): the sum of
+    the rank histogram (migration 021) over the scores above, looked up once per distinct score of the
+    window, so a page's ranks cost O(its distinct scores x the scores above), never O(users ahead).
     The users join re-tests "listed" (a drifted copy could only shorten a window, never show a
     private or opted-out profile)."""
     return f"""
 WITH w AS ({window}),
-f AS (SELECT score, username FROM w ORDER BY score DESC, username LIMIT 1),
-ahead AS (SELECT count(*)::int AS n FROM skill_scores b WHERE {_BOARD} AND b.score > (SELECT score FROM f)),
-tied AS (SELECT count(*)::int AS n FROM skill_scores b
-         WHERE {_BOARD} AND b.score = (SELECT score FROM f) AND b.username < (SELECT username FROM f))
-SELECT CASE WHEN w.score = f.score THEN ahead.n + 1
-            ELSE ahead.n + tied.n + rank() OVER (ORDER BY w.score DESC) END AS rank,
-       u.username, u.display_name, u.avatar_url, u.avatar_urls, w.score, w.skill_count, t.score AS total_level
-FROM w CROSS JOIN f CROSS JOIN ahead CROSS JOIN tied
+ranks AS (SELECT s.score, 1 + (SELECT coalesce(sum(h.users), 0)::int FROM skill_score_counts h
+                               WHERE h.category = %(board)s AND h.score > s.score) AS rank
+          FROM (SELECT DISTINCT score FROM w) s)
+SELECT r.rank, u.username, u.display_name, u.avatar_url, u.avatar_urls, w.score, w.skill_count,
+       t.score AS total_level
+FROM w JOIN ranks r ON r.score = w.score
 JOIN users u ON u.id = w.owner_id
 JOIN skill_scores t ON t.owner_id = w.owner_id AND t.category = ''
 WHERE {LISTED}
@@ -124,11 +120,12 @@ WHERE u.id = %(owner_id)s
 LISTED_ME = f"SELECT u.privacy_settings, {LISTED} AS listed FROM users u WHERE u.id = %(owner_id)s"
 
 # Listed users per character level (1 + floor(sqrt(total level)), shared.public.character) on the
-# overall board: one index-only scan of that board, O(listed users); the view caches it like a board.
+# overall board: read from the rank histogram (it counts exactly the overall board's entries), so
+# O(distinct total levels), not O(listed users); the view caches it like a board.
 DISTRIBUTION = """
-SELECT 1 + floor(sqrt(b.score))::int AS character_level, count(*)::int AS users
-FROM skill_scores b
-WHERE b.category = '' AND b.public
+SELECT 1 + floor(sqrt(h.score))::int AS character_level, sum(h.users)::int AS users
+FROM skill_score_counts h
+WHERE h.category = ''
 GROUP BY 1
 ORDER BY 1
 """
