@@ -34,6 +34,16 @@ from tests.support.maintenance import (
 )
 from tests.support.realtime import add_changes
 
+
+@pytest.fixture(autouse=True)
+def no_mail_queue(monkeypatch):
+    """Maintenance invites never-verified users when a mail queue is configured (issue 15); these
+    tests count the other steps, so they run without one, whatever an earlier test left in the
+    environment (a full run once had a deleted queue's URL there: 12 statements, not 11)."""
+    monkeypatch.delenv("MAIL_QUEUE_URL", raising=False)
+    reset_all()
+
+
 KEEP = 10
 NOTHING = {"refresh_tokens": 0, "refresh_families": 0, "changes": 0, "users_compacted": 0, "ws_connections": 0,
            "applied_operations": 0, "sync_conflicts": 0, "digest_sends": 0, "account_tokens": 0,
