@@ -17,6 +17,7 @@ from local.servers import service_dir
 from local.stack import FAKE_AWS, LocalStack
 from shared.clients.registry import reset_all
 from tests.support.counting import redis_counter, sql_counter  # noqa: F401 - fixtures
+from tests.support.maintenance import no_mail_queue  # noqa: F401 - fixture
 from tests.support.users import TEST_PASSWORD
 
 # tests/pooler/ asserts what only holds behind PgBouncer: collected by `make test-pooler` alone.

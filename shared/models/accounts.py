@@ -20,6 +20,7 @@ from pydantic import (
     StringConstraints,
 )
 
+from shared.models.avatars import AvatarUploadPublic
 from shared.models.categories import Category
 from shared.models.common import TimestampText, UuidText, lower, no_nul
 from shared.models.profiles import Bio, DisplayName, ProfilePublic
@@ -287,16 +288,10 @@ class ExportLinkPublic(BaseModel):
     format: Literal["json", "history_csv"]
 
 
-class ImportUploadPublic(BaseModel):
-    """How to upload an export file for ``POST /me/import/uploaded``: like an avatar upload."""
+class ImportUploadPublic(AvatarUploadPublic):
+    """How to upload an export file for ``POST /me/import/uploaded``: exactly like an avatar upload
+    (the same presigned POST or PUT), plus the size cap."""
 
-    method: Literal["POST", "PUT"] = Field(description="POST: multipart form with `fields` then the file; "
-                                                       "PUT: the raw bytes with `headers`.")
-    url: str
-    fields: dict[str, str]
-    headers: dict[str, str]
-    key: str
-    expires_in: int
     max_bytes: int
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from psycopg.types.json import Jsonb
 
 from shared.clients import db
@@ -152,3 +153,14 @@ def log_versions(user_id: uuid.UUID) -> list[int]:
 def floor(user_id: uuid.UUID) -> int:
     row = db.get_conn().execute("SELECT changes_compacted_before AS f FROM users WHERE id = %s", (user_id,))
     return row.fetchone()["f"]
+
+
+@pytest.fixture
+def no_mail_queue(monkeypatch):
+    """Maintenance invites never-verified users when a mail queue is configured (issue 15); tests that
+    count the other steps run without one, whatever an earlier test left in the environment (a full
+    run once had a deleted queue's URL there: 12 statements, not 11)."""
+    from shared.clients.registry import reset_all
+
+    monkeypatch.delenv("MAIL_QUEUE_URL", raising=False)
+    reset_all()

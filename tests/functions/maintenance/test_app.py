@@ -34,14 +34,7 @@ from tests.support.maintenance import (
 )
 from tests.support.realtime import add_changes
 
-
-@pytest.fixture(autouse=True)
-def no_mail_queue(monkeypatch):
-    """Maintenance invites never-verified users when a mail queue is configured (issue 15); these
-    tests count the other steps, so they run without one, whatever an earlier test left in the
-    environment (a full run once had a deleted queue's URL there: 12 statements, not 11)."""
-    monkeypatch.delenv("MAIL_QUEUE_URL", raising=False)
-    reset_all()
+pytestmark = pytest.mark.usefixtures("no_mail_queue")  # they count the steps; see the fixture
 
 
 KEEP = 10

@@ -794,7 +794,8 @@ export type ImportPublic = {
 /**
  * ImportUploadPublic
  *
- * How to upload an export file for ``POST /me/import/uploaded``: like an avatar upload.
+ * How to upload an export file for ``POST /me/import/uploaded``: exactly like an avatar upload
+ * (the same presigned POST or PUT), plus the size cap.
  */
 export type ImportUploadPublic = {
     /**

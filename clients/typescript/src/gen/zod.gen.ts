@@ -399,7 +399,8 @@ export const zImportPublic = z.object({
 /**
  * ImportUploadPublic
  *
- * How to upload an export file for ``POST /me/import/uploaded``: like an avatar upload.
+ * How to upload an export file for ``POST /me/import/uploaded``: exactly like an avatar upload
+ * (the same presigned POST or PUT), plus the size cap.
  */
 export const zImportUploadPublic = z.object({
     method: z.enum(['POST', 'PUT']),
