@@ -201,6 +201,7 @@ EXPORT_REDIRECT = {303: {"description": "Too large to answer inline: Location is
 async def export_account(user_id: CurrentUser) -> Response:
     """Everything the account holds as one JSON document, produced page by page (a download). An
     account whose document would not fit an API Gateway answer gets a 303 to it in the bucket."""
+    ratelimit.throttle_data_transfer(user_id)
     if not portability.inline_fits(user_id):
         link = portability.export_to_storage(user_id, "json")
         return Response(status_code=303, headers={"Location": link.url, "Cache-Control": "no-store"})
@@ -212,6 +213,7 @@ async def export_account(user_id: CurrentUser) -> Response:
 async def export_to_storage(user_id: CurrentUser, body: ExportCreate | None = None) -> Response:
     """Put the export (JSON, or the history CSV) in the bucket, whatever its size, and answer a
     presigned link to download it for the next 15 minutes; the file is deleted after a day."""
+    ratelimit.throttle_data_transfer(user_id)
     return no_store_json(portability.export_to_storage(user_id, (body or ExportCreate()).format))
 
 
@@ -220,6 +222,7 @@ async def export_to_storage(user_id: CurrentUser, body: ExportCreate | None = No
           "description": "One row per level change (superseded ones marked)"}}))
 async def export_history(user_id: CurrentUser) -> Response:
     """The full level history as CSV, one row per change."""
+    ratelimit.throttle_data_transfer(user_id)
     username, chunks = portability.export_history_csv(user_id)
     return StreamingResponse(chunks, media_type="text/csv; charset=utf-8",
                              headers=_download(f"atribuo-{username}-history.csv"))
@@ -229,6 +232,7 @@ async def export_history(user_id: CurrentUser) -> Response:
 async def import_account(body: AccountImport, user_id: CurrentUser) -> Response:
     """Put a ``GET /me/export`` document into this account (it must have no skills), through the same
     writes as the app (versions, change log, pushes). Running it again changes nothing."""
+    ratelimit.throttle_data_transfer(user_id)
     return no_store_json(portability.import_account(user_id, body))
 
 
@@ -236,6 +240,7 @@ async def import_account(body: AccountImport, user_id: CurrentUser) -> Response:
 async def import_upload(user_id: CurrentUser) -> Response:
     """Where to upload an export file too large for ``POST /me/import`` (the request body limit): then
     ``POST /me/import/uploaded`` with the ``key``."""
+    ratelimit.throttle_data_transfer(user_id)
     return no_store_json(handoff.presign_import(user_id))
 
 
@@ -243,6 +248,7 @@ async def import_upload(user_id: CurrentUser) -> Response:
                      **documented("account.importUploaded", 404, 409))
 async def import_uploaded(body: ImportUploadedCreate, user_id: CurrentUser) -> Response:
     """Import the file uploaded to ``key`` (as ``POST /me/import`` does with a body); the file is deleted."""
+    ratelimit.throttle_data_transfer(user_id)
     return no_store_json(portability.import_uploaded(user_id, body.key))
 
 

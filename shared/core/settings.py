@@ -102,6 +102,9 @@ class Settings(BaseSettings):
     export_inline_max_bytes: int = 4_000_000
     export_link_ttl_s: int = 900
     import_upload_max_bytes: int = 16 * 1024 * 1024
+    # Each export or import reads or writes a whole account (an export also writes a file to the
+    # bucket): per user and hour, so one token in a loop cannot cost unbounded database time and storage.
+    data_transfers_per_hour: int = 30
     verify_resend_per_hour: int = 3
     forgot_per_email_per_hour: int = 3
     forgot_per_ip_per_hour: int = 20

@@ -235,7 +235,8 @@ def import_uploaded(user_id: uuid.UUID, key: str) -> ImportPublic:
     raw = handoff.read_import(user_id, key)
     try:
         document = AccountImport.model_validate(json.loads(raw))
-    except (ValueError, ValidationError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+    except (ValueError, ValidationError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError are
+        # ValueErrors; RecursionError is json's answer to deeply nested arrays ("[[[[…": 16 MiB fit many)
         errors = exc.errors(include_url=False, include_context=False, include_input=False) \
             if isinstance(exc, ValidationError) else []
         details = [{"field": "file." + ".".join(str(part) for part in error["loc"]), "message": error["msg"],

@@ -129,3 +129,10 @@ def throttle_rank_ip(client_ip: str) -> None:
     top 100), which FAILS OPEN like search's: each request is bounded (an index range count per board,
     a page of 100) and the data is public or the caller's own; the limit guards capacity."""
     check(Rule("rank-ip", get_settings().rank_requests_per_min), hashed(client_ip), fail_open=True)
+
+
+def throttle_data_transfer(user_id: object) -> None:
+    """The per-user limit on exports and imports (``data_transfers_per_hour``), which FAILS OPEN: the
+    data is the caller's own, and a cache outage must not block a person from taking it with them."""
+    rule = Rule("data-transfer", get_settings().data_transfers_per_hour, 3600)
+    check(rule, hashed(str(user_id)), fail_open=True)

@@ -51,7 +51,7 @@ def variants(data: bytes, content_type: str) -> dict[int, bytes]:
 
 def _decode(data: bytes, content_type: str) -> Any:
     """The oriented, metadata-free centred square of the image (RGB or RGBA)."""
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image
 
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS  # Pillow's own check: a warning above it (an error here), an error above 2x
     try:
@@ -62,7 +62,8 @@ def _decode(data: bytes, content_type: str) -> Any:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise InvalidImage("the image announces more pixels than an avatar may have") from exc
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, IndexError) as exc:
+    except Exception as exc:  # UnidentifiedImageError, OSError, …, and whatever else a crafted file makes a
+        # decoder raise (struct.error, KeyError, ZeroDivisionError): a bad upload is a 422, never a 500
         raise InvalidImage(f"the file is not a {FORMATS[content_type]} image that can be decoded") from exc
 
 

@@ -11,7 +11,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
-    AwareDatetime,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -22,7 +21,7 @@ from pydantic import (
 
 from shared.models.avatars import AvatarUploadPublic
 from shared.models.categories import Category
-from shared.models.common import TimestampText, UuidText, lower, no_nul
+from shared.models.common import PastTimestamp, TimestampText, UuidText, lower, no_nul
 from shared.models.profiles import Bio, DisplayName, ProfilePublic
 from shared.models.skills import Description, Level, Name, Note, TargetDate
 from shared.models.timezones import TimeZoneName
@@ -197,7 +196,7 @@ class _Imported(BaseModel):
 class ImportedGoal(_Imported):
     target_level: Annotated[int, Field(ge=2, le=10, strict=True)]
     target_date: TargetDate
-    reached_at: AwareDatetime | None = None
+    reached_at: PastTimestamp | None = None
 
 
 class ImportedSkill(_Imported):
@@ -215,7 +214,7 @@ class ImportedLevel(_Imported):
     new_level: Level
     note: Note | None = None
     superseded: bool = False
-    created_at: AwareDatetime | None = Field(default=None, description="Kept: the history keeps its dates")
+    created_at: PastTimestamp | None = Field(default=None, description="Kept: the history keeps its dates")
 
 
 class ImportedConflict(_Imported):
@@ -228,8 +227,8 @@ class ImportedConflict(_Imported):
     resolution: Literal["incoming_won", "stored_won"]
     winner: dict[str, Any] | None = None
     loser: dict[str, Any] | None = None
-    created_at: AwareDatetime | None = None
-    acked_at: AwareDatetime | None = None
+    created_at: PastTimestamp | None = None
+    acked_at: PastTimestamp | None = None
 
 
 class ImportedSettings(_Imported):

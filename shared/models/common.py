@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from pydantic import WithJsonSchema
+from pydantic import AfterValidator, AwareDatetime, WithJsonSchema
 
 from shared.core.i18n import N_
 
@@ -28,6 +28,20 @@ def no_nul(value: str) -> str:
     if "\x00" in value:
         raise ValueError(N_("must not contain NUL characters"))
     return value
+
+
+def not_in_the_future(value: Any) -> Any:
+    """Imported history keeps its dates, but none can be later than now: a date from the future
+    would stamp levels, streaks and reached goals (and the achievements they earn) ahead of time."""
+    from datetime import UTC, datetime
+
+    if value > datetime.now(UTC):
+        raise ValueError(N_("must not be in the future"))
+    return value
+
+
+# An aware timestamp that already happened (imported history: level-ups, conflicts, reached goals).
+PastTimestamp = Annotated[AwareDatetime, AfterValidator(not_in_the_future)]
 
 
 def refuse_null(value: Any) -> Any:

@@ -147,6 +147,11 @@ def test_import_refuses_an_account_with_other_skills_and_bad_documents():
     for bad in ({**document, "format": "other"}, {**document, "skills": [{"name": "x"}]}, {}):
         assert invoke(handler, http_event("POST", "/api/v1/me/import", body=bad,
                                           headers=bearer(target))).status == 422
+    # a history dated in the future would earn streaks and reached goals ahead of time: refused, named
+    future = {**document, "history": [{**document["history"][0], "created_at": "2999-01-01T00:00:00Z"}]}
+    refused = invoke(handler, http_event("POST", "/api/v1/me/import", body=future, headers=bearer(target)))
+    assert refused.status == 422 and refused.json["error"]["details"][0]["field"] == "body.history.0.created_at"
+    assert sync_snapshot(target)["skills"] == []  # nothing imported
 
 
 def without_ids(document: dict) -> dict:

@@ -152,6 +152,9 @@ def test_someone_elses_or_a_missing_upload_is_404_and_a_bad_file_422(avatar_buck
     wrong = upload(other, b'{"format": "other"}')
     response = call("POST", "/me/import/uploaded", {"key": wrong}, headers=bearer(other))
     assert response.status == 422 and response.json["error"]["details"][0]["field"].startswith("file."), response
+    nested = upload(other, b"[" * 100_000 + b"]" * 100_000)  # json's recursion limit, not a 500
+    response = call("POST", "/me/import/uploaded", {"key": nested}, headers=bearer(other))
+    assert response.status == 422 and response.json["error"]["details"][0]["field"] == "file", response
 
 
 def test_an_upload_past_the_cap_is_413(avatar_bucket, monkeypatch):  # noqa: F811
@@ -172,3 +175,16 @@ def test_deleting_the_account_deletes_its_exports_and_uploads(avatar_bucket):  #
     assert keys_under(avatar_bucket, f"exports/{user_id}/") and keys_under(avatar_bucket, f"imports/{user_id}/")
     assert call("DELETE", "/me", {"password": PASSWORD}, headers=bearer(pair)).status == 204
     assert keys_under(avatar_bucket, f"exports/{user_id}/") == keys_under(avatar_bucket, f"imports/{user_id}/") == []
+
+
+def test_exports_and_imports_share_a_per_user_hourly_limit(avatar_bucket, monkeypatch):  # noqa: F811
+    """Each reads or writes a whole account: a token in a loop gets 429s, and another user does not."""
+    from shared.core.settings import reset_settings
+
+    monkeypatch.setenv("DATA_TRANSFERS_PER_HOUR", "3")
+    reset_settings()
+    busy, calm = register("busy"), register("calm")
+    statuses = [call("POST", "/me/export", {"format": "json"}, headers=bearer(busy)).status for _ in range(3)]
+    statuses.append(call("POST", "/me/import/upload", None, headers=bearer(busy)).status)
+    assert statuses == [200, 200, 200, 429]
+    assert call("POST", "/me/export", {"format": "json"}, headers=bearer(calm)).status == 200

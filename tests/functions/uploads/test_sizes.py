@@ -263,3 +263,18 @@ def test_a_confirm_whose_write_is_refused_leaves_no_copy_or_size_behind(avatar_b
 
 def get_user_id(username: str) -> uuid.UUID:
     return db.get_conn().execute("SELECT id FROM users WHERE username = %s", (username,)).fetchone()["id"]
+
+
+def test_a_decoder_that_breaks_in_an_unlisted_way_is_still_a_refusal(monkeypatch):
+    """Crafted files make decoders raise what nobody lists (struct.error, KeyError, ZeroDivisionError):
+    each is the same InvalidImage (so a 422, the file deleted), never a 500."""
+    import struct
+
+    from PIL import ImageOps
+
+    def broken(image):
+        raise struct.error("unpack requires a buffer of 4 bytes")
+
+    monkeypatch.setattr(ImageOps, "exif_transpose", broken)
+    with pytest.raises(images.InvalidImage):
+        images.variants(png(size=(80, 80)), "image/png")
