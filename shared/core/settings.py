@@ -145,6 +145,9 @@ class Settings(BaseSettings):
     # secret atribuo/<stage>/edge. Neither set: every request is judged by API Gateway's sourceIp.
     edge_origin_secret: SecretStr | None = None
     edge_origin_secret_name: str | None = None
+    # Set where the edge is on (template.yaml): a request without the proof came around the WAF, by
+    # the API's execute-api URL, and is refused with 403 (shared.http.edge).
+    edge_required: bool = False
 
     # Achievements (issue 17): rarity (share of all users holding one) is shown only when at least
     # this many users hold it, so a rare award never points at the one or two people who have it.

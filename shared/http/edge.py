@@ -57,7 +57,7 @@ class EdgeMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        trust_viewer_address(scope)  # before anything reads the client or the headers
+        through_edge = trust_viewer_address(scope)  # before anything reads the client or the headers
         request_id = _request_id(scope)
         scope.setdefault("state", {})["request_id"] = request_id
         extra = [*SECURITY_HEADERS, (b"x-request-id", request_id.encode())]
@@ -74,7 +74,7 @@ class EdgeMiddleware:
         # issue 17: the language Accept-Language asks for; the auth dependency may set the user's own
         language_token = i18n.header_locale.set(i18n.negotiate(_header(scope, b"accept-language")))
         user_language_token = i18n.user_locale.set(None)
-        rejection = _gate(scope, self.max_body, self.form_bodies)
+        rejection = _bypass(through_edge) or _gate(scope, self.max_body, self.form_bodies)
         if rejection is not None:
             try:
                 await _send_error(rejection, scope, receive, send_with_headers)
@@ -130,6 +130,20 @@ def _header(scope: Scope, name: bytes) -> str | None:
         if key.lower() == name:
             return value.decode("latin-1")
     return None
+
+
+def _bypass(through_edge: bool | None) -> AppError | None:
+    """Where the stage has the edge (``EDGE_REQUIRED``), a request that did not come through the
+    distribution went around its WAF (the execute-api URL): refused. Unknown (the origin secret
+    unreadable) is a 503, not a verdict on the caller."""
+    from shared.core.errors import ForbiddenError, ServiceUnavailableError
+    from shared.core.settings import get_settings
+
+    if through_edge or not get_settings().edge_required:
+        return None
+    if through_edge is None:
+        return ServiceUnavailableError("the service is unavailable, try again shortly")
+    return ForbiddenError("call the API at its public address")
 
 
 def _gate(scope: Scope, max_body: int, form_bodies: bool = False) -> AppError | None:

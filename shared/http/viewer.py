@@ -9,8 +9,10 @@ carries ``X-Origin-Verify`` with the stage's secret, which CloudFront adds to ev
 the API (an origin custom header: a viewer's own header of that name is overwritten) and nobody else
 knows. Otherwise ``sourceIp`` stands, as before the edge existed.
 
-``trust_viewer_address(scope)`` runs once per request in ``EdgeMiddleware`` and rewrites
-``scope["client"]``; ``shared.http.auth.client_ip`` then reads it, the one place any code asks for
+``trust_viewer_address(scope)`` runs once per request in ``EdgeMiddleware``, rewrites
+``scope["client"]`` and says whether the request came through the distribution; where the edge is
+on (``EDGE_REQUIRED``), one that did not is refused (403), so nothing reaches the API past the WAF by
+its execute-api URL; ``shared.http.auth.client_ip`` then reads it, the one place any code asks for
 the caller's address. The proof header is removed from the scope either way, so no route, log line or
 echoed header ever holds the secret. Never ``X-Forwarded-For``: CloudFront appends to whatever the
 viewer sent, so its first entry is the viewer's to choose.
@@ -50,28 +52,30 @@ def parse_viewer_address(value: str) -> str | None:
     return None
 
 
-def _verified(proof: str) -> bool:
-    """Whether ``proof`` is one of the stage's origin-verify values (constant-time comparisons)."""
+def _verified(proof: str) -> bool | None:
+    """Whether ``proof`` is one of the stage's origin-verify values (constant-time comparisons); None
+    when the secret cannot be read (Secrets Manager unreachable): unknown, not "no"."""
     try:
         keys = get_settings().edge_origin_keys()
-    except Exception as exc:  # Secrets Manager unreachable: judge by sourceIp, as without the edge
+    except Exception as exc:
         logger.warning("edge origin secret unavailable", extra={"error": type(exc).__name__})
-        return False
+        return None
     supplied = proof.encode()
     return any(hmac.compare_digest(supplied, key.encode()) for key in keys)
 
 
-def trust_viewer_address(scope: MutableMapping[str, Any]) -> None:
+def trust_viewer_address(scope: MutableMapping[str, Any]) -> bool | None:
     """Make ``scope["client"]`` the viewer's address when the request proves it came through our
-    distribution; drop the proof header in any case."""
+    distribution, and drop the proof header in any case. Returns whether it came through (None:
+    unknown, the secret unreadable); without a proof the caller is judged by ``sourceIp``."""
     headers = scope.get("headers") or []
     proof = next((value for key, value in headers if key.lower() == ORIGIN_VERIFY), None)
     if proof is None:
-        return
+        return False
     scope["headers"] = [(key, value) for key, value in headers if key.lower() != ORIGIN_VERIFY]
+    through = _verified(proof.decode("latin-1"))
     viewer = next((value for key, value in headers if key.lower() == VIEWER_ADDRESS), None)
-    if viewer is None or not _verified(proof.decode("latin-1")):
-        return
-    address = parse_viewer_address(viewer.decode("latin-1"))
+    address = parse_viewer_address(viewer.decode("latin-1")) if through and viewer is not None else None
     if address is not None:
         scope["client"] = (address, 0)
+    return through

@@ -124,3 +124,46 @@ def test_the_callers_address_is_read_in_one_place():
              for number, line in enumerate(path.read_text().splitlines(), 1) if reads.search(line)]
     assert not found
     assert "request.client" in (root / "shared" / "http" / "auth.py").read_text()  # the pattern finds the real read
+
+
+@pytest.fixture
+def edge_required(edge_secret, monkeypatch):
+    monkeypatch.setenv("EDGE_REQUIRED", "true")
+    reset_all()
+    yield
+    monkeypatch.delenv("EDGE_REQUIRED")
+    reset_all()
+
+
+def answer(headers: dict[str, str]):
+    return invoke(Mangum(create_app(router), lifespan="off"),
+                  http_event("GET", "/api/v1/echo", headers=headers, source_ip="203.0.113.9"))
+
+
+def test_where_the_edge_is_on_nothing_reaches_the_api_around_it(edge_required):
+    """The execute-api URL answers anyone; with the edge on, only requests CloudFront sent (with the
+    stage's origin secret, current or previous) are served: nothing goes around the WAF."""
+    for headers in ({}, {"x-origin-verify": "guessed"}, {"cloudfront-viewer-address": "198.51.100.10:1"}):
+        refused = answer(headers)
+        assert refused.status == 403 and refused.json["error"]["code"] == "forbidden", (headers, refused)
+    for proof in (SECRET, OLD_SECRET):
+        served = answer({"x-origin-verify": proof, "cloudfront-viewer-address": "198.51.100.10:46532"})
+        assert served.status == 200 and served.json["ip"] == "198.51.100.10"
+    assert answer({"x-origin-verify": SECRET}).status == 200  # the proof alone: sourceIp stands
+
+
+def test_an_unreadable_origin_secret_is_a_503_not_a_verdict(monkeypatch):
+    monkeypatch.setenv("EDGE_REQUIRED", "true")
+    monkeypatch.setenv("EDGE_ORIGIN_SECRET_NAME", "atribuo/test/edge-that-does-not-exist")
+    reset_all()
+    try:
+        response = answer({"x-origin-verify": SECRET})
+        assert response.status == 503 and response.json["error"]["code"] == "service_unavailable", response
+    finally:
+        monkeypatch.delenv("EDGE_REQUIRED")
+        monkeypatch.delenv("EDGE_ORIGIN_SECRET_NAME")
+        reset_all()
+
+
+def test_without_the_edge_a_request_needs_no_proof():
+    assert answer({}).status == 200
