@@ -679,3 +679,14 @@ def test_sam_validate_lint_passes_offline():
                             text=True, env=env, timeout=300, cwd=ROOT)
     assert result.returncode == 0 and "is a valid SAM Template" in result.stdout + result.stderr, (
         result.stdout + result.stderr)
+
+
+def test_the_api_refuses_requests_around_the_edge_exactly_where_its_links_name_the_edge():
+    """EDGE_REQUIRED (shared.http.edge: 403 without the origin secret) follows the custom domain, as
+    PUBLIC_API_URL does: where links name the edge, nothing may reach the API around its WAF; where
+    they name the execute-api URL, that URL must keep answering."""
+    lambdas = {name: r for name, r in transformed()["Resources"].items() if r["Type"] == "AWS::Lambda::Function"}
+    assert lambdas
+    for name, resource in lambdas.items():
+        variables = resource["Properties"].get("Environment", {}).get("Variables", {})
+        assert variables.get("EDGE_REQUIRED") == {"Fn::If": ["HasEdgeDomain", "true", "false"]}, name
