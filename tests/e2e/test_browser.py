@@ -120,7 +120,9 @@ def test_a_browser_app_on_another_origin_registers_syncs_and_uploads(browser, fr
     assert laptop.text_content("#skill") == "Chess 7"
 
     avatar = phone.evaluate("() => app.uploadAvatar()")
-    assert avatar["src"].startswith(f"{api}{CDN_PREFIX}/") and avatar["width"] == 96
+    # what the browser shows is the 256 px WebP re-encoded from the 96 px upload, never the upload itself
+    assert avatar["src"].startswith(f"{api}{CDN_PREFIX}/") and avatar["src"].endswith("-256.webp")
+    assert avatar["width"] == 256
     card = phone.evaluate("([u]) => app.showCard(u)", ["ada"])
     assert card["width"] > 0
 
