@@ -11,14 +11,13 @@ from __future__ import annotations
 import itertools
 import json
 import os
-import statistics
 import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable
 from typing import Any
 
+from bench.bench_auth import _median_s  # one way to take a median of timed runs
 from local.template import ROOT
 
 _IPS = itertools.count()
@@ -34,15 +33,6 @@ imported = time.perf_counter()
 render_png(render_card({"username": "bench", "display_name": "Bench"}, build_stats([])))
 print(imported - started, time.perf_counter() - imported)
 """
-
-
-def _median_s(work: Callable[[], object], repeat: int) -> float:
-    samples = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        work()
-        samples.append(time.perf_counter() - started)
-    return statistics.median(samples)
 
 
 def _render_rows() -> list[tuple[str, str]]:

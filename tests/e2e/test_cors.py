@@ -6,10 +6,8 @@ import httpx
 import pytest
 
 from local.cors import CorsConfig, http_api_cors
-from local.http_gateway import HttpGateway
-from local.invoker import Invoker
-from local.servers import ServerThread
 from shared.http import cors
+from tests.support.gateway import local_gateway
 
 APP = "http://localhost:5173"
 FOREIGN = "https://evil.example"
@@ -19,11 +17,8 @@ PREFLIGHT = {"access-control-request-method": "POST",
 
 @pytest.fixture(scope="module")
 def gateway(stack):
-    invoker = Invoker()
-    server = ServerThread(HttpGateway(invoker)).start()
-    yield server.url
-    server.stop()
-    invoker.shutdown()
+    with local_gateway() as url:
+        yield url
 
 
 def cors_headers(response: httpx.Response) -> dict[str, str]:

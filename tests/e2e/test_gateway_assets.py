@@ -7,18 +7,14 @@ import httpx
 import pytest
 
 from local.aws_resources import avatar_bucket_cors, ensure_avatar_bucket
-from local.http_gateway import CDN_PREFIX, HttpGateway
-from local.invoker import Invoker
-from local.servers import ServerThread
+from local.http_gateway import CDN_PREFIX
+from tests.support.gateway import local_gateway
 
 
 @pytest.fixture(scope="module")
 def gateway(stack):
-    invoker = Invoker()
-    server = ServerThread(HttpGateway(invoker)).start()
-    yield server.url
-    server.stop()
-    invoker.shutdown()
+    with local_gateway() as url:
+        yield url
 
 
 def test_objects_are_served_from_the_private_bucket_and_missing_ones_are_404(gateway):

@@ -5,18 +5,13 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from local.http_gateway import HttpGateway
-from local.invoker import Invoker
-from local.servers import ServerThread
+from tests.support.gateway import local_gateway
 
 
 @pytest.fixture(scope="module")
 def gateway(stack):
-    invoker = Invoker()
-    server = ServerThread(HttpGateway(invoker)).start()
-    yield server.url
-    server.stop()
-    invoker.shutdown()
+    with local_gateway() as url:
+        yield url
 
 
 def test_health_through_the_gateway(gateway):

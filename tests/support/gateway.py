@@ -13,14 +13,20 @@ from local.servers import ServerThread
 
 
 @contextmanager
-def local_api(base_path: str = "", timeout: float = 10) -> Iterator[httpx.Client]:
-    """Start the gateway (its own invoker, like a fresh set of Lambda containers), yield a client
-    whose base URL is the gateway plus ``base_path``, and stop both afterwards."""
+def local_gateway() -> Iterator[str]:
+    """Start the gateway (its own invoker, like a fresh set of Lambda containers), yield its URL, and
+    stop both afterwards."""
     invoker = Invoker()
     server = ServerThread(HttpGateway(invoker)).start()
     try:
-        with httpx.Client(base_url=f"{server.url}{base_path}", timeout=timeout) as client:
-            yield client
+        yield server.url
     finally:
         server.stop()
         invoker.shutdown()
+
+
+@contextmanager
+def local_api(base_path: str = "", timeout: float = 10) -> Iterator[httpx.Client]:
+    """``local_gateway`` with a real HTTP client whose base URL is the gateway plus ``base_path``."""
+    with local_gateway() as url, httpx.Client(base_url=f"{url}{base_path}", timeout=timeout) as client:
+        yield client
